@@ -1,0 +1,68 @@
+"""Reading frames from image folders and video files (OpenCV). Images are returned as uint8 numpy arrays:
+H×W for greyscale files (as stored), H×W×3 **RGB** for colour files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import cv2
+import numpy as np
+
+if TYPE_CHECKING:
+    from samm_synth_dataset.sources.records import VideoSource
+
+
+class FrameReadError(RuntimeError):
+    """A frame file is missing, truncated or corrupt."""
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode one image file as it is stored: H×W (greyscale) or H×W×3 RGB, uint8.
+
+    Raises FrameReadError naming the file when it cannot be decoded.
+    """
+    path = Path(path)
+    data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None
+    if data is None or data.size == 0:
+        raise FrameReadError(f"{path}: frame file is missing or empty")
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise FrameReadError(f"{path}: cannot decode image (corrupt or not an image); re-extract this frame")
+    if image.ndim == 3:
+        if image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+        else:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """Replicate a greyscale H×W image to H×W×3; RGB images are returned unchanged."""
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image
+
+
+def iter_video_frames(video: "VideoSource", start: int = 0, stop: int | None = None
+                      ) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(source frame number, image)`` for positions ``start..stop-1`` (0-based) of ``video``."""
+    stop = video.n_frames if stop is None else min(stop, video.n_frames)
+    if video.frame_paths is not None:
+        for pos in range(start, stop):
+            yield video.frame_numbers[pos], read_image(video.frame_paths[pos])
+        return
+    cap = cv2.VideoCapture(str(video.video_file))
+    if not cap.isOpened():
+        raise FrameReadError(f"{video.video_file}: OpenCV cannot open this video file")
+    try:
+        if start:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+        for pos in range(start, stop):
+            ok, bgr = cap.read()
+            if not ok:
+                raise FrameReadError(f"{video.video_file}: frame {video.frame_numbers[pos]} (position {pos}) "
+                                     "could not be decoded; the file is truncated or corrupt")
+            yield video.frame_numbers[pos], cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        cap.release()
