@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
         logging.getLogger("samm_synth_dataset").debug("error", exc_info=True)
         print(f"samm-synth {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -8,22 +8,71 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
-def run_demo(out: Path, seed: int = 0) -> dict[str, Path]:
-    """Run every available stage into ``out``; return the paths written, by stage."""
+def _clear_previous(path: Path) -> None:
+    """Remove a previous demo build/release at ``path`` (only one this package wrote: it has a manifest)."""
+    import shutil
+
+    from samm_synth_dataset.format import MANIFEST
+
+    if not path.exists():
+        return
+    if not (path / MANIFEST).is_file() and any(path.iterdir()):
+        raise FileExistsError(f"{path}: exists, is not empty and is not a previous demo output; choose another --out")
+    shutil.rmtree(path)
+
+
+def run_demo(out: Path, seed: int = 0, progress: bool = True) -> dict[str, Path]:
+    """Run every stage into ``out``; return the paths written, by stage.
+
+    ``out/corpus`` the demo corpus (SAMM-LV layout + ground truth), ``out/build`` the colour-transfer build,
+    ``out/release`` the versioned release 1.0.0 with its card and ``quality/`` report.
+    """
+    from samm_synth_dataset.builders import build
+    from samm_synth_dataset.builders.config import demo_config
+    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.release.release import make_release
     from samm_synth_dataset.sources.demo import make_demo_corpus
 
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+
     t0 = time.perf_counter()
     corpus = make_demo_corpus(out / "corpus", seed=seed)
     written["corpus"] = corpus.root
-    log.info("corpus written in %.1f s", time.perf_counter() - t0)
+    log.info("stage 1/4 corpus: %s (%.1f s)", corpus.root, time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    build_dir = out / "build"
+    _clear_previous(build_dir)
+    summary = build(demo_config(corpus, build_dir, seed=seed, progress=progress))
+    if not summary.complete:
+        raise RuntimeError(f"demo build did not complete:\n{summary.format()}")
+    written["build"] = build_dir
+    log.info("stage 2/4 build: %s (%.1f s)", build_dir, time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    report = make_report(build_dir, source_root=corpus.frames_root, progress=progress)
+    written["report"] = build_dir / "quality" / "report.html"
+    log.info("stage 3/4 quality report: %s (%.1f s; skipped: %s)", written["report"], time.perf_counter() - t0,
+             report.get("skipped") or "nothing")
+
+    t0 = time.perf_counter()
+    release_dir = out / "release"
+    _clear_previous(release_dir)
+    make_release(build_dir, "1.0.0", out=release_dir,
+                 notes="Demo release: the embedded demo corpus restyled by colour transfer (no identity change).")
+    written["release"] = release_dir
+    written["card"] = release_dir / "README.md"
+    written["quality"] = release_dir / "quality" / "report.html"
+    log.info("stage 4/4 release: %s (%.1f s)", release_dir, time.perf_counter() - t0)
     return written
 
 
@@ -36,9 +85,43 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
+    from samm_synth_dataset.sources.demo import make_demo_corpus
+
+    t0 = time.perf_counter()
+    try:
+        corpus = make_demo_corpus(Path(args.out), seed=args.seed, size=args.size, quirks=args.quirks)
+    except FileExistsError as exc:
+        print(f"samm-synth make-demo-corpus: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"demo corpus ({args.size}, seed {args.seed}, quirks {'on' if args.quirks else 'off'}) written in "
+          f"{time.perf_counter() - t0:.1f} s to {corpus.root}")
+    print(f"  frames       {corpus.frames_root}  ({', '.join(corpus.videos)})")
+    print(f"  annotations  {corpus.annotations}")
+    print(f"  references   {corpus.references_csv}")
+    print(f"  subjects     {corpus.subjects_csv}")
+    print(f"  ground truth {corpus.ground_truth}")
+    return 0
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run the whole pipeline on the embedded demo corpus",
                               description=__doc__)
     p.add_argument("--out", required=True, help="output directory (created)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the demo corpus (default 0)")
     p.set_defaults(func=_cmd_demo)
+
+    m = subparsers.add_parser(
+        "make-demo-corpus", help="write the real-face demo corpus (SAMM-LV layout + ground truth)",
+        description="Write the demo corpus: the matplotlib sample face animated with scripted micro-/macro-"
+                    "expressions, as SAMM-LV frames and annotation workbook, colour references, and exact ground "
+                    "truth (intervals, warp parameters, per-frame displacement) in DIR/ground_truth.")
+    m.add_argument("--out", required=True, metavar="DIR",
+                   help="corpus folder (created; a previous demo corpus there is replaced)")
+    m.add_argument("--seed", type=int, default=0, help="random seed (default 0: the nominal design)")
+    m.add_argument("--size", choices=("full", "small"), default="full",
+                   help="full: 4 videos × 500 frames, 512×600 px (demo); small: 4 × 270 frames, 256×300 px (tests)")
+    m.add_argument("--quirks", action="store_true",
+                   help="write the real SAMM-LV sheet's quirks into the workbook (fractional frame, apex -1, "
+                        "onset 0, duplicate Filename, offset past the last frame)")
+    m.set_defaults(func=_cmd_make_demo_corpus)

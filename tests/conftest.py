@@ -24,3 +24,31 @@ def demo_corpus(tmp_path_factory: pytest.TempPathFactory):
     from samm_synth_dataset.sources.demo import make_demo_corpus
 
     return make_demo_corpus(tmp_path_factory.mktemp("demo") / "corpus", seed=0, size="small", quirks=True)
+
+
+# ---- builders: a complete small release (issue 5) -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def small_release(demo_corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete release built from ``demo_corpus``: colour transfer, Parquet frames + WebDataset tars, 2
+    references per subject (8 synthetic videos of 270 frames, 128×128), parts of at most 100 frames (every video
+    spans 3 parts). Session-scoped and shared: do not modify it — use ``small_release_copy`` to get a private copy."""
+    from samm_synth_dataset.builders import build
+    from samm_synth_dataset.builders.config import demo_config
+
+    out = tmp_path_factory.mktemp("small_release") / "release"
+    summary = build(demo_config(demo_corpus, out, max_part_frames=100, image_size=128, face_samples=5,
+                                progress=False))
+    if not summary.complete:
+        raise RuntimeError(f"small_release fixture: the build did not complete:\n{summary.format()}")
+    return out
+
+
+@pytest.fixture
+def small_release_copy(small_release: Path, tmp_path: Path) -> Path:
+    """A fresh, private copy of ``small_release`` (function-scoped) for tests that modify the release."""
+    import shutil
+
+    dst = tmp_path / "release"
+    shutil.copytree(small_release, dst)
+    return dst

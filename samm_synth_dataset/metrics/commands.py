@@ -1,9 +1,69 @@
-"""`samm-synth` subcommands of the metrics stage."""
+"""`samm-synth` subcommands of the metrics stage: ``aus`` (OpenFace AU tracks) and ``report`` (quality report)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+
+def _cmd_aus(args: argparse.Namespace) -> int:
+    from samm_synth_dataset.metrics.au_export import export_aus
+
+    coverage = export_aus(args.release, source_root=args.source_root, openface_bin=args.openface_bin,
+                          original_csv_dir=args.original_csv_dir, synthetic_csv_dir=args.synthetic_csv_dir,
+                          au_static=args.au_static, work_dir=args.work_dir, keep_frames=args.keep_frames,
+                          progress=not args.quiet)
+    print(f"wrote {len(coverage)} AU track files to {Path(args.release) / 'data' / 'aus'}")
+    if len(coverage):
+        print(coverage.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        low = coverage[coverage["both_success"] < 0.9]
+        if len(low):
+            print(f"warning: {len(low)} videos have OpenFace tracking in both tracks on < 90% of frames: "
+                  f"{', '.join(low['video'])}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from samm_synth_dataset.metrics.report import make_report
+
+    result = make_report(args.release, source_root=args.source_root, window=args.smooth_window,
+                         stability_step=args.stability_step, stability_pairs=args.stability_pairs,
+                         progress=not args.quiet, figure3_videos=args.au_curves or None)
+    quality = Path(args.release) / "quality"
+    print(f"quality report: {quality / 'report.html'} (also report.md, report.json, figures/)")
+    for what, why in result["skipped"].items():
+        print(f"  skipped {what}: {why}")
+    return 0
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register this stage's subcommands (none yet)."""
+    """Register ``aus`` and ``report``."""
+    p = subparsers.add_parser(
+        "aus", help="OpenFace AU tracks of the original and synthetic videos into data/aus/",
+        description="Export each synthetic video's frames and its original's (same crop) to image folders, run "
+                    "OpenFace FeatureExtraction on both (or read precomputed CSVs named <video>.csv), and write "
+                    "data/aus/<video>.parquet aligned by source frame number; updates the manifest.")
+    p.add_argument("release", help="a complete release directory")
+    p.add_argument("--source-root", help="the source corpus the release was built from (default: the manifest's)")
+    p.add_argument("--openface-bin", help="path of OpenFace's FeatureExtraction (default: on PATH)")
+    p.add_argument("--original-csv-dir", help="precomputed OpenFace CSVs of the originals (<video>.csv or "
+                                              "<source video>.csv)")
+    p.add_argument("--synthetic-csv-dir", help="precomputed OpenFace CSVs of the synthetic videos (<video>.csv)")
+    p.add_argument("--au-static", action="store_true", help="OpenFace's static AU models (-au_static)")
+    p.add_argument("--work-dir", help="where the exported frames and OpenFace outputs go (default: a temp dir)")
+    p.add_argument("--keep-frames", action="store_true", help="keep the exported image folders")
+    p.set_defaults(func=_cmd_aus)
+
+    p = subparsers.add_parser(
+        "report", help="write the quality report (quality/report.{md,html,json}, figures)",
+        description="AU agreement (needs data/aus), onset→apex optical flow and temporal stability (need the "
+                    "original frames), written into <release>/quality/; skipped parts are named with the reason.")
+    p.add_argument("release", help="a complete release directory")
+    p.add_argument("--source-root", help="the source corpus the release was built from (default: the manifest's)")
+    p.add_argument("--smooth-window", type=int, default=None,
+                   help="Savitzky–Golay window (frames) for the AU tracks before correlating (default: none)")
+    p.add_argument("--stability-step", type=int, default=1, help="frame step of the stability pairs (default 1)")
+    p.add_argument("--stability-pairs", type=int, default=16, help="frame pairs per video (default 16)")
+    p.add_argument("--au-curves", nargs="+", metavar="VIDEO",
+                   help="synthetic videos whose AU curves Figure 3 shows (default: the best-tracked one)")
+    p.set_defaults(func=_cmd_report)

@@ -4,7 +4,7 @@ H×W for greyscale files (as stored), H×W×3 **RGB** for colour files."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -17,6 +17,26 @@ class FrameReadError(RuntimeError):
     """A frame file is missing, truncated or corrupt."""
 
 
+_JPEG_SOI = b"\xff\xd8"
+_JPEG_EOI = b"\xff\xd9"
+#: How far from the end of a JPEG file its end-of-image marker may sit (some writers pad the file).
+_EOI_SEARCH_BYTES = 64
+
+
+def _check_jpeg_complete(path: Path, data: np.ndarray) -> None:
+    """Raise FrameReadError when a JPEG stream lacks its end-of-image marker (FF D9) near the end of the file.
+
+    OpenCV decodes a truncated JPEG "successfully" (grey bottom rows, a warning on stderr), so the marker is
+    checked explicitly. Inside entropy-coded data FF is always followed by 00 or a restart marker, so FF D9 near
+    the end can only be the real end-of-image marker.
+    """
+    if data.size < 4 or data[:2].tobytes() != _JPEG_SOI:
+        return
+    if _JPEG_EOI not in data[-_EOI_SEARCH_BYTES:].tobytes():
+        raise FrameReadError(f"{path}: truncated JPEG (no end-of-image marker FF D9); the file was cut short "
+                             "while copying or extracting; re-extract this frame")
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Decode one image file as it is stored: H×W (greyscale) or H×W×3 RGB, uint8.
 
@@ -26,9 +46,12 @@ def read_image(path: str | Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None
     if data is None or data.size == 0:
         raise FrameReadError(f"{path}: frame file is missing or empty")
+    _check_jpeg_complete(path, data)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None:
         raise FrameReadError(f"{path}: cannot decode image (corrupt or not an image); re-extract this frame")
+    if image.dtype != np.uint8:
+        raise FrameReadError(f"{path}: {image.dtype} image; only 8-bit frames are supported (convert it to 8-bit)")
     if image.ndim == 3:
         if image.shape[2] == 4:
             image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
@@ -64,5 +87,41 @@ def iter_video_frames(video: "VideoSource", start: int = 0, stop: int | None = N
                 raise FrameReadError(f"{video.video_file}: frame {video.frame_numbers[pos]} (position {pos}) "
                                      "could not be decoded; the file is truncated or corrupt")
             yield video.frame_numbers[pos], cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        cap.release()
+
+
+def read_frames_at(video: "VideoSource", positions: Iterable[int]) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yield ``(position, source frame number, image)`` for the given 0-based positions, in increasing order.
+
+    Image folders read only the requested files; video files are read sequentially (``grab`` skips frames
+    without converting them), which is exact where seeking in compressed video is not.
+    """
+    wanted = sorted({int(p) for p in positions})
+    if not wanted:
+        return
+    if wanted[0] < 0 or wanted[-1] >= video.n_frames:
+        raise IndexError(f"video {video.video}: positions must lie in 0..{video.n_frames - 1}, got {wanted}")
+    if video.frame_paths is not None:
+        for pos in wanted:
+            yield pos, video.frame_numbers[pos], read_image(video.frame_paths[pos])
+        return
+    cap = cv2.VideoCapture(str(video.video_file))
+    if not cap.isOpened():
+        raise FrameReadError(f"{video.video_file}: OpenCV cannot open this video file")
+    try:
+        todo = iter(wanted)
+        target = next(todo)
+        for pos in range(wanted[-1] + 1):
+            if not cap.grab():
+                raise FrameReadError(f"{video.video_file}: frame {video.frame_numbers[pos]} (position {pos}) "
+                                     "could not be read; the file is truncated or corrupt")
+            if pos == target:
+                ok, bgr = cap.retrieve()
+                if not ok:
+                    raise FrameReadError(f"{video.video_file}: frame {video.frame_numbers[pos]} (position "
+                                         f"{pos}) could not be decoded; the file is truncated or corrupt")
+                yield pos, video.frame_numbers[pos], cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                target = next(todo, -1)
     finally:
         cap.release()

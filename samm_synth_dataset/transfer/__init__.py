@@ -1,0 +1,37 @@
+"""Style transfer: StarGAN v2 from official checkpoints (``StarGANv2``), a no-weights colour-statistics baseline
+(``ColorTransfer``), ``load_method`` to pick one, and ``translate_frames``, the batched video engine.
+
+Names are imported lazily so that ``samm-synth --help`` does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
+
+_LAZY = {
+    "StarGANv2": "samm_synth_dataset.transfer.stargan",
+    "images_to_tensor": "samm_synth_dataset.transfer.stargan",
+    "tensor_to_images": "samm_synth_dataset.transfer.stargan",
+    "load_image": "samm_synth_dataset.transfer.stargan",
+    "domain_index": "samm_synth_dataset.transfer.stargan",
+    "ColorTransfer": "samm_synth_dataset.transfer.color",
+    "load_method": "samm_synth_dataset.transfer.engine",
+    "translate_frames": "samm_synth_dataset.transfer.engine",
+    "METHODS": "samm_synth_dataset.transfer.engine",
+    "CheckpointError": "samm_synth_dataset.transfer.checkpoint",
+    "Generator": "samm_synth_dataset.transfer.model",
+    "MappingNetwork": "samm_synth_dataset.transfer.model",
+    "StyleEncoder": "samm_synth_dataset.transfer.model",
+    "FAN": "samm_synth_dataset.transfer.fan",
+}
+
+__all__ = ["StyleCode", "TransferMethod", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'samm_synth_dataset.transfer' has no attribute {name!r}")

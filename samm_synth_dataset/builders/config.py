@@ -1,0 +1,193 @@
+"""The build configuration: one frozen dataclass, from keyword arguments, CLI flags or a TOML file.
+
+Sizes: ``max_part_mb`` is MiB of encoded image bytes per part (the Parquet/tar overhead comes on top);
+``max_part_frames`` caps the frames per part. Either may be None (no limit by that measure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from samm_synth_dataset import format as fmt
+
+FORMATS: tuple[str, ...] = ("parquet", "webdataset")
+IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
+DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "generic")
+#: Our dataset name → ``sources.read_annotations``'s.
+ANNOTATION_DATASET: dict[str, str] = {"samm-lv": "samm-lv", "casme2": "casme2", "generic": "csv"}
+
+#: Fields that do not change a release's bytes; left out of the manifest's effective config.
+NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours")
+_PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "references", "subjects", "boxes", "checkpoint",
+                                 "fan_checkpoint", "out")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything a build needs.
+
+    ``references`` is a CSV (``subject, reference_path, domain[, reference_id]``) or a directory with ``female/``
+    and ``male/`` subfolders (then ``subjects`` is required for the gender-matched assignment). ``formats`` is a
+    subset of ``("parquet", "webdataset")``. ``videos`` restricts the build to these source video ids;
+    ``exclude_videos`` leaves source videos out (recorded as skipped). ``boxes`` is an optional ``video,x,y,w,h``
+    CSV of face boxes in source pixels (else the face is located in ``face_samples`` frames spread over each
+    video). ``image_size`` is the side of the square synthetic frames in pixels (colour transfer only; a StarGAN v2
+    checkpoint fixes its own size). ``fps`` overrides the source frame rate (required for generic image folders).
+    ``device`` "auto" picks ``cuda:<LOCAL_RANK>`` when CUDA is available, else "cpu".
+    """
+
+    source_root: Path
+    references: Path
+    out: Path
+    dataset: str = "samm-lv"
+    fps: float | None = None
+    annotations: Path | None = None
+    subjects: Path | None = None
+    boxes: Path | None = None
+    face_samples: int = 25
+    refs_per_subject: int = 1
+    method: str = "color-transfer"
+    image_size: int = 256
+    checkpoint: Path | None = None
+    fan_checkpoint: Path | None = None
+    formats: tuple[str, ...] = ("parquet",)
+    image_format: str = "jpeg"
+    jpeg_quality: int = 95
+    max_part_mb: float | None = 500.0
+    max_part_frames: int | None = None
+    batch_size: int = 8
+    seed: int = 0
+    resume: bool = False
+    device: str = "auto"
+    videos: tuple[str, ...] | None = None
+    exclude_videos: tuple[str, ...] = ()
+    progress: bool = True
+    dist_timeout_hours: float = 72.0
+
+    def __post_init__(self) -> None:
+        for name in _PATH_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
+        if isinstance(self.formats, str):
+            object.__setattr__(self, "formats", parse_formats(self.formats))
+        object.__setattr__(self, "formats", tuple(f for f in FORMATS if f in self.formats))
+        if self.max_part_mb is not None:
+            object.__setattr__(self, "max_part_mb", float(self.max_part_mb))
+        for name in ("videos", "exclude_videos"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, tuple(str(v) for v in value))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the bad field and what to do."""
+        if self.dataset == "csv":
+            object.__setattr__(self, "dataset", "generic")
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.method not in fmt.METHODS:
+            raise ValueError(f"method must be one of {fmt.METHODS}, got {self.method!r}")
+        if self.method == "stargan-v2" and self.checkpoint is None:
+            raise ValueError("method stargan-v2 needs --checkpoint (the official StarGAN v2 generator/style "
+                             "encoder checkpoint)")
+        if not self.formats:
+            raise ValueError(f"formats must name at least one of {FORMATS}")
+        if self.image_format not in IMAGE_FORMATS:
+            raise ValueError(f"image_format must be one of {IMAGE_FORMATS}, got {self.image_format!r}")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"jpeg_quality must be in 1..100, got {self.jpeg_quality}")
+        if self.face_samples < 1:
+            raise ValueError(f"face_samples must be >= 1, got {self.face_samples}")
+        if self.image_size < 16:
+            raise ValueError(f"image_size must be >= 16 pixels, got {self.image_size}")
+        if self.refs_per_subject < 1:
+            raise ValueError(f"refs_per_subject must be >= 1, got {self.refs_per_subject}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.max_part_mb is not None and self.max_part_mb <= 0:
+            raise ValueError(f"max_part_mb must be > 0, got {self.max_part_mb}")
+        if self.max_part_frames is not None and self.max_part_frames < 1:
+            raise ValueError(f"max_part_frames must be >= 1, got {self.max_part_frames}")
+
+    @property
+    def max_part_bytes(self) -> int | None:
+        return None if self.max_part_mb is None else int(self.max_part_mb * 1024 * 1024)
+
+    @property
+    def image_ext(self) -> str:
+        """File extension of the encoded frames: ``jpg`` or ``png``."""
+        return "jpg" if self.image_format == "jpeg" else "png"
+
+    def replace(self, **changes: Any) -> "BuildConfig":
+        return dataclasses.replace(self, **changes)
+
+    def effective(self) -> dict[str, Any]:
+        """The content-relevant config as JSON-ready values (paths as strings), for the manifest."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name in NON_CONTENT_FIELDS:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        if self.image_format == "png":
+            out.pop("jpeg_quality")
+        if self.method != "color-transfer":
+            out.pop("image_size")
+        return out
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> "BuildConfig":
+        """Read a TOML file (top-level keys or a ``[build]`` table with this class's field names); keyword
+        ``overrides`` that are not None win. Relative paths in the file are relative to the file's folder."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+        data = dict(data.get("build", data))
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown build settings {unknown}; known: {sorted(known)}")
+        for name in _PATH_FIELDS:
+            if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
+                data[name] = str(path.parent / data[name])
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        missing = [n for n in ("source_root", "references", "out") if n not in data]
+        if missing:
+            raise ValueError(f"{path}: missing required settings {missing} (give them in the file or as flags)")
+        return cls(**data)
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """``parquet`` | ``webdataset`` | ``both`` (or a comma list) → a formats tuple."""
+    if value == "both":
+        return FORMATS
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    bad = [p for p in parts if p not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown format(s) {bad}: use parquet, webdataset or both")
+    return parts
+
+
+
+def demo_config(corpus: Any, out: str | Path, **overrides: Any) -> BuildConfig:
+    """The build config for a demo corpus (``sources.demo.DemoCorpus``): SAMM-LV layout, its workbook,
+    references CSV and subjects file, colour transfer, 2 references per subject, Parquet + WebDataset.
+    ``overrides`` replace any field (e.g. ``max_part_frames=100``, ``progress=False``)."""
+    values: dict[str, Any] = {
+        "source_root": corpus.frames_root, "references": corpus.references_csv, "out": Path(out),
+        "dataset": "samm-lv", "annotations": corpus.annotations, "subjects": corpus.subjects_csv,
+        "refs_per_subject": 2, "method": "color-transfer", "formats": FORMATS,
+    }
+    values.update(overrides)
+    return BuildConfig(**values)

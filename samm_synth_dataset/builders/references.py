@@ -1,0 +1,199 @@
+"""Style references: which reference face restyles which subject's videos.
+
+Two inputs:
+
+* a CSV ``subject, reference_path, domain[, reference_id]`` (paths relative to the CSV's folder); the first
+  ``n`` rows of each subject are used, in file order;
+* a directory with ``female/`` and ``male/`` image subfolders plus a subjects file ``subject, gender[, glasses]``:
+  each subject gets ``n`` distinct references of its own gender, drawn with a seeded RNG that depends only on
+  (seed, subject), so adding subjects never changes another subject's references.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from samm_synth_dataset import format as fmt
+
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+GENDER_DOMAINS: tuple[str, ...] = ("female", "male")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference face image. ``domain`` is the StarGAN v2 domain name (``female``/``male`` for CelebA-HQ,
+    or a number as text); ``sha256`` is of the image file's bytes."""
+
+    reference_id: str
+    subject: str
+    path: Path
+    domain: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A row of the subjects file. ``glasses`` is None when not given."""
+
+    subject: str
+    gender: str | None
+    glasses: bool | None
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def domain_index(domain: str) -> int:
+    """StarGAN v2 domain index: ``female`` → 0, ``male`` → 1 (CelebA-HQ order), digits → that number."""
+    d = domain.strip().lower()
+    if d in GENDER_DOMAINS:
+        return GENDER_DOMAINS.index(d)
+    if d.isdigit():
+        return int(d)
+    raise ValueError(f"unknown reference domain {domain!r}: use female, male or a domain number")
+
+
+def _reference_id_from_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_\-]+", "_", Path(name).stem)
+
+
+def _parse_bool(value: str | None, where: str) -> bool | None:
+    if value is None or value.strip() == "":
+        return None
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "y", "t"):
+        return True
+    if v in ("0", "false", "no", "n", "f"):
+        return False
+    raise ValueError(f"{where}: glasses must be true/false/yes/no/1/0 or empty, got {value!r}")
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; the header must include {list(required)}")
+        rows = []
+        for row in reader:
+            rows.append({(k or "").strip(): (v or "").strip() for k, v in row.items()})
+        return rows
+
+
+def read_subjects(path: str | Path) -> dict[str, Subject]:
+    """Read a subjects file ``subject, gender[, glasses]`` (subject ids kept as text, e.g. ``006``)."""
+    path = Path(path)
+    rows = _read_csv(path, ("subject",))
+    out: dict[str, Subject] = {}
+    for i, row in enumerate(rows, start=2):
+        where = f"{path}, line {i}"
+        subject = row["subject"]
+        if not subject:
+            raise ValueError(f"{where}: empty subject")
+        if subject in out:
+            raise ValueError(f"{where}: subject {subject!r} listed twice")
+        gender = row.get("gender") or None
+        if gender is not None:
+            gender = gender.lower()
+            if gender in ("f", "w", "woman"):
+                gender = "female"
+            elif gender in ("m", "man"):
+                gender = "male"
+            if gender not in GENDER_DOMAINS:
+                raise ValueError(f"{where}: gender must be female or male, got {row.get('gender')!r}")
+        out[subject] = Subject(subject, gender, _parse_bool(row.get("glasses"), where))
+    return out
+
+
+def references_from_csv(path: str | Path, n: int) -> dict[str, list[Reference]]:
+    """Subject → its first ``n`` references from a CSV ``subject, reference_path, domain[, reference_id]``.
+
+    Raises ValueError naming the line for a missing image, a bad id or a duplicate reference id of a subject.
+    """
+    path = Path(path)
+    rows = _read_csv(path, ("subject", "reference_path", "domain"))
+    out: dict[str, list[Reference]] = {}
+    for i, row in enumerate(rows, start=2):
+        where = f"{path}, line {i}"
+        subject = row["subject"]
+        if not subject:
+            raise ValueError(f"{where}: empty subject")
+        ref_path = Path(row["reference_path"])
+        if not ref_path.is_absolute():
+            ref_path = path.parent / ref_path
+        if not ref_path.is_file():
+            raise FileNotFoundError(f"{where}: reference image {ref_path} not found")
+        ref_id = row.get("reference_id") or _reference_id_from_name(ref_path.name)
+        try:
+            fmt.check_id(ref_id, "reference id")
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        try:
+            domain_index(row["domain"])
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        refs = out.setdefault(subject, [])
+        if any(r.reference_id == ref_id for r in refs):
+            raise ValueError(f"{where}: reference id {ref_id!r} appears twice for subject {subject!r}")
+        if len(refs) < n:
+            refs.append(Reference(ref_id, subject, ref_path, row["domain"].lower(), sha256_file(ref_path)))
+    return out
+
+
+def references_from_dir(root: str | Path, subjects: dict[str, Subject], n: int, seed: int
+                        ) -> dict[str, list[Reference]]:
+    """Gender-matched assignment: each subject gets ``n`` distinct images of its gender from ``root/<gender>/``.
+
+    The draw for a subject is ``random.Random(f"{seed}:{subject}").sample(sorted pool, n)``.
+    """
+    root = Path(root)
+    pools: dict[str, list[Path]] = {}
+    for gender in GENDER_DOMAINS:
+        folder = root / gender
+        pools[gender] = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) \
+            if folder.is_dir() else []
+    out: dict[str, list[Reference]] = {}
+    for subject in sorted(subjects):
+        gender = subjects[subject].gender
+        if gender is None:
+            raise ValueError(f"subject {subject!r} has no gender in the subjects file; it is needed to assign "
+                             f"references from {root}/female and {root}/male")
+        pool = pools[gender]
+        if len(pool) < n:
+            raise ValueError(f"{root / gender}: {len(pool)} reference image(s), need {n} per subject "
+                             "(lower --refs-per-subject or add images)")
+        chosen = random.Random(f"{seed}:{subject}").sample(pool, n)
+        refs = []
+        for p in chosen:
+            ref_id = fmt.check_id(_reference_id_from_name(p.name), f"reference id (from {p})")
+            refs.append(Reference(ref_id, subject, p, gender, sha256_file(p)))
+        out[subject] = refs
+    return out
+
+
+def load_references(references: str | Path, n: int, seed: int = 0,
+                    subjects: dict[str, Subject] | None = None) -> dict[str, list[Reference]]:
+    """Subject → references, from a CSV file or a ``female/``+``male/`` directory (needs ``subjects``)."""
+    references = Path(references)
+    if references.is_dir():
+        if not subjects:
+            raise ValueError(f"--references {references} is a directory: give --subjects (subject, gender) for "
+                             "the gender-matched assignment")
+        return references_from_dir(references, subjects, n, seed)
+    if references.is_file():
+        return references_from_csv(references, n)
+    raise FileNotFoundError(f"{references}: references CSV or directory not found")

@@ -1,0 +1,385 @@
+"""The MEGC interval-spotting scorer (MEGC2020 organisers' rule by default; SoftNet's one-to-one rule as an option).
+
+Conventions
+-----------
+* Intervals are ``[onset, offset]`` frame numbers with **inclusive** ends, on any consistent numbering (0- or 1-based,
+  the same for predictions and ground truth).
+* IoU counts inclusive frames: ``inter = min(e1, e2) - max(s1, s2) + 1`` (0 if negative);
+  ``union = (e1 - s1 + 1) + (e2 - s2 + 1) - inter``. A proposal hits a GT when ``IoU >= iou`` (default 0.5).
+  A 1-frame interval ``[f, f]`` is a valid interval of length 1 (the organisers' code returns IoU 0 for it, a bug
+  this scorer does not reproduce).
+* ME and MaE are scored separately: a proposal only ever meets GTs of its own video and kind.
+
+Matching rules
+--------------
+``"megc2020"`` (default; ``HeyingGithub/Baseline-project-for-MEGC2020_spotting``):
+    a GT is *found* when any proposal of its video and kind hits it. ``TP`` = found GTs, ``FP = n_pred - TP``,
+    ``FN = n_gt - TP``, ``precision = TP / n_pred``, ``recall = TP / n_gt``. Duplicate proposals on one GT are FPs.
+    When one proposal hits several GTs (possible only when they overlap, or at exactly ``iou`` = 0.5), all of them
+    are found, so ``TP`` may exceed the proposals that produced it: ``FP`` can then be negative and precision can
+    exceed 1, exactly as in the organisers' code. Use ``"one-to-one"`` if that matters to you.
+``"one-to-one"`` (``genbing99/SoftNet-SpotME``'s greedy VOC rule):
+    proposals are taken in input order (SoftNet's scores are all equal, so its stable sort keeps input order); each
+    is compared only with its best-IoU GT of the same video and kind (the first on ties). It is a TP if that IoU
+    ``>= iou`` and that GT is not matched yet, else an FP, even when another GT would qualify. Each GT is matched
+    at most once; ``FN = n_gt - TP``. SoftNet's dummy ``[0, 0]`` proposal for videos without peaks is not added.
+
+In both rules proposals in videos that have no GT count as FPs, GTs in videos without proposals as FNs, and
+``overall`` pools the counts of both kinds (it is not the mean of the two F1s). Precision, recall and F1 are 0 when
+undefined (a zero denominator). Proposals are not length-filtered: classify them (ME vs MaE) before scoring.
+
+Inputs
+------
+CSV paths or DataFrames in either of two layouts:
+* MEGC2023 submissions: ``vid,onset,offset,type`` with ``type`` in ``me``/``mae`` (case-insensitive);
+* our intervals table (``data/intervals/intervals.parquet``): ``video`` and/or ``source_video``, ``onset``,
+  ``offset``, ``kind`` in ``ME``/``MaE``.
+For a ground-truth intervals table holding both ``video`` (synthetic ids, e.g. ``006_1-ref03``) and ``source_video``
+(``006_1``), the column whose ids the predictions use is chosen (``gt_video_column="auto"``); on source ids the
+synthetic copies of one source interval are counted once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+KINDS: tuple[str, ...] = ("ME", "MaE")
+MATCHING_RULES: tuple[str, ...] = ("megc2020", "one-to-one")
+
+#: Dataset codes of the organisers' log file's first line.
+LOG_DATASET_CODES: dict[str, int] = {"samm": 1, "cas": 2}
+
+_KIND_ALIASES: dict[str, str] = {
+    "me": "ME", "micro": "ME", "micro-expression": "ME",
+    "mae": "MaE", "macro": "MaE", "macro-expression": "MaE",
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Input normalisation
+
+
+def _read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFrame, str]:
+    if isinstance(table, pd.DataFrame):
+        return table.copy(), f"{what} table"
+    path = Path(table)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {what} file not found")
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path), str(path)
+    str_cols = {c: str for c in ("vid", "video", "source_video", "type", "kind")}
+    try:
+        return pd.read_csv(path, dtype=str_cols), str(path)  # ids like "011" stay strings
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the {what} CSV ({exc})") from exc
+
+
+def normalise_intervals(
+    table: pd.DataFrame | str | Path, what: str = "intervals", video_column: str | None = None
+) -> pd.DataFrame:
+    """Return a ``video, onset, offset, kind`` DataFrame (kind ``ME``/``MaE``, int frames) from either layout.
+
+    ``video_column`` picks the id column (``vid``, ``video`` or ``source_video``); by default ``vid``, else
+    ``video``, else ``source_video``. Raises ValueError naming the source, row and what to fix.
+    """
+    df, name = _read_table(table, what)
+    return _normalise(df, name, video_column)
+
+
+def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.DataFrame:
+    if video_column is None:
+        video_column = next((c for c in ("vid", "video", "source_video") if c in df.columns), None)
+    kind_column = "type" if "type" in df.columns else ("kind" if "kind" in df.columns else None)
+    missing = [c for c, ok in (("vid/video", video_column is not None and video_column in df.columns),
+                               ("onset", "onset" in df.columns), ("offset", "offset" in df.columns),
+                               ("type/kind", kind_column is not None)) if not ok]
+    if missing:
+        raise ValueError(f"{name}: missing column(s) {missing}; expected MEGC2023 `vid,onset,offset,type` "
+                         f"or our intervals table `video,onset,offset,kind` (has {list(df.columns)})")
+    assert video_column is not None and kind_column is not None
+    out = pd.DataFrame({"video": df[video_column], "onset": df["onset"], "offset": df["offset"],
+                        "kind": df[kind_column]})
+    if "source_id" in df.columns:
+        out["source_id"] = df["source_id"]
+    rows: list[tuple[str, int, int, str]] = []
+    for i, (video, onset, offset, kind) in enumerate(
+            zip(out["video"], out["onset"], out["offset"], out["kind"])):
+        where = f"{name}, row {i + 1} (data row, header excluded)"
+        if video is None or (isinstance(video, float) and math.isnan(video)) or str(video).strip() == "":
+            raise ValueError(f"{where}: empty video id")
+        k = _KIND_ALIASES.get(str(kind).strip().lower())
+        if k is None:
+            raise ValueError(f"{where}: unknown expression type {kind!r}; use me/mae (MEGC2023) or ME/MaE")
+        try:
+            on_f, off_f = float(onset), float(offset)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} are not frame numbers") from None
+        if not (math.isfinite(on_f) and math.isfinite(off_f)) or on_f != int(on_f) or off_f != int(off_f):
+            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} must be whole frame numbers")
+        if off_f < on_f:
+            raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
+                             "[onset, offset] with offset >= onset")
+        rows.append((str(video).strip(), int(on_f), int(off_f), k))
+    result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
+    if "source_id" in out.columns:
+        result["source_id"] = out["source_id"].to_numpy()
+    return result
+
+
+def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str) -> str | None:
+    if gt_video_column != "auto":
+        if gt_video_column not in gt.columns:
+            raise ValueError(f"ground truth has no column {gt_video_column!r} (has {list(gt.columns)})")
+        return gt_video_column
+    candidates = [c for c in ("vid", "video", "source_video") if c in gt.columns]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    hits = {c: len(pred_videos & set(gt[c].astype(str))) for c in candidates}
+    best = max(candidates, key=lambda c: (hits[c], -candidates.index(c)))
+    return best
+
+
+def inclusive_iou(s1: int, e1: int, s2: int, e2: int) -> float:
+    """IoU of the inclusive frame ranges ``[s1, e1]`` and ``[s2, e2]`` (0 when disjoint)."""
+    inter = min(e1, e2) - max(s1, s2) + 1
+    if inter <= 0:
+        return 0.0
+    union = (e1 - s1 + 1) + (e2 - s2 + 1) - inter
+    return inter / union
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Matching
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the per-video log: a GT and/or a proposal with its outcome ``TP``/``FP``/``FN``."""
+
+    video: str
+    kind: str
+    gt: tuple[int, int] | None
+    pred: tuple[int, int] | None
+    outcome: str
+
+    def line(self) -> str:
+        """``"<vid> <gt_on> <gt_off> <pred_on> <pred_off> TP|FP|FN"`` with ``-`` for blanks (organisers' format)."""
+        g = f"{self.gt[0]} {self.gt[1]}" if self.gt else "- -"
+        p = f"{self.pred[0]} {self.pred[1]}" if self.pred else "- -"
+        return f"{self.video} {g} {p} {self.outcome}"
+
+
+@dataclass
+class SpottingResult:
+    """Counts per kind plus the per-video log entries."""
+
+    counts: dict[str, dict[str, int]]
+    entries: list[LogEntry]
+
+    def as_dict(self) -> dict[str, dict[str, float | int]]:
+        out: dict[str, dict[str, float | int]] = {}
+        for kind in KINDS:
+            c = self.counts[kind]
+            out[kind] = _summary(c["tp"], c["n_pred"], c["n_gt"])
+        out["overall"] = _summary(sum(self.counts[k]["tp"] for k in KINDS),
+                                  sum(self.counts[k]["n_pred"] for k in KINDS),
+                                  sum(self.counts[k]["n_gt"] for k in KINDS))
+        return out
+
+
+def _summary(tp: int, n_pred: int, n_gt: int) -> dict[str, float | int]:
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gt if n_gt else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"tp": tp, "fp": n_pred - tp, "fn": n_gt - tp, "n_pred": n_pred, "n_gt": n_gt,
+            "precision": precision, "recall": recall, "f1": f1}
+
+
+def _match_megc2020(video: str, kind: str, preds: list[tuple[int, int]], gts: list[tuple[int, int]],
+                    iou: float) -> tuple[int, list[LogEntry]]:
+    entries: list[LogEntry] = []
+    used: set[int] = set()
+    tp = 0
+    for g in gts:
+        best_j, best_iou = -1, -1.0
+        for j, p in enumerate(preds):
+            v = inclusive_iou(g[0], g[1], p[0], p[1])
+            # Prefer a proposal not yet shown in the log, so each log line names a distinct proposal when possible.
+            if v >= iou and (v > best_iou or (v == best_iou and best_j in used and j not in used)):
+                best_j, best_iou = j, v
+        if best_j >= 0:
+            tp += 1
+            used.add(best_j)
+            entries.append(LogEntry(video, kind, g, preds[best_j], "TP"))
+        else:
+            entries.append(LogEntry(video, kind, g, None, "FN"))
+    entries.extend(LogEntry(video, kind, None, p, "FP") for j, p in enumerate(preds) if j not in used)
+    return tp, entries
+
+
+def _match_one_to_one(video: str, kind: str, preds: list[tuple[int, int]], gts: list[tuple[int, int]],
+                      iou: float) -> tuple[int, list[LogEntry]]:
+    entries: list[LogEntry] = []
+    matched: set[int] = set()
+    for p in preds:
+        best_i, best_iou = -1, 0.0
+        for i, g in enumerate(gts):
+            v = inclusive_iou(p[0], p[1], g[0], g[1])
+            if v > best_iou:
+                best_i, best_iou = i, v
+        if best_i >= 0 and best_iou >= iou and best_i not in matched:
+            matched.add(best_i)
+            entries.append(LogEntry(video, kind, gts[best_i], p, "TP"))
+        else:
+            entries.append(LogEntry(video, kind, None, p, "FP"))
+    entries.extend(LogEntry(video, kind, g, None, "FN") for i, g in enumerate(gts) if i not in matched)
+    return len(matched), entries
+
+
+def match_spotting(
+    predictions: pd.DataFrame | str | Path,
+    ground_truth: pd.DataFrame | str | Path,
+    iou: float = 0.5,
+    matching: str = "megc2020",
+    gt_video_column: str = "auto",
+) -> SpottingResult:
+    """Match predictions to ground truth per video and kind; see the module docstring for the rules."""
+    if matching not in MATCHING_RULES:
+        raise ValueError(f"matching must be one of {MATCHING_RULES}, not {matching!r}")
+    if not 0.0 < iou <= 1.0:
+        raise ValueError(f"iou must be in (0, 1], not {iou}")
+    pred = normalise_intervals(predictions, "predictions")
+    gt_raw, gt_name = _read_table(ground_truth, "ground truth")
+    column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column)
+    gt = _normalise(gt_raw, gt_name, column)
+    if column == "source_video":
+        # Synthetic copies of one source interval (one per reference) are one GT on the source video.
+        key = ["video", "kind", "source_id"] if "source_id" in gt.columns else ["video", "kind", "onset", "offset"]
+        gt = gt.drop_duplicates(subset=key).reset_index(drop=True)
+    match = _match_megc2020 if matching == "megc2020" else _match_one_to_one
+    counts = {k: {"tp": 0, "n_pred": 0, "n_gt": 0} for k in KINDS}
+    entries: list[LogEntry] = []
+    videos = sorted(set(pred["video"]) | set(gt["video"]))
+    pred_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in pred.groupby(["video", "kind"], sort=False)}
+    gt_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in gt.groupby(["video", "kind"], sort=False)}
+    for video in videos:
+        for kind in KINDS:
+            p = [(int(a), int(b)) for a, b in pred_groups.get((video, kind), [])]
+            g = sorted((int(a), int(b)) for a, b in gt_groups.get((video, kind), []))
+            if not p and not g:
+                continue
+            tp, e = match(video, kind, p, g, iou)
+            counts[kind]["tp"] += tp
+            counts[kind]["n_pred"] += len(p)
+            counts[kind]["n_gt"] += len(g)
+            entries.extend(e)
+    return SpottingResult(counts, entries)
+
+
+def score_spotting(
+    predictions: pd.DataFrame | str | Path,
+    ground_truth: pd.DataFrame | str | Path,
+    iou: float = 0.5,
+    matching: str = "megc2020",
+    gt_video_column: str = "auto",
+) -> dict[str, dict[str, float | int]]:
+    """Score interval proposals against GT: ``{"ME": {...}, "MaE": {...}, "overall": {...}}``.
+
+    Each entry has ``tp, fp, fn, n_pred, n_gt, precision, recall, f1``; ``overall`` pools both kinds' counts.
+    ``matching``: ``"megc2020"`` (organisers' rule, default) or ``"one-to-one"`` (SoftNet's greedy rule).
+    """
+    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column).as_dict()
+
+
+def log_lines(result: SpottingResult, dataset_code: int = 1, kind: str | None = None) -> list[str]:
+    """The organisers' log: a dataset line (1 = SAMM, 2 = CAS(ME)²), then one line per GT/proposal.
+
+    Lines are ``"<vid> <gt_on> <gt_off> <pred_on> <pred_off> TP|FP|FN"`` with ``-`` for blanks, grouped by video.
+    ``kind`` restricts the log to ``ME`` or ``MaE``; by default both kinds follow each other per video.
+    """
+    lines = [str(dataset_code)]
+    lines.extend(e.line() for e in result.entries if kind is None or e.kind == kind)
+    return lines
+
+
+def write_log(path: str | Path, result: SpottingResult, dataset_code: int = 1, kind: str | None = None) -> Path:
+    """Write :func:`log_lines` to ``path`` (one line each, trailing newline)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(log_lines(result, dataset_code, kind)) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# CLI
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``samm-synth score-spotting``."""
+    p = subparsers.add_parser(
+        "score-spotting",
+        help="score MaE/ME interval proposals with the MEGC rule",
+        description="Score interval proposals (MEGC2023 CSV vid,onset,offset,type) against ground truth "
+                    "(a CSV in the same layout or our intervals table, or a release's intervals). Inclusive-frame "
+                    "IoU >= --iou, per kind, counts pooled over videos; overall pools both kinds.",
+    )
+    p.add_argument("--pred", required=True, type=Path, help="predictions CSV (vid,onset,offset,type)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--gt", type=Path, help="ground-truth CSV or Parquet (MEGC2023 layout or intervals table)")
+    src.add_argument("--release", type=Path, help="a release directory; its data/intervals/intervals.parquet is GT")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
+    p.add_argument("--matching", choices=MATCHING_RULES, default="megc2020",
+                   help="megc2020: organisers' rule (default); one-to-one: SoftNet's greedy rule")
+    p.add_argument("--gt-video-column", default="auto",
+                   help="GT id column: auto (default), vid, video (synthetic ids) or source_video")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument("--log", type=Path, help="also write the per-video TP/FP/FN log in the organisers' format")
+    p.add_argument("--log-dataset", type=int, default=1, help="dataset code of the log's first line "
+                   "(1 = SAMM, 2 = CAS(ME)^2; default 1)")
+    p.set_defaults(func=_cmd_score)
+
+
+def _release_gt(release: Path) -> Path:
+    from samm_synth_dataset import format as fmt
+
+    fmt.read_manifest(release)
+    path = release / fmt.INTERVALS_PATH
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the release has no intervals table")
+    return path
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    gt = args.gt if args.gt is not None else _release_gt(args.release)
+    result = match_spotting(args.pred, gt, iou=args.iou, matching=args.matching,
+                            gt_video_column=args.gt_video_column)
+    scores = result.as_dict()
+    if args.log:
+        write_log(args.log, result, dataset_code=args.log_dataset)
+    if args.json:
+        json.dump(scores, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_table(scores, iou=args.iou, matching=args.matching))
+    return 0
+
+
+def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: str = "megc2020") -> str:
+    """A plain-text table of :func:`score_spotting`'s result."""
+    head = f"{'':8}{'TP':>6}{'FP':>6}{'FN':>6}{'N_pred':>8}{'N_gt':>6}{'P':>8}{'R':>8}{'F1':>8}"
+    lines = [f"MEGC spotting, IoU >= {iou}, matching {matching}", head]
+    for key in (*KINDS, "overall"):
+        s = scores[key]
+        lines.append(f"{key:8}{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}{s['n_pred']:>8}{s['n_gt']:>6}"
+                     f"{s['precision']:>8.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}")
+    return "\n".join(lines)
+
+

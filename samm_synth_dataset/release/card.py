@@ -1,0 +1,463 @@
+"""The dataset card (a release's README.md): render it from the release's real numbers, and validate it locally.
+
+The template is ``samm_synth_dataset/templates/dataset_card.md`` (Jinja2; the repository root's
+``dataset_card.md`` is a symlink to it). ``render_card`` fills it from ``manifest.json``, the Parquet tables and
+``quality/report.json``; ``validate_card`` checks a rendered card against the release: the YAML header parses,
+every config's globs match files, and the declared features equal the Parquet schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pyarrow.parquet as pq
+import yaml
+
+from samm_synth_dataset import __version__
+from samm_synth_dataset import format as fmt
+
+TEMPLATE_NAME = "dataset_card.md"
+LICENSE_ID = "cc-by-nc-4.0"
+TASK_CATEGORIES: tuple[str, ...] = ("video-classification",)
+DEFAULT_PRETTY_NAME = "SAMM-SYNTH-style synthetic long videos of facial macro- and micro-expressions"
+SPLIT = "train"
+
+#: Sections a rendered card must contain (checked by ``validate_card``).
+REQUIRED_SECTIONS: tuple[str, ...] = (
+    "## How the data was made", "## Label conventions", "## How to load", "## Quality report",
+    "## Limitations", "## Licences", "## Citations", "## Release notes",
+)
+
+#: What each interval flag (set by ``sources.read_annotations``) means; unknown flags are listed as they are.
+FLAG_MEANINGS: dict[str, str] = {
+    "rounded": "a fractional frame number in the sheet was rounded half-up (floor(x + 0.5); SAMM-LV V1)",
+    "apex_missing": "apex -1 (SAMM-LV), 0 (CAS(ME)²) or empty in the sheet: apex set to null",
+    "onset_zero": "SAMM-LV onset 0 (movement already under way at the first frame): kept as 0",
+    "offset_filled": "CAS(ME)² offset 0 (not annotated): filled by the offset-fill rule",
+    "offset_before_apex": "offset < apex in the sheet: kept as written",
+    "apex_before_onset": "apex < onset in the sheet: kept as written",
+    "offset_clipped": "offset past the video's last frame: clipped to the last frame",
+    "apex_outside_video": "apex past the video's last frame: set to null",
+}
+
+
+class CardError(ValueError):
+    """A rendered card does not describe its release (message lists every problem found)."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Template
+
+
+def template_text() -> str:
+    """The card template shipped in the package (``samm_synth_dataset/templates/dataset_card.md``)."""
+    return resources.files("samm_synth_dataset").joinpath("templates", TEMPLATE_NAME).read_text(encoding="utf-8")
+
+
+def human_size(n: int | float) -> str:
+    """Bytes as ``123 B``, ``4.5 KiB``, ``6.7 MiB``, ``1.2 GiB``."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} TiB"
+
+
+def _to_yaml(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters["to_yaml"] = _to_yaml
+    env.filters["yaml_str"] = lambda s: json.dumps(str(s), ensure_ascii=False)  # a JSON string is valid YAML
+    env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["size"] = human_size
+    return env
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Context: the real numbers of one release
+
+
+def size_category(n: int) -> str:
+    """The Hub's ``size_categories`` value for ``n`` examples (``n<1K``, ``1K<n<10K``, …)."""
+    bounds = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+              (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
+    for bound, label in bounds:
+        if n < bound:
+            return label
+    return "n>1T" if n >= 10**12 else "1B<n<10B"
+
+
+def file_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The manifest's files as ``{relative path: entry}`` (entries have ``bytes``, ``sha256``, maybe ``rows``)."""
+    files = manifest.get("files") or {}
+    if isinstance(files, dict):
+        return {str(k): dict(v) for k, v in files.items()}
+    return {str(e["path"]): dict(e) for e in files}
+
+
+def present_configs(release: Path) -> list[str]:
+    """The Parquet configs (of ``format.CONFIGS``, in that order) that have at least one file in ``release``."""
+    return [name for name, (_, _, glob) in fmt.CONFIGS.items() if any(p.is_file() for p in release.glob(glob))]
+
+
+def _rows(release: Path, glob: str) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted(release.glob(glob)) if p.is_file())
+
+
+def _uncompressed_bytes(release: Path, glob: str) -> int:
+    """Uncompressed data bytes of a config's Parquet files (row groups' ``total_byte_size``), the ``num_bytes``
+    that `datasets` records for a split."""
+    total = 0
+    for p in sorted(release.glob(glob)):
+        meta = pq.ParquetFile(p).metadata
+        total += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return total
+
+
+def _bytes(release: Path, glob: str) -> int:
+    return sum(p.stat().st_size for p in release.glob(glob) if p.is_file())
+
+
+def yaml_header(release: Path) -> dict[str, Any]:
+    """The computed part of the YAML header: ``configs`` and ``dataset_info`` for every present config."""
+    from datasets import Features
+
+    configs: list[dict[str, Any]] = []
+    infos: list[dict[str, Any]] = []
+    for name in present_configs(release):
+        _, features, glob = fmt.CONFIGS[name]
+        entry: dict[str, Any] = {"config_name": name}
+        if not configs:
+            entry["default"] = True
+        entry["data_files"] = [{"split": SPLIT, "path": glob}]
+        configs.append(entry)
+        data_bytes = _uncompressed_bytes(release, glob)
+        infos.append({
+            "config_name": name,
+            "features": Features.from_dict(features)._to_yaml_list(),
+            "splits": [{"name": SPLIT, "num_bytes": data_bytes, "num_examples": _rows(release, glob)}],
+            "download_size": _bytes(release, glob),
+            "dataset_size": data_bytes,
+        })
+    return {"configs": configs, "dataset_info": infos}
+
+
+def _read_table(path: Path) -> dict[str, list[Any]] | None:
+    if not path.is_file():
+        return None
+    return pq.read_table(path).to_pydict()
+
+
+def _quality(release: Path) -> dict[str, Any]:
+    """Headline tables of ``quality/report.json``: a list of ``{title, columns, rows}``; empty when absent."""
+    path = release / fmt.QUALITY_DIR / "report.json"
+    if not path.is_file():
+        return {"computed": False, "tables": [], "path": f"{fmt.QUALITY_DIR}/report.json"}
+    report = json.loads(path.read_text())
+    tables: list[dict[str, Any]] = []
+    headline = report.get("headline", report) if isinstance(report, dict) else report
+    items = headline.items() if isinstance(headline, dict) else enumerate(headline)
+    scalars: list[list[Any]] = []
+    for key, value in items:
+        if isinstance(value, dict) and {"columns", "rows"} <= set(value):
+            tables.append({"title": str(value.get("title", key)), "columns": [str(c) for c in value["columns"]],
+                           "rows": [[_cell(c) for c in row] for row in value["rows"]]})
+        elif isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            columns = list(dict.fromkeys(k for r in value for k in r))
+            tables.append({"title": str(key), "columns": columns,
+                           "rows": [[_cell(r.get(c)) for c in columns] for r in value]})
+        elif isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+            tables.append({"title": str(key), "columns": ["measure", "value"],
+                           "rows": [[str(k), _cell(v)] for k, v in value.items()]})
+        elif not isinstance(value, (dict, list)):
+            scalars.append([str(key), _cell(value)])
+    if scalars:
+        tables.insert(0, {"title": "summary", "columns": ["measure", "value"], "rows": scalars})
+    figures = sorted(p.relative_to(release).as_posix() for p in (release / fmt.QUALITY_DIR).rglob("*")
+                     if p.suffix.lower() in (".png", ".svg", ".html", ".md"))
+    return {"computed": True, "tables": tables, "path": f"{fmt.QUALITY_DIR}/report.json", "figures": figures}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def card_context(release: str | Path, history: list[dict[str, Any]] | None = None,
+                 pretty_name: str | None = None, manifest: dict[str, Any] | None = None,
+                 repo_id: str | None = None) -> dict[str, Any]:
+    """Every value the template needs, read from the release (manifest, Parquet tables, quality report).
+
+    ``history`` is the release-notes list, newest first (each entry as made by
+    ``versioning.release_notes_entry``); by default the manifest's ``release.history``. ``manifest`` overrides
+    the one on disk (``make_release`` renders before it records the version). ``repo_id`` (``ORG/NAME``) goes
+    into the loading examples (default: the manifest's ``release.repo_id``, else the placeholder ``ORG/NAME``).
+    Absolute paths in the build settings are shown by their last component only.
+    """
+    release = Path(release)
+    manifest = manifest if manifest is not None else fmt.read_manifest(release)
+    rel = manifest.get("release") or {}
+    config = manifest.get("config") or {}
+
+    videos = _read_table(release / fmt.VIDEOS_PATH)
+    if videos is None:
+        raise fmt.ReleaseError(f"{release / fmt.VIDEOS_PATH}: missing; the card needs the videos table")
+    intervals = _read_table(release / fmt.INTERVALS_PATH) or {k: [] for k in fmt.INTERVALS_SCHEMA.names}
+
+    n_videos = len(videos["video"])
+    subjects = sorted(set(videos["subject"]))
+    source_videos = sorted(set(videos["source_video"]))
+    methods = sorted(set(videos["method"]))
+    source_datasets = sorted(set(videos["source_dataset"]))
+    checkpoints = sorted({c for c in videos["checkpoint_sha256"] if c})
+    glasses_subjects = sorted({s for s, g in zip(videos["subject"], videos["glasses"]) if g})
+    refs: dict[str, dict[str, Any]] = {}
+    for rid, sha, dom, subj in zip(videos["reference_id"], videos["reference_sha256"], videos["domain"],
+                                   videos["subject"]):
+        r = refs.setdefault(rid, {"reference_id": rid, "sha256": sha, "domain": dom, "videos": 0, "subjects": set()})
+        r["videos"] += 1
+        r["subjects"].add(subj)
+    references = [{**r, "subjects": ", ".join(sorted(r["subjects"]))} for _, r in sorted(refs.items())]
+    sizes = sorted({(w, h) for w, h in zip(videos["width"], videos["height"])})
+    fps = sorted(set(videos["fps"]))
+
+    # Intervals: each source interval is repeated once per synthetic video made from its source video.
+    src_key = list(zip(intervals["source_video"], intervals["source_id"], intervals["onset"], intervals["kind"]))
+    unique_src = dict.fromkeys(src_key)
+    kinds_release = Counter(intervals["kind"])
+    kinds_source = Counter(k[3] for k in unique_src)
+    flag_rows = Counter(f for flags in intervals["flags"] for f in (flags or []))
+    flag_src: Counter[str] = Counter()
+    seen: set[tuple[Any, ...]] = set()
+    for key, flags in zip(src_key, intervals["flags"]):
+        if key in seen:
+            continue
+        seen.add(key)
+        flag_src.update(set(flags or []))
+    flag_names = list(FLAG_MEANINGS) + sorted(set(flag_rows) - set(FLAG_MEANINGS))
+    fixes = [{"flag": f, "meaning": FLAG_MEANINGS.get(f, "see samm_synth_dataset.sources.read_annotations"),
+              "source_intervals": flag_src[f], "release_rows": flag_rows[f]} for f in flag_names]
+    blink_rows = sum(1 for n in intervals["notes"] if n and "blink" in n.lower())
+
+    configs = []
+    for name in present_configs(release):
+        _, _, glob = fmt.CONFIGS[name]
+        files = sorted(p for p in release.glob(glob) if p.is_file())
+        configs.append({"name": name, "glob": glob, "files": len(files), "rows": _rows(release, glob),
+                        "bytes": sum(p.stat().st_size for p in files)})
+    n_frames = next((c["rows"] for c in configs if c["name"] == "frames"), sum(videos["n_frames"]))
+    wds_files = sorted(p.relative_to(release).as_posix() for p in release.glob(f"{fmt.WDS_DIR}/*.tar"))
+    splits = release / fmt.SPLITS_PATH
+    data_files = [p for p in (release / "data").rglob("*") if p.is_file()]
+
+    versions = manifest.get("versions") or {}
+    code_version = versions.get("samm_synth_dataset") or versions.get("samm-synth-dataset") or __version__
+    code_commit = versions.get("git_commit") or versions.get("commit") or manifest.get("git_commit")
+    history = history if history is not None else list(rel.get("history") or [])
+    version = rel.get("version") or "unreleased"
+
+    return {
+        "pretty_name": pretty_name or rel.get("pretty_name") or DEFAULT_PRETTY_NAME,
+        "license": LICENSE_ID,
+        "task_categories": list(TASK_CATEGORIES),
+        "size_category": size_category(int(n_frames)),
+        "header": yaml_header(release),
+        "version": version,
+        "tag": f"v{version}" if version != "unreleased" else "unreleased",
+        "release_date": rel.get("date", ""),
+        "format_version": manifest.get("format_version", fmt.FORMAT_VERSION),
+        "n_videos": n_videos,
+        "n_source_videos": len(source_videos),
+        "n_subjects": len(subjects),
+        "subjects": subjects,
+        "n_frames": int(n_frames),
+        "n_references": len(references),
+        "references": references,
+        "methods": methods,
+        "source_datasets": source_datasets,
+        "samm_lv": "samm-lv" in source_datasets,
+        "casme2": "casme2" in source_datasets,
+        "stargan": "stargan-v2" in methods,
+        "color_transfer": "color-transfer" in methods,
+        "checkpoints": checkpoints,
+        "seed": config.get("seed", "not recorded"),
+        "config": {k: (Path(v).name if isinstance(v, str) and v.startswith("/") else v) for k, v in config.items()},
+        "repo_id": repo_id or rel.get("repo_id") or "ORG/NAME",
+        "code_version": code_version,
+        "code_commit": code_commit,
+        "versions": versions,
+        "frame_sizes": [f"{w}×{h}" for w, h in sizes],
+        "fps": [f"{f:g}" for f in fps],
+        "glasses_subjects": glasses_subjects,
+        "n_intervals": len(intervals["interval_id"]),
+        "n_source_intervals": len(unique_src),
+        "me_source": kinds_source.get("ME", 0),
+        "mae_source": kinds_source.get("MaE", 0),
+        "me_rows": kinds_release.get("ME", 0),
+        "mae_rows": kinds_release.get("MaE", 0),
+        "fixes": fixes,
+        "blink_rows": blink_rows,
+        "configs": configs,
+        "has_aus": any(c["name"] == "aus" for c in configs),
+        "wds_files": wds_files,
+        "wds_bytes": sum((release / p).stat().st_size for p in wds_files),
+        "has_splits": splits.is_file(),
+        "splits_path": fmt.SPLITS_PATH,
+        "n_data_files": len(data_files),
+        "data_bytes": sum(p.stat().st_size for p in data_files),
+        "quality": _quality(release),
+        "history": history,
+    }
+
+
+def render_card(release: str | Path, history: list[dict[str, Any]] | None = None,
+                pretty_name: str | None = None, template: str | None = None,
+                manifest: dict[str, Any] | None = None) -> str:
+    """Render the README.md of ``release`` (template: the packaged one unless ``template`` text is given)."""
+    env = _environment()
+    text = env.from_string(template if template is not None else template_text()).render(
+        **card_context(release, history=history, pretty_name=pretty_name, manifest=manifest))
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Validation
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Parse the YAML header between the leading ``---`` lines; raise CardError when it is missing or invalid."""
+    match = re.match(r"^---\n(.*?\n)---\n(.*)$", text, flags=re.S)
+    if not match:
+        raise CardError("the card has no YAML header (a first line '---', the YAML, then a line '---')")
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise CardError(f"the card's YAML header does not parse: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CardError("the card's YAML header is not a mapping")
+    return data, match.group(2)
+
+
+def _features_problems(release: Path, name: str, declared_yaml: Any, files: list[Path]) -> list[str]:
+    from datasets import Features
+
+    problems: list[str] = []
+    try:
+        declared = Features._from_yaml_list(declared_yaml)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a card problem
+        return [f"config {name!r}: dataset_info features do not parse ({exc})"]
+    want = declared.arrow_schema
+    for path in files:
+        schema = pq.read_schema(path)
+        rel = path.relative_to(release).as_posix()
+        got = [(f.name, f.type) for f in schema]
+        exp = [(f.name, f.type) for f in want]
+        if got != exp:
+            diff = sorted(set(map(str, got)) ^ set(map(str, exp)))
+            problems.append(f"config {name!r}: {rel} schema differs from the declared features: {diff[:6]}")
+            continue
+        if schema.metadata and b"huggingface" in schema.metadata:
+            file_features = Features.from_arrow_schema(schema)
+            if file_features != declared:
+                problems.append(f"config {name!r}: {rel} carries features {dict(file_features)} in its "
+                                f"'huggingface' metadata, the card declares {dict(declared)}")
+    return problems
+
+
+def validate_card(release: str | Path, text: str | None = None) -> dict[str, Any]:
+    """Check a card against its release; return the parsed YAML header, raise CardError listing every problem.
+
+    Checks: the YAML header parses (also through huggingface_hub's ``DatasetCard``); license, task categories,
+    gating fields are present; every Parquet config present is declared, with a ``data_files`` glob that matches
+    files; every config's declared features equal its Parquet files' Arrow schema (and their ``huggingface``
+    metadata); split sizes equal the files' rows; the body has every required section and no unrendered
+    template syntax.
+    """
+    from huggingface_hub import DatasetCard
+
+    release = Path(release)
+    if text is None:
+        path = release / fmt.CARD
+        if not path.is_file():
+            raise CardError(f"{path}: missing; run `samm-synth release` to render it")
+        text = path.read_text(encoding="utf-8")
+    header, body = split_front_matter(text)
+    problems: list[str] = []
+    try:
+        DatasetCard(text)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"huggingface_hub.DatasetCard cannot read the card: {exc}")
+
+    if header.get("license") != LICENSE_ID:
+        problems.append(f"license is {header.get('license')!r}, expected {LICENSE_ID!r}")
+    for key in ("pretty_name", "task_categories", "size_categories", "extra_gated_prompt", "extra_gated_fields"):
+        if not header.get(key):
+            problems.append(f"YAML header lacks {key!r}")
+    gate = header.get("extra_gated_fields") or {}
+    if not any("licen" in str(k).lower() for k in gate) or not any("commercial" in str(k).lower() for k in gate):
+        problems.append("extra_gated_fields must ask for a SAMM-LV (source) licence and non-commercial use")
+
+    configs = {c.get("config_name"): c for c in header.get("configs") or []}
+    infos = {i.get("config_name"): i for i in header.get("dataset_info") or []}
+    for name in present_configs(release):
+        if name not in configs:
+            problems.append(f"config {name!r} has files in the release but is not declared in 'configs'")
+    if configs and not next(iter(configs.values())).get("default"):
+        problems.append("the first config must be marked 'default: true'")
+    for name, cfg in configs.items():
+        data_files = cfg.get("data_files") or []
+        if isinstance(data_files, (str, dict)):
+            data_files = [data_files]
+        files: list[Path] = []
+        for df in data_files:
+            globs = df.get("path") if isinstance(df, dict) else df
+            for glob in [globs] if isinstance(globs, str) else list(globs or []):
+                base = release / cfg.get("data_dir", "")
+                matched = sorted(p for p in base.glob(glob) if p.is_file())
+                if not matched:
+                    problems.append(f"config {name!r}: data_files glob {glob!r} matches no file")
+                files += matched
+        if not any(p.suffix == ".parquet" for p in files) or any(p.suffix != ".parquet" for p in files):
+            problems.append(f"config {name!r}: data_files must be Parquet only (one builder per repo)")
+        info = infos.get(name)
+        if info is None:
+            problems.append(f"config {name!r}: no dataset_info entry with its features")
+            continue
+        parquet = [p for p in files if p.suffix == ".parquet"]
+        problems += _features_problems(release, name, info.get("features"), parquet)
+        rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parquet)
+        for split in info.get("splits") or []:
+            missing = [k for k in ("name", "num_bytes", "num_examples") if k not in split]
+            if missing:
+                problems.append(f"config {name!r}: dataset_info split lacks {missing} (datasets then ignores it)")
+            if split.get("num_examples") not in (None, rows):
+                problems.append(f"config {name!r}: split {split.get('name')!r} declares "
+                                f"{split.get('num_examples')} examples, the files hold {rows}")
+    for name in infos:
+        if name not in configs:
+            problems.append(f"dataset_info names config {name!r} that 'configs' does not declare")
+
+    for section in REQUIRED_SECTIONS:
+        if section not in body:
+            problems.append(f"the card body lacks the section {section!r}")
+    for marker in ("{{", "{%"):
+        if marker in text:
+            problems.append(f"the card contains unrendered template syntax {marker!r}")
+            break
+    if problems:
+        raise CardError("dataset card invalid:\n  - " + "\n  - ".join(problems))
+    return header

@@ -1,0 +1,181 @@
+"""The landmark network of the official StarGAN v2 release (``core/wing.py``: a 1-hourglass FAN with CoordConv,
+98 WFLW landmarks + 1 boundary channel) and the mask preprocessing that turns its heatmaps into the generator's
+(coarse, fine) source masks. Module names match the official ``fan`` / ``wing.ckpt`` state dicts (336 entries).
+
+Conventions: FAN input is N×3×256×256 RGB on [0, 1]; heatmaps are 64×64; masks are N×1×256×256 in [0, 1].
+WFLW channels: 0-32 contour, 33-50 eyebrows, 51-59 nose, 60-75 eyes, 76-95 mouth, 96/97 pupils, 98 boundary.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+FAN_SIZE = 256
+NUM_LANDMARKS = 98
+
+# (start, end-exclusive, shift, power): slice ← shift(slice, shift) ** power, applied in this order.
+# shift(t, k) moves content k rows UP (a circular roll by -k along the row axis); negative k moves it down.
+PART_OPS = (
+    (8, 25, 0, 3),     # chin
+    (33, 51, -7, 2),   # eyebrows
+    (55, 60, 8, 4),    # nostrils
+    (77, 82, -8, 4),   # upper lip
+    (83, 88, 8, 4),    # lower lip
+    (88, 96, -2, 3),   # inner lip
+)
+ZEROED = (*range(0, 8), *range(25, 33), 33, 46, 76, 82)  # contour outside the chin, eyebrow and lip edges
+NOSE = (52, 55, 4)                                        # channels 52:55 moved up 4 rows
+EYES = (60, 76)                                           # roll(eyes, down 8) ** 3 + roll(eyes, down 24)
+FINE_DROPPED = ((8, 25), (76, 96), (33, 51))              # the fine mask has no chin, mouth or eyebrows
+
+
+class AddCoords(nn.Module):
+    """Append coordinate channels: xx = 2i/(h-1)-1 (varies along rows), yy = 2j/(w-1)-1, and optionally
+    rr = √(xx²+yy²)/max. Non-persistent: not in the state dict."""
+
+    def __init__(self, height: int, width: int, with_r: bool) -> None:
+        super().__init__()
+        xx = (torch.arange(height, dtype=torch.float32) / (height - 1) * 2 - 1)[:, None].expand(height, width)
+        yy = (torch.arange(width, dtype=torch.float32) / (width - 1) * 2 - 1)[None, :].expand(height, width)
+        coords = [xx, yy]
+        if with_r:
+            rr = torch.sqrt(xx ** 2 + yy ** 2)
+            coords.append(rr / rr.max())
+        self.register_buffer("coords", torch.stack(coords)[None].contiguous(), persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.cat([x, self.coords.to(x.dtype).expand(x.size(0), -1, -1, -1)], dim=1)
+
+
+class CoordConv(nn.Module):
+    """AddCoords then a conv whose input has 2 (+1 with_r) extra channels. (The official boundary channels are
+    never added: no heatmap is ever passed.)"""
+
+    def __init__(self, height: int, width: int, with_r: bool, in_channels: int, out_channels: int,
+                 kernel_size: int, stride: int = 1, padding: int = 0) -> None:
+        super().__init__()
+        self.addcoords = AddCoords(height, width, with_r)
+        self.conv = nn.Conv2d(in_channels + 2 + int(with_r), out_channels, kernel_size, stride, padding)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(self.addcoords(x))
+
+
+class ConvBlock(nn.Module):
+    """Hierarchical bottleneck: cat(out1, out2, out3) + residual (BN→ReLU→1×1 conv when in ≠ out)."""
+
+    def __init__(self, in_planes: int, out_planes: int) -> None:
+        super().__init__()
+        half, quarter = out_planes // 2, out_planes // 4
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, half, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(half)
+        self.conv2 = nn.Conv2d(half, quarter, 3, 1, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(quarter)
+        self.conv3 = nn.Conv2d(quarter, quarter, 3, 1, 1, bias=False)
+        self.downsample: nn.Module | None = None
+        if in_planes != out_planes:
+            self.downsample = nn.Sequential(nn.BatchNorm2d(in_planes), nn.ReLU(True),
+                                            nn.Conv2d(in_planes, out_planes, 1, 1, bias=False))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out1 = self.conv1(F.relu(self.bn1(x)))
+        out2 = self.conv2(F.relu(self.bn2(out1)))
+        out3 = self.conv3(F.relu(self.bn3(out2)))
+        residual = x if self.downsample is None else self.downsample(x)
+        return torch.cat((out1, out2, out3), 1) + residual
+
+
+class HourGlass(nn.Module):
+    """Depth-4 hourglass on 256 features at 64×64, preceded by a 1×1 CoordConv (256+3 → 256)."""
+
+    def __init__(self, depth: int = 4, features: int = 256) -> None:
+        super().__init__()
+        self.depth = depth
+        self.coordconv = CoordConv(64, 64, True, features, features, 1)
+        for level in range(depth, 0, -1):
+            self.add_module(f"b1_{level}", ConvBlock(features, features))
+            self.add_module(f"b2_{level}", ConvBlock(features, features))
+        self.add_module("b2_plus_1", ConvBlock(features, features))
+        for level in range(1, depth + 1):
+            self.add_module(f"b3_{level}", ConvBlock(features, features))
+
+    def _forward(self, level: int, inp: Tensor) -> Tensor:
+        up1 = self._modules[f"b1_{level}"](inp)
+        low1 = self._modules[f"b2_{level}"](F.avg_pool2d(inp, 2, stride=2))
+        low2 = self._forward(level - 1, low1) if level > 1 else self._modules["b2_plus_1"](low1)
+        low3 = self._modules[f"b3_{level}"](low2)
+        return up1 + F.interpolate(low3, scale_factor=2, mode="nearest")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self._forward(self.depth, self.coordconv(x))
+
+
+class FAN(nn.Module):
+    """Face alignment network; ``forward`` maps N×3×256×256 on [0, 1] to N×99×64×64 heatmaps."""
+
+    def __init__(self, num_landmarks: int = NUM_LANDMARKS) -> None:
+        super().__init__()
+        self.conv1 = CoordConv(256, 256, True, 3, 64, 7, 2, 3)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.conv2 = ConvBlock(64, 128)
+        self.conv3 = ConvBlock(128, 128)
+        self.conv4 = ConvBlock(128, 256)
+        self.m0 = HourGlass(4, 256)
+        self.top_m_0 = ConvBlock(256, 256)
+        self.conv_last0 = nn.Conv2d(256, 256, 1, 1, 0)
+        self.bn_end0 = nn.BatchNorm2d(256)
+        self.l0 = nn.Conv2d(256, num_landmarks + 1, 1, 1, 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.avg_pool2d(self.conv2(x), 2, stride=2)
+        x = self.conv4(self.conv3(x))
+        x = self.top_m_0(self.m0(x))
+        x = F.relu(self.bn_end0(self.conv_last0(x)))
+        return self.l0(x)
+
+    def heatmaps(self, x: Tensor) -> Tensor:
+        """Landmark heatmaps (channels 0-97, boundary dropped) of images x on [-1, 1] (any size), upsampled
+        to N×98×256×256 (bilinear, align_corners=True) as the official ``get_heatmap`` does."""
+        if x.shape[-2:] != (FAN_SIZE, FAN_SIZE):
+            x = F.interpolate(x, size=(FAN_SIZE, FAN_SIZE), mode="bilinear", align_corners=False)
+        raw = self(x * 0.5 + 0.5)[:, :NUM_LANDMARKS]
+        return F.interpolate(raw.float(), size=(FAN_SIZE, FAN_SIZE), mode="bilinear", align_corners=True)
+
+    def masks(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(coarse, fine) masks, each N×1×256×256 float32 in [0, 1], of source images x on [-1, 1]."""
+        return heatmaps_to_masks(self.heatmaps(x))
+
+
+def _shift(t: Tensor, k: int) -> Tensor:
+    """Move content k rows up (k < 0: down), wrapping around — the official ``shift``."""
+    return torch.roll(t, shifts=-k, dims=2) if k else t
+
+
+def heatmaps_to_masks(h: Tensor) -> tuple[Tensor, Tensor]:
+    """The official ``preprocess``: 98 heatmaps N×98×H×W (H = 256 for the official model) → (coarse, fine)."""
+    n, c, height, _ = h.shape
+    sw = height // 256
+    x = h.float().clone()
+    x[x < 0.1] = 0
+    flat = x.reshape(n, c, -1)
+    lo = flat.amin(dim=2, keepdim=True)
+    hi = flat.amax(dim=2, keepdim=True)
+    x = ((flat - lo) / (hi - lo + 1e-6)).reshape(x.shape)
+    for start, end, shift, power in PART_OPS:
+        x[:, start:end] = _shift(x[:, start:end], shift * sw) ** power
+    x[:, list(ZEROED)] = 0
+    start, end, shift = NOSE
+    x[:, start:end] = _shift(x[:, start:end], shift * sw)
+    start, end = EYES
+    eyes = x[:, start:end]
+    x[:, start:end] = _shift(eyes, -8) ** 3 + _shift(eyes, -24)
+    x2 = x.clone()
+    for start, end in FINE_DROPPED:
+        x2[:, start:end] = 0
+    coarse = torch.nan_to_num(x.sum(dim=1, keepdim=True), nan=0.0).clamp_(0, 1)
+    fine = torch.nan_to_num(x2.sum(dim=1, keepdim=True), nan=0.0).clamp_(0, 1)
+    return coarse, fine

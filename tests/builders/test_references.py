@@ -1,0 +1,77 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from samm_synth_dataset.builders.references import (domain_index, load_references, read_subjects,
+                                                    references_from_csv, sha256_file)
+
+
+def _img(path: Path, value: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.full((8, 8, 3), value, np.uint8))
+    return path
+
+
+def test_csv_first_n_per_subject_relative_paths(tmp_path: Path) -> None:
+    for i in range(4):
+        _img(tmp_path / "refs" / f"r{i}.png", i * 10)
+    csv = tmp_path / "refs.csv"
+    csv.write_text("subject,reference_path,domain,reference_id\n"
+                   "006,refs/r0.png,female,ref00\n006,refs/r1.png,female,ref01\n006,refs/r2.png,female,ref02\n"
+                   "007,refs/r3.png,male,\n")
+    refs = references_from_csv(csv, 2)
+    assert [r.reference_id for r in refs["006"]] == ["ref00", "ref01"]
+    assert refs["007"][0].reference_id == "r3"  # from the file name when the id is empty
+    assert refs["006"][0].sha256 == sha256_file(tmp_path / "refs" / "r0.png")
+    assert refs["007"][0].domain == "male"
+
+
+@pytest.mark.parametrize("line, match", [
+    ("006,refs/nope.png,female,a", "nope.png not found"),
+    ("006,refs/r0.png,female,a.b", "reference id"),
+    ("006,refs/r0.png,cat,a", "domain"),
+])
+def test_csv_errors_name_the_line(tmp_path: Path, line: str, match: str) -> None:
+    _img(tmp_path / "refs" / "r0.png", 1)
+    csv = tmp_path / "refs.csv"
+    csv.write_text("subject,reference_path,domain,reference_id\n" + line + "\n")
+    with pytest.raises((ValueError, FileNotFoundError), match=match) as info:
+        references_from_csv(csv, 1)
+    assert "line 2" in str(info.value)
+
+
+def test_csv_missing_column(tmp_path: Path) -> None:
+    csv = tmp_path / "refs.csv"
+    csv.write_text("subject,path\n006,x.png\n")
+    with pytest.raises(ValueError, match="missing column"):
+        references_from_csv(csv, 1)
+
+
+def test_directory_assignment_is_gender_matched_seeded_and_per_subject(tmp_path: Path) -> None:
+    for g, n in (("female", 5), ("male", 3)):
+        for i in range(n):
+            _img(tmp_path / "pool" / g / f"{g[0]}{i}.jpg", i)
+    subjects_csv = tmp_path / "subjects.csv"
+    subjects_csv.write_text("subject,gender,glasses\n006,F,true\n007,male,\n008,female,no\n")
+    subjects = read_subjects(subjects_csv)
+    assert subjects["006"].glasses is True and subjects["007"].glasses is None
+    assert subjects["008"].glasses is False and subjects["006"].gender == "female"
+    refs = load_references(tmp_path / "pool", 2, seed=1, subjects=subjects)
+    assert all(r.domain == "female" and r.path.parent.name == "female" for r in refs["006"] + refs["008"])
+    assert all(r.domain == "male" for r in refs["007"])
+    assert len({r.reference_id for r in refs["006"]}) == 2
+    again = load_references(tmp_path / "pool", 2, seed=1, subjects=subjects)
+    assert again == refs
+    # a subject's draw does not depend on the other subjects
+    only = load_references(tmp_path / "pool", 2, seed=1, subjects={"008": subjects["008"]})
+    assert only["008"] == refs["008"]
+    with pytest.raises(ValueError, match="need 4 per subject"):
+        load_references(tmp_path / "pool", 4, seed=1, subjects=subjects)
+    with pytest.raises(ValueError, match="--subjects"):
+        load_references(tmp_path / "pool", 1)
+
+
+def test_domain_index() -> None:
+    assert domain_index("female") == 0 and domain_index("Male") == 1 and domain_index("2") == 2

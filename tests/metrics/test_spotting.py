@@ -1,0 +1,198 @@
+"""The MEGC scorer on hand-worked cases (numbers worked out by hand in the comments)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pandas as pd
+import pytest
+
+from samm_synth_dataset.metrics.spotting import (
+    add_commands,
+    inclusive_iou,
+    log_lines,
+    match_spotting,
+    score_spotting,
+)
+
+
+def megc(rows: list[tuple[str, int, int, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["vid", "onset", "offset", "type"])
+
+
+def counts(s: dict) -> tuple:
+    return s["tp"], s["fp"], s["fn"], s["n_pred"], s["n_gt"]
+
+
+def test_inclusive_iou():
+    assert inclusive_iou(5, 5, 5, 5) == 1.0            # 1-frame intervals have length 1
+    assert inclusive_iou(5, 6, 5, 5) == 0.5            # 1 / 2
+    assert inclusive_iou(1, 4, 5, 8) == 0.0            # disjoint (the organisers' code would say 1 / 9)
+    assert inclusive_iou(10, 20, 12, 22) == pytest.approx(9 / 13)
+
+
+def test_overlapping_gts_both_rules():
+    # GT A=[10,20], B=[12,22]. p1=[11,21]: IoU 10/12 with both (tie). p2=[10,20]: IoU 1 with A, 9/13 with B.
+    gt = megc([("v1", 10, 20, "me"), ("v1", 12, 22, "me")])
+    pred = megc([("v1", 11, 21, "me"), ("v1", 10, 20, "me")])
+    s = score_spotting(pred, gt)
+    assert counts(s["ME"]) == (2, 0, 0, 2, 2)          # both GTs found
+    assert s["ME"]["f1"] == 1.0
+    # SoftNet: p1 takes A (first on the tie); p2's best GT is A, already matched -> FP, although B would qualify.
+    s1 = score_spotting(pred, gt, matching="one-to-one")
+    assert counts(s1["ME"]) == (1, 1, 1, 2, 2)
+    assert s1["ME"]["precision"] == 0.5 and s1["ME"]["recall"] == 0.5 and s1["ME"]["f1"] == 0.5
+
+
+def test_duplicate_proposals_are_false_positives():
+    gt = megc([("v1", 100, 150, "mae")])
+    pred = megc([("v1", 100, 150, "mae"), ("v1", 101, 150, "mae"), ("v1", 100, 150, "mae")])
+    for rule in ("megc2020", "one-to-one"):
+        s = score_spotting(pred, gt, matching=rule)["MaE"]
+        assert counts(s) == (1, 2, 0, 3, 1)
+        assert s["precision"] == pytest.approx(1 / 3) and s["recall"] == 1.0 and s["f1"] == pytest.approx(0.5)
+
+
+def test_one_proposal_over_two_gts():
+    # GT [1,2] and [3,4]; the proposal [1,4] has IoU exactly 2/4 = 0.5 with each.
+    gt = megc([("v1", 1, 2, "me"), ("v1", 3, 4, "me")])
+    pred = megc([("v1", 1, 4, "me")])
+    s = score_spotting(pred, gt)["ME"]
+    # Organisers' rule: both GTs found by one proposal: TP 2, FP = 1 - 2 = -1, precision 2 (documented quirk).
+    assert counts(s) == (2, -1, 0, 1, 2)
+    assert s["precision"] == 2.0 and s["recall"] == 1.0 and s["f1"] == pytest.approx(4 / 3)
+    s1 = score_spotting(pred, gt, matching="one-to-one")["ME"]
+    assert counts(s1) == (1, 0, 1, 1, 2)
+    assert s1["f1"] == pytest.approx(2 * 1 * 0.5 / 1.5)
+    s2 = score_spotting(pred, gt, iou=0.6)["ME"]         # below threshold: nothing is hit
+    assert counts(s2) == (0, 1, 2, 1, 2) and s2["f1"] == 0.0
+
+
+def test_videos_without_gt_or_without_proposals():
+    gt = megc([("v1", 10, 20, "me"), ("v2", 30, 40, "me")])
+    pred = megc([("v1", 10, 20, "me"), ("v3", 1, 5, "me")])   # v2 has no proposal, v3 no GT
+    s = score_spotting(pred, gt)["ME"]
+    assert counts(s) == (1, 1, 1, 2, 2)
+    assert s["precision"] == 0.5 and s["recall"] == 0.5
+
+
+def test_one_frame_intervals():
+    gt = megc([("v1", 5, 5, "me"), ("v1", 50, 50, "me"), ("v1", 80, 80, "me")])
+    pred = megc([("v1", 5, 5, "me"), ("v1", 50, 51, "me"), ("v1", 81, 81, "me")])
+    s = score_spotting(pred, gt)["ME"]
+    assert counts(s) == (2, 1, 1, 3, 3)                 # [5,5] IoU 1; [50,51] IoU 1/2; [81,81] IoU 0
+
+
+def test_kinds_are_separate_and_overall_pools_counts():
+    gt = megc([("v1", 10, 20, "me"), ("v1", 100, 200, "mae"), ("v1", 300, 400, "mae")])
+    pred = megc([("v1", 10, 20, "mae"),                           # right place, wrong kind: MaE FP, ME FN
+                 ("v1", 100, 200, "mae"), ("v1", 300, 400, "mae"), ("v1", 500, 600, "mae")])
+    s = score_spotting(pred, gt)
+    assert counts(s["ME"]) == (0, 0, 1, 0, 1) and s["ME"]["f1"] == 0.0 and s["ME"]["precision"] == 0.0
+    assert counts(s["MaE"]) == (2, 2, 0, 4, 2)
+    assert counts(s["overall"]) == (2, 2, 1, 4, 3)
+    # pooled: P = 2/4, R = 2/3, F1 = 4/7 -- not the mean of the per-kind F1s (0 and 2/3).
+    assert s["overall"]["f1"] == pytest.approx(4 / 7)
+    assert set(s) == {"ME", "MaE", "overall"}
+    assert set(s["overall"]) == {"tp", "fp", "fn", "n_pred", "n_gt", "precision", "recall", "f1"}
+
+
+def test_empty_predictions():
+    gt = megc([("v1", 10, 20, "me")])
+    s = score_spotting(megc([]), gt)
+    assert counts(s["ME"]) == (0, 0, 1, 0, 1) and s["ME"]["f1"] == 0.0 and s["MaE"]["n_gt"] == 0
+
+
+def test_intervals_table_gt_on_source_or_synthetic_ids():
+    # Our intervals table: one source interval copied to two synthetic videos (two references).
+    gt = pd.DataFrame({
+        "interval_id": ["006_1-ref01/006_1_1", "006_1-ref02/006_1_1"],
+        "source_id": ["006_1_1", "006_1_1"],
+        "video": ["006_1-ref01", "006_1-ref02"], "source_video": ["006_1", "006_1"],
+        "onset": [100, 100], "offset": [140, 140], "kind": ["ME", "ME"],
+    })
+    on_source = score_spotting(megc([("006_1", 100, 139, "me")]), gt)["ME"]
+    assert counts(on_source) == (1, 0, 0, 1, 1)            # the two copies are one GT on the source video
+    on_synth = score_spotting(megc([("006_1-ref01", 100, 140, "me")]), gt)["ME"]
+    assert counts(on_synth) == (1, 0, 1, 1, 2)             # ref02's copy was not predicted
+
+
+def test_csv_inputs_keep_ids_as_strings(tmp_path):
+    pred = tmp_path / "pred.csv"
+    gt = tmp_path / "gt.csv"
+    pred.write_text("vid,onset,offset,type\n011_1,10,20,me\n15_0101,5,40,mae\n")
+    gt.write_text("vid,onset,offset,type\n011_1,10,21,ME\n15_0101,5,40,MaE\n")
+    s = score_spotting(pred, gt)
+    assert s["overall"]["tp"] == 2 and s["overall"]["fp"] == 0
+
+
+def test_bad_rows_are_named(tmp_path):
+    gt = tmp_path / "gt.csv"
+    gt.write_text("vid,onset,offset,type\nv1,10,20,me\nv1,30,25,me\n")
+    with pytest.raises(ValueError, match=r"gt\.csv, row 2.*offset 25 < onset 30"):
+        score_spotting(megc([]), gt)
+    with pytest.raises(ValueError, match="unknown expression type 'blink'"):
+        score_spotting(megc([("v1", 1, 2, "blink")]), megc([]))
+    with pytest.raises(ValueError, match="missing column"):
+        score_spotting(pd.DataFrame({"vid": ["v"], "onset": [1]}), megc([]))
+    with pytest.raises(ValueError, match="matching"):
+        score_spotting(megc([]), megc([]), matching="voc")
+
+
+def test_log_format():
+    gt = megc([("v1", 100, 150, "mae"), ("v2", 7, 9, "me")])
+    pred = megc([("v1", 100, 150, "mae"), ("v1", 100, 150, "mae"), ("v3", 1, 2, "me")])
+    lines = log_lines(match_spotting(pred, gt), dataset_code=1)
+    assert lines == [
+        "1",
+        "v1 100 150 100 150 TP",
+        "v1 - - 100 150 FP",
+        "v2 7 9 - - FN",
+        "v3 - - 1 2 FP",
+    ]
+
+
+def test_cli_json_and_log(tmp_path, capsys):
+    pred = tmp_path / "pred.csv"
+    gt = tmp_path / "gt.csv"
+    log = tmp_path / "out" / "log.txt"
+    pred.write_text("vid,onset,offset,type\nv1,10,20,me\nv1,11,21,me\n")
+    gt.write_text("vid,onset,offset,type\nv1,10,20,me\nv1,12,22,me\n")
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["score-spotting", "--pred", str(pred), "--gt", str(gt), "--json",
+                              "--matching", "one-to-one", "--log", str(log)])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    # one-to-one: [10,20] takes GT [10,20] (IoU 1); [11,21] ties both GTs at 10/12, picks [10,20] -> FP.
+    assert (out["ME"]["tp"], out["ME"]["fp"], out["ME"]["fn"]) == (1, 1, 1)
+    assert log.read_text().splitlines()[0] == "1"
+    args = parser.parse_args(["score-spotting", "--pred", str(pred), "--gt", str(gt)])
+    assert args.func(args) == 0
+    assert "overall" in capsys.readouterr().out
+
+
+def test_cli_release_ground_truth(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from samm_synth_dataset import format as fmt
+
+    rel = tmp_path / "rel"
+    (rel / "data" / "intervals").mkdir(parents=True)
+    rows = [{"interval_id": f"006_1-{r}/006_1_1", "source_id": "006_1_1", "subject": "006", "video": f"006_1-{r}",
+             "source_video": "006_1", "onset": 10, "apex": None, "offset": 30, "kind": "MaE", "action_units": "",
+             "notes": "", "flags": []} for r in ("ref01", "ref02")]
+    pq.write_table(pa.Table.from_pylist(rows, schema=fmt.schema_for("intervals")), rel / fmt.INTERVALS_PATH)
+    pred = tmp_path / "pred.csv"
+    pred.write_text("vid,onset,offset,type\n006_1,10,30,mae\n")
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["score-spotting", "--pred", str(pred), "--release", str(rel), "--json"])
+    with pytest.raises(fmt.ReleaseError, match="manifest"):
+        args.func(args)                                   # no manifest: not a finished release
+    (rel / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION, "status": "complete"}))
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["MaE"]["tp"], out["MaE"]["n_gt"], out["overall"]["f1"]) == (1, 1, 1.0)

@@ -1,0 +1,175 @@
+"""The dataset card: the template is the packaged one; a built release's card renders with its real numbers,
+validates, and loads with `datasets` for every declared config (plus the tars with the webdataset readers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.release import card as cardmod
+from samm_synth_dataset.release.release import make_release
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def released(built_release: Path) -> Path:
+    make_release(built_release, "1.0.0", notes="First public version.")
+    return built_release
+
+
+def test_root_template_is_the_packaged_template():
+    root = REPO / "dataset_card.md"
+    assert root.is_file(), "the repository root must carry dataset_card.md"
+    assert root.read_text(encoding="utf-8") == cardmod.template_text()
+
+
+@pytest.mark.parametrize("n, label", [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"), (123_456, "100K<n<1M"),
+                                      (1_050_000, "1M<n<10M")])
+def test_size_category(n: int, label: str):
+    assert cardmod.size_category(n) == label
+
+
+def test_card_of_a_built_release_has_the_real_numbers(released: Path):
+    text = (released / fmt.CARD).read_text(encoding="utf-8")
+    header = cardmod.validate_card(released)
+    videos = pq.read_table(released / fmt.VIDEOS_PATH).to_pydict()
+    intervals = pq.read_table(released / fmt.INTERVALS_PATH).to_pydict()
+    n_frames = sum(pq.ParquetFile(p).metadata.num_rows for p in (released / fmt.FRAMES_DIR).glob("*.parquet"))
+
+    assert header["license"] == "cc-by-nc-4.0"
+    assert header["size_categories"] == [cardmod.size_category(n_frames)]
+    assert "video-classification" in header["task_categories"]
+    gate = header["extra_gated_fields"]
+    assert any("SAMM Long Videos licence" in k for k in gate) and any("non-commercial" in k for k in gate)
+    names = [c["config_name"] for c in header["configs"]]
+    assert names[0] == "frames" and header["configs"][0]["default"] is True
+    assert set(names) == set(cardmod.present_configs(released))
+    frames_info = next(i for i in header["dataset_info"] if i["config_name"] == "frames")
+    assert frames_info["splits"][0]["num_examples"] == n_frames
+    assert {"name": "image", "dtype": "image"} in frames_info["features"]
+
+    assert f"| synthetic videos | {len(videos['video'])} " in text
+    assert f"version 1.0.0" in text and "First public version." in text
+    # every fix with its count over source intervals
+    flags = [f for fl in intervals["flags"] for f in (fl or [])]
+    for flag in set(flags):
+        rows = flags.count(flag)
+        assert f"| `{flag}` |" in text and f"| {rows} |" in text
+    for citation in ("10.3390/jimaging7080142", "SAMM Long Videos: A Spontaneous", "StarGAN v2: Diverse",
+                     "A Style-Based Generator", "OpenFace 2.0"):
+        assert citation in text
+    if "color-transfer" in videos["method"]:
+        assert "does not change identity" in text.lower() or "It does not change identity" in text
+    assert "Not computed for this release" in text  # no quality/report.json in these fixtures
+    for word in ("Glasses", "Blinks", "Background artifacts"):
+        assert word in text
+
+
+def test_card_renders_quality_headline_tables(built_release: Path):
+    quality = built_release / fmt.QUALITY_DIR
+    quality.mkdir(exist_ok=True)
+    (quality / "report.json").write_text(json.dumps({"headline": {
+        "au_correlation": {"title": "AU correlation", "columns": ["AU", "pearson r"],
+                           "rows": [["AU12", 0.7412], ["AU06", 0.72]]},
+        "spotting": [{"kind": "ME", "f1": 0.1}, {"kind": "MaE", "f1": 0.25}],
+        "frames_scored": 1234}}))
+    make_release(built_release, "1.0.0")
+    text = (built_release / fmt.CARD).read_text()
+    assert "**AU correlation**" in text and "| AU12 | 0.7412 |" in text
+    assert "| ME | 0.1 |" in text and "| frames_scored | 1234 |" in text
+    manifest = fmt.read_manifest(built_release)
+    assert "quality/report.json" in {f["path"] for f in manifest["files"]}
+
+
+def _text(released: Path) -> str:
+    return (released / fmt.CARD).read_text(encoding="utf-8")
+
+
+def test_validate_card_rejects_a_glob_that_matches_nothing(released: Path):
+    text = _text(released).replace("path: data/videos/videos.parquet", "path: data/videos/nothing-*.parquet")
+    with pytest.raises(cardmod.CardError, match="matches no file"):
+        cardmod.validate_card(released, text)
+
+
+def test_validate_card_rejects_features_that_differ_from_the_parquet(released: Path):
+    header, body = cardmod.split_front_matter(_text(released))
+    info = next(i for i in header["dataset_info"] if i["config_name"] == "intervals")
+    next(f for f in info["features"] if f["name"] == "onset")["dtype"] = "int32"
+    text = "---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n" + body
+    with pytest.raises(cardmod.CardError, match="intervals.*schema differs"):
+        cardmod.validate_card(released, text)
+
+
+def test_validate_card_rejects_broken_yaml_and_missing_parts(released: Path):
+    with pytest.raises(cardmod.CardError, match="does not parse"):
+        cardmod.validate_card(released, "---\nlicense: [unclosed\n---\nbody\n")
+    with pytest.raises(cardmod.CardError, match="no YAML header"):
+        cardmod.validate_card(released, "# just a title\n")
+    text = _text(released).replace("## Limitations", "## Caveats")
+    with pytest.raises(cardmod.CardError, match="Limitations"):
+        cardmod.validate_card(released, text)
+    text = _text(released).replace("license: cc-by-nc-4.0", "license: mit")
+    with pytest.raises(cardmod.CardError, match="license"):
+        cardmod.validate_card(released, text)
+
+
+def test_load_dataset_works_for_every_declared_config(released: Path, tmp_path: Path):
+    import datasets
+
+    header = cardmod.validate_card(released)
+    for cfg in header["configs"]:
+        name = cfg["config_name"]
+        ds = datasets.load_dataset(str(released), name, split="train", cache_dir=str(tmp_path / "cache"))
+        _, features, glob = fmt.CONFIGS[name]
+        rows = sum(pq.ParquetFile(p).metadata.num_rows for p in released.glob(glob))
+        assert ds.num_rows == rows, name
+        assert ds.features == datasets.Features.from_dict(features), name
+    frames = datasets.load_dataset(str(released), "frames", split="train", cache_dir=str(tmp_path / "cache"))
+    first = frames[0]
+    assert first["image"].size[0] > 0 and isinstance(first["frame"], int)
+
+
+def test_webdataset_loading_shown_in_the_card_works(released: Path):
+    tars = sorted(str(p) for p in (released / fmt.WDS_DIR).glob("*.tar"))
+    if not tars:
+        pytest.skip("this release has no WebDataset shards")
+    import datasets
+    import webdataset as wds
+
+    ds = datasets.load_dataset("webdataset", data_files={"train": tars}, split="train", streaming=True)
+    sample = next(iter(ds))
+    assert "/" in sample["__key__"] and "json" in sample
+    stream = wds.WebDataset(tars, shardshuffle=False, nodesplitter=wds.split_by_node).decode("rgb8")
+    sample = next(iter(stream))
+    image = next(v for k, v in sample.items() if k in ("jpg", "png"))
+    assert image.ndim == 3 and image.shape[2] == 3
+
+
+def test_datasets_checks_the_declared_split_sizes(released: Path, tmp_path: Path):
+    """The card's `splits` are complete (name, num_bytes, num_examples), so `datasets` verifies them."""
+    import datasets
+
+    header, body = cardmod.split_front_matter(_text(released))
+    info = next(i for i in header["dataset_info"] if i["config_name"] == "videos")
+    info["splits"][0]["num_examples"] += 1
+    (released / fmt.CARD).write_text("---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n" + body)
+    with pytest.raises(datasets.exceptions.NonMatchingSplitsSizesError):
+        datasets.load_dataset(str(released), "videos", split="train", cache_dir=str(tmp_path / "cache"))
+
+
+def test_aus_config_is_declared_and_loads(tmp_path: Path, release_tools):
+    import datasets
+
+    build = release_tools.make(tmp_path / "build", aus=True)
+    make_release(build, "1.0.0")
+    header = cardmod.validate_card(build)
+    assert [c["config_name"] for c in header["configs"]] == ["frames", "intervals", "videos", "aus"]
+    aus = datasets.load_dataset(str(build), "aus", split="train", cache_dir=str(tmp_path / "cache"))
+    assert aus.num_rows == 2 * 17 and set(aus["track"]) == {"original", "synthetic"}
+    assert "`aus`: OpenFace 2.0 action-unit tracks" in (build / fmt.CARD).read_text()

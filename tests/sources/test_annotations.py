@@ -1,0 +1,297 @@
+"""read_annotations: SAMM-LV V1/V2/CSV, CAS(ME)², generic CSV and MEGC2023 CSV, with every quirk and error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from samm_synth_dataset.format import ANNOTATION_COLUMNS, check_id
+from samm_synth_dataset.sources import (
+    AnnotationError,
+    Interval,
+    clip_offsets,
+    fix_summary,
+    from_intervals,
+    read_annotations,
+    to_intervals,
+)
+
+
+def _check_contract(df: pd.DataFrame) -> None:
+    assert tuple(df.columns) == ANNOTATION_COLUMNS
+    assert df["onset"].dtype == "int64" and df["offset"].dtype == "int64"
+    assert str(df["apex"].dtype) == "Int64"
+    assert all(isinstance(f, list) and all(isinstance(x, str) for x in f) for f in df["flags"])
+    assert df["interval_id"].is_unique
+    for iid in df["interval_id"]:
+        check_id(iid, "interval id")
+    assert set(df["kind"]) <= {"ME", "MaE"}
+    assert (df["offset"] >= df["onset"]).all()
+
+
+def _row(df: pd.DataFrame, interval_id: str) -> dict:
+    rows = df[df["interval_id"] == interval_id]
+    assert len(rows) == 1, interval_id
+    return rows.iloc[0].to_dict()
+
+
+# ------------------------------------------------------------------------------------------------ SAMM-LV
+
+
+def test_samm_v1_every_rule(samm_xlsx):
+    df = read_annotations(samm_xlsx(), "samm-lv")
+    _check_contract(df)
+    assert len(df) == 8  # nothing dropped: onset-0 row and both duplicates kept
+    r = _row(df, "006_1_1")
+    assert (r["onset"], r["apex"], r["offset"]) == (566, 648, 743) and r["flags"] == ["rounded"]
+    assert r["subject"] == "006" and r["video"] == "006_1" and r["kind"] == "MaE" and r["action_units"] == "R12"
+    r = _row(df, "006_1_2")
+    assert r["kind"] == "ME" and r["flags"] == [] and r["notes"] == "Eye movement"
+    r = _row(df, "010_1_3")
+    assert pd.isna(r["apex"]) and r["flags"] == ["apex_missing"] and r["notes"] == "Glasses"
+    r = _row(df, "011_6_8")
+    assert r["onset"] == 0 and r["flags"] == ["onset_zero"]
+    first, second = _row(df, "037_4_1"), _row(df, "037_4_1-2")
+    assert first["source_id"] == second["source_id"] == "037_4_1"
+    assert (first["kind"], first["onset"]) == ("ME", 1488) and (second["kind"], second["onset"]) == ("MaE", 1487)
+    r = _row(df, "011_3_6")  # half-up: 100.5 -> 101, 200.5 -> 201
+    assert (r["onset"], r["offset"]) == (101, 201) and r["flags"] == ["rounded"]
+    assert _row(df, "020_6_5")["offset"] == 5476  # not clipped until the frames are known
+    assert fix_summary(df) == {"rounded": 2, "apex_missing": 1, "onset_zero": 1}
+
+
+def test_samm_v2_int_subjects_other_header_row_same_result(samm_xlsx):
+    v1 = read_annotations(samm_xlsx(), "samm-lv")
+    v2 = read_annotations(samm_xlsx("v2.xlsx", header_row=13, subject_as_int=True, duration_formula=False),
+                          "samm-lv")
+    pd.testing.assert_frame_equal(v1, v2)
+    no_preamble = read_annotations(samm_xlsx("bare.xlsx", header_row=1, preamble=False, sheet="Sheet1"),
+                                   "samm-lv")
+    pd.testing.assert_frame_equal(v1, no_preamble)
+
+
+def test_samm_csv_export(tmp_path, helpers):
+    df = read_annotations(helpers.write_samm_csv(tmp_path / "SAMM_LongVideos_V2_Release.csv"), "samm-lv")
+    _check_contract(df)
+    pd.testing.assert_frame_equal(df, read_annotations(helpers.write_samm_xlsx(tmp_path / "a.xlsx"), "samm-lv"))
+
+
+def test_samm_type_spelling_tolerated(samm_xlsx, helpers):
+    rows = [("006", "006_1_1", 1, 1, 2, 3, "micro-1/2", "", None), ("006", "006_1_2", 1, 1, 2, 3, " MACRO ", "",
+                                                                     None)]
+    df = read_annotations(samm_xlsx(rows=rows), "samm-lv")
+    assert list(df["kind"]) == ["ME", "MaE"]
+
+
+def test_samm_clip_offsets_with_lengths(samm_xlsx):
+    df = read_annotations(samm_xlsx(), "samm-lv", video_lengths={"020_6": 5001})
+    r = _row(df, "020_6_5")
+    assert r["offset"] == 5001 and r["flags"] == ["offset_clipped"]
+    assert fix_summary(df)["offset_clipped"] == 1
+
+
+@pytest.mark.parametrize("bad, message", [
+    ((("006", "006_1_1", 1, 10, 20, 30, "Mikro", "", None),), "unknown expression type 'Mikro'"),
+    ((("006", "006_1_1", 1, "ten", 20, 30, "Macro", "", None),), "Onset 'ten' is not a frame number"),
+    ((("006", "006_1_1", 1, None, 20, 30, "Macro", "", None),), "Onset is empty"),
+    ((("006", "0061", 1, 10, 20, 30, "Macro", "", None),), "Filename '0061'"),
+    ((("007", "006_1_1", 1, 10, 20, 30, "Macro", "", None),), "does not match Filename"),
+    ((("006", "006_1_1", 1, 40, 20, 30, "Macro", "", None),), "offset 30 is before onset 40"),
+    ((("006", "006_1_1", 1, 10, -3, 30, "Macro", "", None),), "Apex -3 is negative"),
+])
+def test_samm_bad_row_names_file_sheet_row(samm_xlsx, bad, message):
+    rows = [("006", "006_1_9", 1, 1, 2, 3, "Macro", "", None)] + list(bad)
+    path = samm_xlsx(rows=rows)
+    with pytest.raises(AnnotationError) as err:
+        read_annotations(path, "samm-lv")
+    assert isinstance(err.value, ValueError)
+    text = str(err.value)
+    assert str(path) in text and "sheet 'FACS_Movement_Only'" in text and "row 12" in text and message in text
+
+
+def test_samm_no_header(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Subject", "Filename", "Onset"])
+    wb.save(tmp_path / "x.xlsx")
+    with pytest.raises(AnnotationError, match="no SAMM-LV header row"):
+        read_annotations(tmp_path / "x.xlsx", "samm-lv")
+    (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(AnnotationError, match="cannot open"):
+        read_annotations(tmp_path / "bad.xlsx", "samm-lv")
+    with pytest.raises(FileNotFoundError):
+        read_annotations(tmp_path / "absent.xlsx", "samm-lv")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        read_annotations(tmp_path / "x.xlsx", "samm")
+
+
+def test_demo_corpus_sheet_matches_ground_truth(demo_corpus):
+    """The demo corpus (quirks on): every row read, fixes flagged, values equal to the generator's truth."""
+    from samm_synth_dataset.sources import list_videos
+    from samm_synth_dataset.sources.demo import load_ground_truth
+
+    videos = list_videos(demo_corpus.root, "samm-lv")
+    df = read_annotations(demo_corpus.annotations, "samm-lv", video_lengths=videos)
+    _check_contract(df)
+    truth, _ = load_ground_truth(demo_corpus.root)
+    assert len(df) == len(truth)
+    for (_, t), (_, r) in zip(truth.iterrows(), df.iterrows()):  # same sheet order
+        assert r["source_id"] == t["source_id"] and r["video"] == t["video"] and r["kind"] == t["kind"]
+        quirks = set(str(t["quirk"]).split(";")) - {"", "nan"}
+        assert r["offset"] == t["offset"]  # clipped to the video as the truth is
+        if "onset_zero" in quirks:
+            assert r["onset"] == 0 and "onset_zero" in r["flags"]
+        else:
+            assert r["onset"] == t["onset"]
+        if "apex_missing" in quirks:
+            assert pd.isna(r["apex"]) and "apex_missing" in r["flags"]
+        else:
+            assert r["apex"] == t["apex"]
+        assert ("rounded" in r["flags"]) == ("fractional" in quirks)
+        assert ("offset_clipped" in r["flags"]) == ("offset_past_end" in quirks)
+
+
+# ------------------------------------------------------------------------------------------------ CAS(ME)²
+
+
+def test_casme_every_rule(casme_xlsx):
+    path = casme_xlsx()
+    df = read_annotations(path, "casme2")
+    _check_contract(df)
+    assert len(df) == 6
+    r = _row(df, "15_0101_1")
+    assert (r["subject"], r["video"], r["source_id"]) == ("s15", "15_0101", "disgust1_1")
+    assert (r["onset"], r["apex"], r["offset"], r["kind"]) == (557, 572, 608, "MaE")
+    assert r["action_units"] == "4+7" and r["notes"] == "emotion: negative; self-report: disgust"
+    assert _row(df, "15_0101_2")["kind"] == "ME"
+    r = _row(df, "15_0502_1")  # offset 0 -> apex (default rule)
+    assert (r["onset"], r["apex"], r["offset"]) == (300, 320, 320) and r["flags"] == ["offset_filled"]
+    r = _row(df, "34_0401_1")  # apex 0 -> null; 'NULL' AUs -> ''
+    assert pd.isna(r["apex"]) and r["flags"] == ["apex_missing"] and r["action_units"] == ""
+    r = _row(df, "25_0101_5")  # offset < apex kept
+    assert (r["apex"], r["offset"]) == (1230, 1224) and r["flags"] == ["offset_before_apex"]
+    assert r["action_units"] == "4"
+    assert _row(df, "15_0503_1")["video"] == "15_0503"  # leading zero of the text code kept
+    assert fix_summary(df) == {"apex_missing": 1, "offset_filled": 1, "offset_before_apex": 1}
+
+
+def test_casme_offset_fill_rules(casme_xlsx):
+    path = casme_xlsx()
+    mirror = read_annotations(path, "casme2", offset_fill="mirror")
+    assert _row(mirror, "15_0502_1")["offset"] == 2 * 320 - 300
+    with pytest.raises(AnnotationError, match=r"sheet 'CASFEcode_final', row 3: offset is 0"):
+        read_annotations(path, "casme2", offset_fill="error")
+    with pytest.raises(ValueError, match="unknown offset_fill"):
+        read_annotations(path, "casme2", offset_fill="midpoint")
+
+
+def test_casme_numeric_codes_and_clipping(casme_xlsx, helpers):
+    codes = [(int(c), n) for c, n in helpers.CASME_CODES]  # a re-saved sheet: 101 instead of '0101'
+    df = read_annotations(casme_xlsx(codes=codes), "casme2", video_lengths={"15_0101": 1210})
+    assert _row(df, "15_0101_1")["video"] == "15_0101" and _row(df, "15_0101_1")["flags"] == []
+    r = _row(df, "15_0101_2")
+    assert r["offset"] == 1210 and r["flags"] == ["offset_clipped"]
+
+
+@pytest.mark.parametrize("row, message", [
+    ((1, "sadness1_1", 10, 20, 30, "4", "negative", "macro-expression", "sad"), "expression name 'sadness1_1'"),
+    ((5, "disgust1_1", 10, 20, 30, "4", "negative", "macro-expression", "x"), "subject index 5 is not in"),
+    (("one", "disgust1_1", 10, 20, 30, "4", "negative", "macro-expression", "x"), "subject index 'one'"),
+    ((1, "disgust1_1", 10, 20, 30, "4", "negative", "mini-expression", "x"), "unknown expression type"),
+    ((1, "disgust1_1", 10, 0, 0, "4", "negative", "macro-expression", "x"), "offset and apex are both 0"),
+    ((1, "disgust1_1", 0, 20, 30, "4", "negative", "macro-expression", "x"), "must be 1-based"),
+])
+def test_casme_bad_rows(tmp_path, helpers, row, message):
+    path = helpers.write_casme_xlsx(tmp_path / "c.xlsx", rows=list(helpers.CASME_ROWS[:2]) + [row])
+    with pytest.raises(AnnotationError) as err:
+        read_annotations(path, "casme2")
+    assert f"{path}, sheet 'CASFEcode_final', row 3" in str(err.value) and message in str(err.value)
+
+
+def test_casme_needs_three_sheets(tmp_path, samm_xlsx):
+    with pytest.raises(AnnotationError, match="three sheets"):
+        read_annotations(samm_xlsx(), "casme2")
+
+
+# ------------------------------------------------------------------------------------------------ generic CSV
+
+
+def test_generic_csv(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("video,onset,offset,kind,apex,subject,action_units,notes\n"
+                    "clip_a,10,20,ME,15,p1,AU12,smile\n"
+                    "clip_a,30,80,macro,,p1,,\n"
+                    "clip_a,30,80,MaE,-1,p1,,\n"
+                    "clip_b,5.5,9,me,7,,,\n")
+    df = read_annotations(path, "csv")
+    _check_contract(df)
+    assert list(df["interval_id"]) == ["clip_a_1", "clip_a_2", "clip_a_3", "clip_b_1"]
+    assert list(df["kind"]) == ["ME", "MaE", "MaE", "ME"]
+    assert list(df["subject"]) == ["p1", "p1", "p1", "clip"]
+    assert df["apex"].iloc[0] == 15 and pd.isna(df["apex"].iloc[1]) and pd.isna(df["apex"].iloc[2])
+    assert df["flags"].tolist() == [[], ["apex_missing"], ["apex_missing"], ["rounded"]]
+    assert df["onset"].iloc[3] == 6
+
+
+def test_megc2023_csv(tmp_path):
+    path = tmp_path / "samm_pred.csv"
+    path.write_text("vid,onset,offset,type\n006_1,100,150,me\n006_1,400,900,mae\n")
+    df = read_annotations(path, "csv")
+    _check_contract(df)
+    assert list(df["kind"]) == ["ME", "MaE"] and list(df["subject"]) == ["006", "006"]
+    assert df["apex"].isna().all() and df["flags"].tolist() == [[], []]
+
+
+def test_generic_csv_errors(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("video,onset,kind\na,1,ME\n")
+    with pytest.raises(AnnotationError, match=r"row 1: header .* lacks \['offset'\]"):
+        read_annotations(path, "csv")
+    path.write_text("video,onset,offset,kind\na,1,5,ME\na,1,5,blink\n")
+    with pytest.raises(AnnotationError, match=rf"{path}, row 3: unknown expression type 'blink'"):
+        read_annotations(path, "csv")
+
+
+def test_generic_ids_sanitised_and_unique(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("interval_id,video,onset,offset,kind\nev.1,a,1,5,ME\nev.1,a,2,6,ME\nev_1-2,a,3,7,ME\n")
+    df = read_annotations(path, "csv")
+    _check_contract(df)
+    assert list(df["source_id"]) == ["ev.1", "ev.1", "ev_1-2"]
+    assert list(df["interval_id"]) == ["ev_1", "ev_1-3", "ev_1-2"]  # never collides with an existing id
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def test_clip_offsets_rules(samm_xlsx):
+    df = read_annotations(samm_xlsx(), "samm-lv")
+    out = clip_offsets(df, {"006_1": 3620, "037_4": 1550})
+    assert _row(out, "006_1_1")["offset"] == 743 and _row(out, "006_1_1")["flags"] == ["rounded"]
+    assert _row(out, "006_1_2")["offset"] == 3620 and _row(out, "006_1_2")["flags"] == ["offset_clipped"]
+    r = _row(out, "037_4_1")
+    assert (r["apex"], r["offset"], r["flags"]) == (1529, 1550, ["offset_clipped"])
+    assert _row(out, "037_4_1-2")["offset"] == 1550
+    assert _row(df, "006_1_2")["flags"] == [] and _row(df, "006_1_2")["offset"] == 3640  # input untouched
+    out = clip_offsets(df, {"037_4": 1530})
+    assert pd.isna(_row(out, "037_4_1-2")["apex"]) and "apex_outside_video" in _row(out, "037_4_1-2")["flags"]
+    with pytest.raises(AnnotationError, match="onset 1488 is past the video's last frame 1000"):
+        clip_offsets(df, {"037_4": 1000})
+
+
+def test_intervals_round_trip(samm_xlsx):
+    df = read_annotations(samm_xlsx(), "samm-lv")
+    intervals = to_intervals(df)
+    assert all(isinstance(i, Interval) for i in intervals)
+    assert intervals[2].apex is None and intervals[2].flags == ("apex_missing",)
+    pd.testing.assert_frame_equal(from_intervals(intervals), df)
+
+
+def test_summarize_alias():
+    from samm_synth_dataset import sources
+
+    assert sources.summarize_fixes is fix_summary
+    assert Path(sources.__file__).name == "__init__.py"

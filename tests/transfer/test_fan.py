@@ -1,0 +1,113 @@
+"""FAN mask preprocessing against the spec (§1.9): which landmark channels feed the coarse and fine masks, the
+row shifts, thresholds and ranges; plus the network's coordinate channels and the masks of a loaded model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from samm_synth_dataset.transfer.fan import FAN, AddCoords, heatmaps_to_masks
+
+from .conftest import face_images
+
+ROW, COL = 120, 128
+
+
+def _blob(channel: int, row: int = ROW, peak: float = 1.0) -> torch.Tensor:
+    """1×98×256×256 heatmaps: zeros except a Gaussian blob (sigma 3 px) in one channel."""
+    yy, xx = torch.meshgrid(torch.arange(256.0), torch.arange(256.0), indexing="ij")
+    h = torch.zeros(1, 98, 256, 256)
+    h[0, channel] = peak * torch.exp(-((yy - row) ** 2 + (xx - COL) ** 2) / (2 * 3.0 ** 2))
+    return h
+
+
+def _peak_rows(mask: torch.Tensor) -> list[int]:
+    col = mask[0, 0, :, COL]
+    return sorted(int(r) for r in torch.nonzero(col == col.max()).flatten())
+
+
+# channel → (feeds coarse, feeds fine), from the spec's zeroing lists and the fine mask's dropped groups
+ROUTES = {
+    0: (False, False), 7: (False, False), 25: (False, False), 32: (False, False),  # contour outside the chin
+    8: (True, False), 24: (True, False),                                          # chin
+    33: (False, False), 46: (False, False), 34: (True, False), 50: (True, False),  # eyebrows (edges zeroed)
+    51: (True, True), 53: (True, True), 57: (True, True),                         # nose, nostrils
+    60: (True, True), 75: (True, True),                                           # eyes
+    76: (False, False), 82: (False, False), 77: (True, False), 90: (True, False), 95: (True, False),  # mouth
+    96: (True, True), 97: (True, True),                                           # pupils
+}
+
+
+@pytest.mark.parametrize("channel", sorted(ROUTES))
+def test_which_landmark_channels_feed_which_mask(channel):
+    coarse, fine = heatmaps_to_masks(_blob(channel))
+    assert coarse.shape == fine.shape == (1, 1, 256, 256)
+    want_coarse, want_fine = ROUTES[channel]
+    assert bool(coarse.max() > 0.5) is want_coarse
+    assert bool(fine.max() > 0.5) is want_fine
+
+
+@pytest.mark.parametrize("channel,rows", [
+    (34, [ROW + 7]),        # eyebrows move down 7
+    (57, [ROW - 8]),        # nostrils up 8
+    (78, [ROW + 8]),        # upper lip down 8
+    (85, [ROW - 8]),        # lower lip up 8
+    (90, [ROW + 2]),        # inner lip down 2
+    (10, [ROW]),            # chin not moved
+    (53, [ROW - 4]),        # nose 52:55 up 4
+    (51, [ROW]),            # nose tip channel 51 not moved
+    (96, [ROW]),            # pupils untouched
+])
+def test_part_shifts(channel, rows):
+    coarse, _ = heatmaps_to_masks(_blob(channel))
+    assert _peak_rows(coarse) == rows
+
+
+def test_eyes_are_cubed_down_8_plus_down_24():
+    coarse, _ = heatmaps_to_masks(_blob(65))
+    col = coarse[0, 0, :, COL]
+    assert col[ROW + 8] == pytest.approx(1.0, abs=1e-4) and col[ROW + 24] == pytest.approx(1.0, abs=1e-4)
+    assert col[ROW] < 0.05
+    # the cubed copy is narrower than the plain one
+    assert col[ROW + 8 + 3] < col[ROW + 24 + 3]
+
+
+def test_values_below_threshold_are_ignored_and_channels_min_max_normalised():
+    coarse, _ = heatmaps_to_masks(_blob(60, peak=0.09))
+    assert torch.count_nonzero(coarse) == 0
+    weak, _ = heatmaps_to_masks(_blob(96, peak=0.5))  # normalised per channel: a weak peak still reaches ~1
+    assert weak.max() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_masks_sum_channels_and_clip_to_unit_range():
+    torch.manual_seed(0)
+    coarse, fine = heatmaps_to_masks(torch.rand(2, 98, 256, 256) * 3 - 1)
+    for m in (coarse, fine):
+        assert m.min() >= 0 and m.max() <= 1
+    assert (coarse >= fine - 1e-6).all()  # the fine set is a subset of the coarse one, both non-negative
+    assert coarse.max() == 1.0
+
+
+def test_add_coords_rows_then_columns_then_radius():
+    coords = AddCoords(4, 5, with_r=True)(torch.zeros(1, 1, 4, 5))
+    assert coords.shape == (1, 4, 4, 5)
+    torch.testing.assert_close(coords[0, 1, :, 0], torch.linspace(-1, 1, 4))  # xx varies along rows
+    torch.testing.assert_close(coords[0, 2, 0, :], torch.linspace(-1, 1, 5))  # yy along columns
+    assert coords[0, 3].max() == pytest.approx(1.0)
+
+
+def test_fan_forward_shape():
+    fan = FAN().eval()
+    with torch.inference_mode():
+        assert fan(torch.rand(1, 3, 256, 256)).shape == (1, 99, 64, 64)
+
+
+def test_model_masks_from_sources(celeba_model):
+    x = face_images(2)
+    coarse, fine = celeba_model.masks(x)
+    assert coarse.shape == fine.shape == (2, 1, 256, 256) and coarse.dtype == torch.float32
+    for m in (coarse, fine):
+        assert m.min() >= 0 and m.max() <= 1
+    assert 0 < float(coarse.mean()) < 1  # the calibrated random FAN gives partial masks
+    other, _ = celeba_model.masks(face_images(1, seed=5))
+    assert not torch.equal(other[0], coarse[0])
