@@ -7,9 +7,11 @@ Measured side by side in one run (frames/s; one frame = FAN 8.73 + generator 45.
   (b) our engine on the same frames: style once, frames read in a worker thread, batched, channels_last,
       inference_mode, PNG written by a writer thread — fp32 (exact) and the bf16 autocast option;
   model-only throughput (FAN + generator on tensors already in memory) and achieved GFLOP/s against a 2048²
-  matmul peak measured in the same run, per dtype; and the bf16 outputs' mean |uint8 difference| from fp32.
+  matmul peak measured in the same run, per dtype — nominal (the official op count, 108.2 GFLOP/frame) and
+  executed (our fused upsample-conv does 18.6 GFLOP less); and the bf16 outputs' mean |uint8 difference|.
+  CPU time is printed too: on a busy shared machine, --threads 1 and frames per CPU-second give stable ratios.
 
-    .venv/bin/python benchmarks/transfer.py [--frames 4] [--batch-size 4] [--threads N] [--quick]
+    .venv/bin/python benchmarks/transfer.py [--frames 4] [--batch-size B] [--threads N] [--quick]
 """
 
 from __future__ import annotations
@@ -28,10 +30,28 @@ import torch
 from samm_synth_dataset.sources.frames import read_image
 from samm_synth_dataset.transfer import StarGANv2, translate_frames
 from samm_synth_dataset.transfer.fan import FAN
-from samm_synth_dataset.transfer.model import AdaIN, Generator, InstanceNorm, MappingNetwork, StyleEncoder
+from samm_synth_dataset.transfer.model import (AdaIN, AdainResBlk, Generator, InstanceNorm, MappingNetwork,
+                                               StyleEncoder)
 
 GMAC_FAN, GMAC_G, GMAC_E = 8.73, 45.37, 16.56  # spec §7
-GFLOP_FRAME = 2 * (GMAC_FAN + GMAC_G)
+GFLOP_FRAME = 2 * (GMAC_FAN + GMAC_G)  # nominal: the official op sequence
+# The engine's fused nearest-up2 + conv3×3 (decode.2-6 conv1, (Cin, Cout, input size)) runs 16·(H+1)² instead of
+# 36·H² MACs per (Cin, Cout) pair.
+UPSAMPLE_CONVS = ((512, 512, 8), (512, 512, 16), (512, 256, 32), (256, 128, 64), (128, 64, 128))
+GFLOP_SAVED = 2 * sum(ci * co * (36 * h * h - 16 * (h + 1) ** 2) for ci, co, h in UPSAMPLE_CONVS) / 1e9
+GFLOP_EXECUTED = GFLOP_FRAME - GFLOP_SAVED
+
+
+class Clock:
+    """Wall and process-CPU seconds of a block (CPU time is less disturbed by other users of a shared machine;
+    with --threads 1 frames per CPU-second is a load-robust efficiency figure)."""
+
+    def __enter__(self) -> "Clock":
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 4) -> float:
@@ -79,19 +99,45 @@ class OfficialAdaIN(AdaIN):
         return (1 + gamma) * self.norm(x) + beta
 
 
+def official_preprocess(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The official mask preprocessing step by step over all 98 channels (spec §1.9; H = 256)."""
+    def shift(t: torch.Tensor, k: int) -> torch.Tensor:  # content moves k rows up
+        return torch.roll(t, -k, dims=2)
+
+    x = x.clone()
+    x[x < 0.1] = 0
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    lo, hi = flat.min(2, keepdim=True).values, flat.max(2, keepdim=True).values
+    x = ((flat - lo) / (hi - lo + 1e-6)).reshape(x.shape)
+    for start, end, k, p in [(8, 25, 0, 3), (33, 51, -7, 2), (55, 60, 8, 4), (77, 82, -8, 4), (83, 88, 8, 4),
+                             (88, 96, -2, 3)]:
+        x[:, start:end] = shift(x[:, start:end], k) ** p
+    x[:, [*range(0, 8), *range(25, 33), 33, 46, 76, 82]] = 0
+    x[:, 52:55] = shift(x[:, 52:55], 4)
+    x[:, 60:76] = shift(x[:, 60:76], -8) ** 3 + shift(x[:, 60:76], -24)
+    x2 = x.clone()
+    x2[:, 8:25] = 0
+    x2[:, 76:96] = 0
+    x2[:, 33:51] = 0
+    return x.sum(1, keepdim=True).clamp(0, 1), x2.sum(1, keepdim=True).clamp(0, 1)
+
+
 def officialise(module: torch.nn.Module) -> torch.nn.Module:
     """A copy of our network computed with the official building blocks (torch InstanceNorm2d, AdaIN as
-    written in clovaai/stargan-v2), NCHW. Same weights, same function."""
+    written in clovaai/stargan-v2, upsample then conv), NCHW. Same weights, same function."""
     module = copy.deepcopy(module).to(memory_format=torch.contiguous_format)
     for m in module.modules():
         if isinstance(m, InstanceNorm):
             m.__class__ = torch.nn.InstanceNorm2d
         elif isinstance(m, AdaIN):
             m.__class__ = OfficialAdaIN
+        elif isinstance(m, AdainResBlk):
+            m.fused_upsample = False  # nearest ×2 then conv3×3, as written
     return module
 
 
-def official_loop(model: StarGANv2, frames: list[Path], ref: Path, out: Path) -> float:
+def official_loop(model: StarGANv2, frames: list[Path], ref: Path, out: Path) -> Clock:
     """The clovaai pattern, per image: fp32, NCHW, batch 1, style encoder every time, save_image."""
     from PIL import Image
     import torchvision.transforms as T
@@ -100,63 +146,63 @@ def official_loop(model: StarGANv2, frames: list[Path], ref: Path, out: Path) ->
     tf = T.Compose([T.Resize([256, 256]), T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)])
     g, e, fan = officialise(model.generator), officialise(model.style_encoder), officialise(model.fan)
     y = torch.tensor([1])
-    start = time.perf_counter()
-    with torch.no_grad():
+    with Clock() as clock, torch.no_grad():
         for path in frames:
             x = tf(Image.open(path).convert("RGB"))[None]
             x_ref = tf(Image.open(ref).convert("RGB"))[None]
-            masks = fan.masks(x)
+            masks = official_preprocess(fan.heatmaps(x))
             s = e(x_ref, y)
             fake = g(x, s, masks)
             vutils.save_image(((fake + 1) / 2).clamp_(0, 1), out / f"{path.stem}.png", nrow=1, padding=0)
-    return time.perf_counter() - start
+    return clock
 
 
-def engine(model: StarGANv2, frames: list[Path], ref: Path, out: Path, batch_size: int) -> tuple[float, np.ndarray]:
+def engine(model: StarGANv2, frames: list[Path], ref: Path, out: Path) -> tuple[Clock, np.ndarray]:
     """Our path: style once; read in a worker thread; batched apply; PNGs encoded by a writer thread."""
-    start = time.perf_counter()
-    code = model.style(read_image(ref), 1)
     results = []
-    with concurrent.futures.ThreadPoolExecutor(1) as writer:
+    with Clock() as clock, concurrent.futures.ThreadPoolExecutor(1) as writer:
+        code = model.style(read_image(ref), 1)
         pending = []
-        for path, img in zip(frames, translate_frames(model, code, (read_image(p) for p in frames),
-                                                      batch_size=batch_size)):
+        for path, img in zip(frames, translate_frames(model, code, (read_image(p) for p in frames), batch_size=8)):
             results.append(img)
             pending.append(writer.submit(cv2.imwrite, str(out / f"{path.stem}.png"),
                                          cv2.cvtColor(img, cv2.COLOR_RGB2BGR)))
         for f in pending:
             f.result()
-    return time.perf_counter() - start, np.stack(results)
+    return clock, np.stack(results)
 
 
-def model_only(model: StarGANv2, n: int, batch_size: int) -> float:
-    x = torch.rand(batch_size, 3, 256, 256) * 2 - 1
+def model_only(model: StarGANv2, n: int) -> tuple[Clock, int]:
+    """FAN masks + generator on tensors in memory, ``model.batch_size`` frames per call."""
+    x = torch.rand(model.batch_size, 3, 256, 256) * 2 - 1
     s = torch.randn(1, 64)
     with model._context():
         xp = model._prepare(x)
-        model._translate(xp[:1], s, None)  # warm-up
-        start = time.perf_counter()
+        model._translate(xp, s, None)  # warm-up
         done = 0
-        while done < n:
-            model._translate(xp, s, None)
-            done += batch_size
-    return done / (time.perf_counter() - start)
+        with Clock() as clock:
+            while done < n:
+                model._translate(xp, s, None)
+                done += model.batch_size
+    return clock, done
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=4, help="frames per timed run (one is ~108 GFLOP)")
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=None, help="frames per model call (default: the "
+                        "engine's CPU default, 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--no-channels-last", action="store_true")
     parser.add_argument("--quick", action="store_true", help="2 frames per run")
+    parser.add_argument("--bf16-masks", action="store_true", help="run the FAN in bf16 too (fp32_masks=False)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     n = 2 if args.quick else args.frames
     cl = not args.no_channels_last
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
-          f"{torch.backends.cpu.get_cpu_capability()}, {n} frames/run, batch {args.batch_size}, channels_last {cl}")
+          f"{torch.backends.cpu.get_cpu_capability()}, {n} frames/run, channels_last {cl}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ckpt = tmp / "100000_nets_ema.ckpt"
@@ -165,7 +211,8 @@ def main() -> None:
         frames = make_frames(tmp, n + 1)
         ref = frames.pop()
         fp32 = StarGANv2.from_checkpoint(ckpt, batch_size=args.batch_size, channels_last=cl)
-        bf16 = StarGANv2.from_checkpoint(ckpt, dtype=torch.bfloat16, batch_size=args.batch_size, channels_last=cl)
+        bf16 = StarGANv2.from_checkpoint(ckpt, dtype=torch.bfloat16, batch_size=args.batch_size, channels_last=cl,
+                                         fp32_masks=not args.bf16_masks)
         print(f"setup (random official-layout file {ckpt.stat().st_size / 1e6:.0f} MB, strict load ×2): "
               f"{time.perf_counter() - t:.1f} s")
         for d in ("a", "b32", "b16"):
@@ -176,28 +223,41 @@ def main() -> None:
 
         official_loop(fp32, frames[:1], ref, tmp / "a")  # warm-up (oneDNN primitive creation)
         t_a = official_loop(fp32, frames, ref, tmp / "a")
-        engine(fp32, frames[:1], ref, tmp / "b32", args.batch_size)
-        t_b32, out32 = engine(fp32, frames, ref, tmp / "b32", args.batch_size)
-        engine(bf16, frames[:1], ref, tmp / "b16", args.batch_size)
-        t_b16, out16 = engine(bf16, frames, ref, tmp / "b16", args.batch_size)
-        m32 = model_only(fp32, n, args.batch_size)
-        m16 = model_only(bf16, n, args.batch_size)
+        engine(fp32, frames[:1], ref, tmp / "b32")
+        t_b32, out32 = engine(fp32, frames, ref, tmp / "b32")
+        engine(bf16, frames[:1], ref, tmp / "b16")
+        t_b16, out16 = engine(bf16, frames, ref, tmp / "b16")
+        m32, n32 = model_only(fp32, n)
+        m16, n16 = model_only(bf16, n)
         official_png = read_image(tmp / "a" / f"{frames[0].stem}.png")
         exact = np.abs(official_png.astype(int) - out32[0]).max()
 
-    fa, fb32, fb16 = n / t_a, n / t_b32, n / t_b16
+    fa, fb32, fb16 = n / t_a.wall, n / t_b32.wall, n / t_b16.wall
+    ca, cb32, cb16 = n / t_a.cpu, n / t_b32.cpu, n / t_b16.cpu
+    diff = np.abs(out16.astype(int) - out32)
     print()
-    print(f"(a) official-style loop, fp32           : {fa:6.3f} frames/s  "
-          f"({2 * (GMAC_FAN + GMAC_G + GMAC_E) * fa:.0f} GFLOP/s incl. the per-frame style encoder)")
-    print(f"(b) engine fp32                          : {fb32:6.3f} frames/s   b/a = {fb32 / fa:.2f}  (goal ≥ 4)")
-    print(f"(b) engine bf16 autocast                 : {fb16:6.3f} frames/s   b/a = {fb16 / fa:.2f}  (goal ≥ 10)")
-    print(f"model only fp32 (FAN + G)                : {m32:6.3f} frames/s = {m32 * GFLOP_FRAME:.0f} GFLOP/s = "
-          f"{100 * m32 * GFLOP_FRAME / peak32:.0f}% of the fp32 matmul peak (goal ≥ 80%)")
-    print(f"model only bf16 (FAN + G)                : {m16:6.3f} frames/s = {m16 * GFLOP_FRAME:.0f} GFLOP/s = "
-          f"{100 * m16 * GFLOP_FRAME / peak16:.0f}% of the bf16 matmul peak (goal ≥ 80%)")
-    print(f"bf16 vs fp32 output                      : mean |Δ| {np.abs(out16.astype(int) - out32).mean():.3f} "
-          f"uint8 levels, max {np.abs(out16.astype(int) - out32).max()} (goal mean ≤ 2)")
-    print(f"engine fp32 vs official loop, frame 1    : max |Δ| {exact} uint8 levels (JPEG decode: PIL vs OpenCV)")
+    print("                                           frames/s (wall)       frames per CPU-second")
+    print(f"(a) official-style loop, fp32            : {fa:7.3f}               {ca:7.3f}")
+    for label, fb, cb, goal in (("fp32          ", fb32, cb32, 4), ("bf16 autocast ", fb16, cb16, 10)):
+        print(f"(b) engine {label}                : {fb:7.3f}  b/a {fb / fa:5.2f}   {cb:7.3f}  b/a {cb / ca:5.2f}"
+              f"   (goal b/a ≥ {goal})")
+    for label, peak, count, clock, bs in (("fp32", peak32, n32, m32, fp32.batch_size),
+                                          ("bf16", peak16, n16, m16, bf16.batch_size)):
+        fps = count / clock.wall
+        print(f"model only {label} (FAN + G), batch {bs:<3}     : {fps:7.3f} frames/s = "
+              f"{fps * GFLOP_FRAME:.0f} nominal GFLOP/s ({100 * fps * GFLOP_FRAME / peak:.0f}% of the {label} "
+              "matmul peak; goal ≥ 80%), "
+              f"{fps * GFLOP_EXECUTED:.0f} executed GFLOP/s ({100 * fps * GFLOP_EXECUTED / peak:.0f}%)")
+    if bf16.fp32_masks:
+        print("    (bf16 mode keeps the FAN, 16% of the work, in fp32 for mask fidelity: fp32_masks=True; "
+              "see --bf16-masks)")
+    print(f"bf16 vs fp32 output                       : mean |Δ| {diff.mean():.3f} uint8 levels, max {diff.max()}, "
+          f"{100 * (diff > 2).mean():.2f}% of values off by > 2 (goal mean ≤ 2)")
+    print(f"engine fp32 vs official loop, frame 1     : max |Δ| {exact} uint8 levels "
+          "(PIL vs OpenCV JPEG decode may differ slightly)")
+    print(f"work per frame: official loop {2 * (GMAC_FAN + GMAC_G + GMAC_E):.1f} GFLOP (FAN + style encoder + G); "
+          f"engine {GFLOP_FRAME:.1f} GFLOP nominal (style encoder once per reference), {GFLOP_EXECUTED:.1f} executed "
+          "(fused upsample-conv)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "samm_synth_dataset.transfer.commands",
     "samm_synth_dataset.builders.commands",
     "samm_synth_dataset.metrics.commands",
+    "samm_synth_dataset.metrics.spotting",
     "samm_synth_dataset.loaders.commands",
     "samm_synth_dataset.release.commands",
 )

@@ -1,8 +1,9 @@
 """``build(config)``: source videos × references → a release (see ``samm_synth_dataset.format``).
 
 One unit of work is one synthetic video (a source video restyled by one reference). Its frames stream through
-reader → fixed face crop → style transfer (batches) → image encoding (a small thread pool) → part writers, so
-memory is bounded by the batch and row-group sizes, never by the video's length. Under torchrun every rank builds
+decoding + fixed face crop (a thread pool) → style transfer (batches) → image encoding (a thread pool) → part
+writers, each stage a bounded number of frames ahead, so memory is bounded by the batch and row-group sizes,
+never by the video's length. Under torchrun every rank builds
 a disjoint, deterministic set of units; rank 0 finalizes after a barrier.
 
 Crash-test hooks (environment): ``SAMM_SYNTH_KILL_AFTER_PARTS=N`` sends SIGKILL to this process after it
@@ -19,6 +20,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -36,8 +38,19 @@ from samm_synth_dataset.builders.writer import (BUILD_DIR, PartRecord, VideoPart
 
 log = logging.getLogger(__name__)
 
-#: Encoder threads per process (cv2.imencode releases the GIL).
-ENCODE_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
+
+def _thread_counts() -> tuple[int, int]:
+    """(decode, encode) threads for this process: the CPUs shared among the ranks on this node (torchrun's
+    ``LOCAL_WORLD_SIZE``), one left for the model; OpenCV releases the GIL while it decodes and encodes."""
+    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    cpus = max(1, (os.cpu_count() or 2) // local - 1)
+    return min(8, cpus), min(4, cpus)
+
+
+@dataclass
+class _Pools:
+    decode: ThreadPoolExecutor
+    encode: ThreadPoolExecutor
 
 
 @dataclass(frozen=True)
@@ -198,14 +211,13 @@ def encode_image(rgb: np.ndarray, image_format: str, jpeg_quality: int) -> bytes
     return buf.tobytes()
 
 
-def _encode_ordered(frames: Iterable[np.ndarray], image_format: str, jpeg_quality: int, pool: ThreadPoolExecutor,
-                    lookahead: int) -> Iterator[bytes]:
-    """Encode frames on ``pool`` keeping at most ``lookahead`` in flight; yield bytes in input order."""
+def _ordered_map(fn: Any, items: Iterable[Any], pool: ThreadPoolExecutor, lookahead: int) -> Iterator[Any]:
+    """``fn`` over ``items`` on ``pool``, at most ``lookahead`` in flight, results in input order."""
     pending: deque = deque()
-    for frame in frames:
+    for item in items:
         if len(pending) >= lookahead:
             yield pending.popleft().result()
-        pending.append(pool.submit(encode_image, frame, image_format, jpeg_quality))
+        pending.append(pool.submit(fn, item))
     while pending:
         yield pending.popleft().result()
 
@@ -235,15 +247,25 @@ def _domain(method: Any, domain: str) -> int:
     return domain_index(domain)
 
 
-def _cropped_frames(source: Any, crop: Any) -> Iterator[np.ndarray]:
-    from samm_synth_dataset.sources import to_rgb
+def _cropped_frames(source: Any, crop: Any, pool: ThreadPoolExecutor, lookahead: int) -> Iterator[np.ndarray]:
+    """The source frames, face-cropped to S×S×3 RGB, in order. Image folders are decoded on ``pool`` (at most
+    ``lookahead`` frames ahead: full-size SAMM-LV frames cost more to decode than a GPU model to translate);
+    video files are read sequentially."""
+    from samm_synth_dataset.sources import read_image, to_rgb
 
-    for _, image in source.iter_frames():
-        yield to_rgb(crop.apply(image))
+    if source.frame_paths is None:
+        for _, image in source.iter_frames():
+            yield to_rgb(crop.apply(image))
+        return
+
+    def load(path: Path) -> np.ndarray:
+        return to_rgb(crop.apply(read_image(path)))
+
+    yield from _ordered_map(load, source.frame_paths, pool, lookahead)
 
 
 def build_unit(config: BuildConfig, unit: Unit, method: Any, annotations: Any, release: Path,
-               kill: _KillSwitch, progress: Any, pool: ThreadPoolExecutor,
+               kill: _KillSwitch, progress: Any, pools: "_Pools",
                crops: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build one synthetic video; return its unit marker (written by the caller). ``crops`` caches the face crop
     of each source video (one crop per source video, shared by its references)."""
@@ -262,8 +284,11 @@ def build_unit(config: BuildConfig, unit: Unit, method: Any, annotations: Any, r
     index = LabelIndex(intervals)
     writer = VideoPartsWriter(release, unit.video, config.formats, config.image_ext, config.max_part_bytes,
                               config.max_part_frames, on_part=kill.part)
-    out = translate_frames(method, style, _cropped_frames(source, crop), batch_size=config.batch_size)
-    encoded = _encode_ordered(out, config.image_format, config.jpeg_quality, pool, 2 * config.batch_size)
+    lookahead = 2 * config.batch_size
+    out = translate_frames(method, style, _cropped_frames(source, crop, pools.decode, lookahead),
+                           batch_size=config.batch_size)
+    encoded = _ordered_map(partial(encode_image, image_format=config.image_format,
+                                   jpeg_quality=config.jpeg_quality), out, pools.encode, lookahead)
     n = 0
     try:
         for image in encoded:
@@ -449,11 +474,13 @@ def _run_units(config: BuildConfig, todo: list[Unit], annotations: Any, release:
     crops: dict[str, Any] = {}
     desc = f"build rank {info.rank}" if info.distributed else "build"
     with tqdm(total=total, unit="frame", desc=desc, disable=not config.progress, position=info.rank,
-              dynamic_ncols=True) as progress, ThreadPoolExecutor(ENCODE_THREADS) as pool:
+              dynamic_ncols=True) as progress, ThreadPoolExecutor(_thread_counts()[0], "decode") as decode, \
+            ThreadPoolExecutor(_thread_counts()[1], "encode") as encode:
+        pools = _Pools(decode, encode)
         for unit in todo:
             progress.set_postfix_str(unit.video)
             try:
-                marker = build_unit(config, unit, method, annotations, release, kill, progress, pool, crops)
+                marker = build_unit(config, unit, method, annotations, release, kill, progress, pools, crops)
             except (MemoryError, KeyboardInterrupt):
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded per unit, reported in the summary

@@ -12,13 +12,13 @@ Two inputs:
 from __future__ import annotations
 
 import csv
-import hashlib
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.builders.writer import sha256_file
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 GENDER_DOMAINS: tuple[str, ...] = ("female", "male")
@@ -43,15 +43,6 @@ class Subject:
     subject: str
     gender: str | None
     glasses: bool | None
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def domain_index(domain: str) -> int:

@@ -28,7 +28,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, … (default cpu)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default=None,
                    help="compute precision (default float32 on CPU = official outputs; bfloat16 on CUDA)")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=None, help="frames per model call (default 1 on CPU, 16 on CUDA)")
     p.add_argument("--size", type=int, default=256, help="frame size for color-transfer (default 256)")
     p.set_defaults(func=run_transfer)
 
@@ -80,8 +80,8 @@ def run_transfer(args: argparse.Namespace) -> int:
     y = domain_index(args.domain, model.num_domains)
     s = model.style_from_reference(load_image(args.reference, model.img_size), y)
     with tqdm(total=len(args.source), desc="stargan-v2", unit="img") as bar:
-        for start in range(0, len(args.source), args.batch_size):
-            chunk = args.source[start:start + args.batch_size]
+        for start in range(0, len(args.source), model.batch_size):
+            chunk = args.source[start:start + model.batch_size]
             x = torch.cat([load_image(p, model.img_size) for p in chunk])
             for path, img in zip(chunk, tensor_to_images(model.translate(x, s))):
                 _write_png(args.out / f"{path.stem}.png", np.ascontiguousarray(img))

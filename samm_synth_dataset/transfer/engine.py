@@ -11,25 +11,31 @@ from __future__ import annotations
 import queue
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
 from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
+
+if TYPE_CHECKING:
+    import torch
 
 METHODS = ("stargan-v2", "color-transfer")
 _DONE = object()
 
 
 def load_method(name: str, checkpoint: str | Path | None = None, fan_checkpoint: str | Path | None = None,
-                device: str = "cpu", dtype: "object | None" = None, batch_size: int = 8, compile: bool = False,
+                device: str = "cpu", dtype: "torch.dtype | str | None" = None, batch_size: int | None = None,
+                compile: bool = False,
                 channels_last: bool = True, image_size: int = 256) -> TransferMethod:
     """Build a transfer method by name.
 
     ``"stargan-v2"`` needs ``checkpoint`` (official ``*_nets_ema.ckpt``) and, for a masked model without a
     ``fan`` entry, ``fan_checkpoint`` (``wing.ckpt``). ``dtype`` is the compute precision: None = float32 on
     CPU (official outputs), bfloat16 autocast on CUDA (float16 where bf16 is unsupported); a torch dtype or
-    ``"float32"``/``"bfloat16"``/``"float16"`` chooses explicitly. ``"color-transfer"`` takes no weights
+    ``"float32"``/``"bfloat16"``/``"float16"`` chooses explicitly. ``batch_size``: frames per model call
+    (None: 1 on CPU, 16 on CUDA); ``compile``: ``torch.compile`` the FAN and generator (measured no faster on
+    this CPU, minutes of compile time). ``"color-transfer"`` takes no weights
     (``image_size`` is its nominal frame size).
     """
     if name == "color-transfer":

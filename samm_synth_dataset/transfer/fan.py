@@ -15,20 +15,27 @@ from torch import Tensor, nn
 FAN_SIZE = 256
 NUM_LANDMARKS = 98
 
-# (start, end-exclusive, shift, power): slice ← shift(slice, shift) ** power, applied in this order.
-# shift(t, k) moves content k rows UP (a circular roll by -k along the row axis); negative k moves it down.
-PART_OPS = (
-    (8, 25, 0, 3),     # chin
-    (33, 51, -7, 2),   # eyebrows
-    (55, 60, 8, 4),    # nostrils
-    (77, 82, -8, 4),   # upper lip
-    (83, 88, 8, 4),    # lower lip
-    (88, 96, -2, 3),   # inner lip
+# The official ``preprocess`` (spec §1.9), regrouped. Per landmark channel: values < 0.1 → 0, then min-max
+# normalisation. A part's channels are then rolled along the row axis and raised to a power; since roll and power
+# act per pixel they commute with the channel sum, so each part contributes roll(Σ_c n_c ** power, shift).
+# shift k moves content k rows UP (a circular roll by -k); k < 0 moves it down. ``scaled``: k is multiplied by
+# H // 256 (the official code does not scale the two eye shifts).
+# (name, channels, shift, power, scaled, in the fine mask)
+PARTS: tuple[tuple[str, tuple[int, ...], int, int, bool, bool], ...] = (
+    ("chin", tuple(range(8, 25)), 0, 3, True, False),
+    ("eyebrows", tuple(c for c in range(34, 51) if c != 46), -7, 2, True, False),  # 33 and 46 are zeroed
+    ("nose tip", (51,), 0, 1, True, True),
+    ("nose", (52, 53, 54), 4, 1, True, True),
+    ("nostrils", tuple(range(55, 60)), 8, 4, True, True),
+    ("eyes cubed", tuple(range(60, 76)), -8, 3, False, True),
+    ("eyes", tuple(range(60, 76)), -24, 1, False, True),
+    ("upper lip", tuple(range(77, 82)), -8, 4, True, False),  # 76 and 82 (lip corners) are zeroed
+    ("lower lip", tuple(range(83, 88)), 8, 4, True, False),
+    ("inner lip", tuple(range(88, 96)), -2, 3, True, False),
+    ("pupils", (96, 97), 0, 1, True, True),
 )
-ZEROED = (*range(0, 8), *range(25, 33), 33, 46, 76, 82)  # contour outside the chin, eyebrow and lip edges
-NOSE = (52, 55, 4)                                        # channels 52:55 moved up 4 rows
-EYES = (60, 76)                                           # roll(eyes, down 8) ** 3 + roll(eyes, down 24)
-FINE_DROPPED = ((8, 25), (76, 96), (33, 51))              # the fine mask has no chin, mouth or eyebrows
+# Channels that feed no mask: contour outside the chin (0-7, 25-32), eyebrow edges 33/46, lip corners 76/82.
+UNUSED = (*range(0, 8), *range(25, 33), 33, 46, 76, 82)
 
 
 class AddCoords(nn.Module):
@@ -150,32 +157,37 @@ class FAN(nn.Module):
         return heatmaps_to_masks(self.heatmaps(x))
 
 
-def _shift(t: Tensor, k: int) -> Tensor:
-    """Move content k rows up (k < 0: down), wrapping around — the official ``shift``."""
-    return torch.roll(t, shifts=-k, dims=2) if k else t
+def _normalised(h: Tensor) -> Tensor:
+    """Truncate (< 0.1 → 0) then min-max normalise each (n, c) map: (x - min) / (max - min + 1e-6)."""
+    t = torch.where(h < 0.1, 0.0, h.float())
+    flat = t.flatten(2)
+    lo, hi = torch.aminmax(flat, dim=2, keepdim=True)
+    return ((flat - lo) / (hi - lo + 1e-6)).view_as(t)
 
 
 def heatmaps_to_masks(h: Tensor) -> tuple[Tensor, Tensor]:
-    """The official ``preprocess``: 98 heatmaps N×98×H×W (H = 256 for the official model) → (coarse, fine)."""
-    n, c, height, _ = h.shape
-    sw = height // 256
-    x = h.float().clone()
-    x[x < 0.1] = 0
-    flat = x.reshape(n, c, -1)
-    lo = flat.amin(dim=2, keepdim=True)
-    hi = flat.amax(dim=2, keepdim=True)
-    x = ((flat - lo) / (hi - lo + 1e-6)).reshape(x.shape)
-    for start, end, shift, power in PART_OPS:
-        x[:, start:end] = _shift(x[:, start:end], shift * sw) ** power
-    x[:, list(ZEROED)] = 0
-    start, end, shift = NOSE
-    x[:, start:end] = _shift(x[:, start:end], shift * sw)
-    start, end = EYES
-    eyes = x[:, start:end]
-    x[:, start:end] = _shift(eyes, -8) ** 3 + _shift(eyes, -24)
-    x2 = x.clone()
-    for start, end in FINE_DROPPED:
-        x2[:, start:end] = 0
-    coarse = torch.nan_to_num(x.sum(dim=1, keepdim=True), nan=0.0).clamp_(0, 1)
-    fine = torch.nan_to_num(x2.sum(dim=1, keepdim=True), nan=0.0).clamp_(0, 1)
-    return coarse, fine
+    """The official ``preprocess``: 98 heatmaps N×98×H×W (H = 256 for the official model) → (coarse, fine),
+    each N×1×H×W in [0, 1]. Coarse = every part; fine = nose, nostrils, eyes and pupils (no chin, eyebrows or
+    mouth). Equal to the official step-by-step computation up to float summation order."""
+    if h.ndim != 4 or h.shape[1] != NUM_LANDMARKS:
+        raise ValueError(f"expected N×{NUM_LANDMARKS}×H×W heatmaps, got {tuple(h.shape)}")
+    sw = h.shape[2] // 256
+    normalised: dict[tuple[int, ...], Tensor] = {}
+    coarse = torch.zeros_like(h[:, :1], dtype=torch.float32)
+    fine = torch.zeros_like(coarse)
+    for _, channels, shift, power, scaled, in_fine in PARTS:
+        if channels not in normalised:
+            lo, hi = channels[0], channels[-1] + 1
+            n = _normalised(h[:, lo:hi])
+            if len(channels) != hi - lo:  # a gap (eyebrow edge 46): drop it
+                n = n[:, [c - lo for c in channels]]
+            normalised[channels] = n
+        n = normalised[channels]
+        part = (n if power == 1 else n ** power).sum(dim=1, keepdim=True)
+        k = shift * sw if scaled else shift
+        if k:
+            part = torch.roll(part, shifts=-k, dims=2)
+        coarse += part
+        if in_fine:
+            fine += part
+    return (torch.nan_to_num(coarse, nan=0.0).clamp_(0, 1), torch.nan_to_num(fine, nan=0.0).clamp_(0, 1))

@@ -182,3 +182,27 @@ def test_stargan_v2_build_records_its_checkpoint(demo_corpus, tmp_path: Path) ->
     assert [(v["method"], v["checkpoint_sha256"], v["width"]) for v in videos] == [
         ("stargan-v2", sha256_file(ckpt), 64)]
     assert "image_size" not in fmt.read_manifest(out)["config"]
+
+
+def test_webdataset_only_png_release(demo_corpus, tmp_path: Path) -> None:
+    import tarfile
+
+    from samm_synth_dataset.builders import build, demo_config
+    from samm_synth_dataset.builders.verify import verify
+
+    out = tmp_path / "release"
+    summary = build(demo_config(demo_corpus, out, formats=("webdataset",), image_format="png", image_size=32,
+                                refs_per_subject=1, videos=("007_2",), face_samples=3, progress=False))
+    assert summary.complete and summary.videos == 1
+    manifest = fmt.read_manifest(out)
+    assert manifest["summary"]["configs"] == ["intervals", "videos"]  # no Parquet frames: not declared
+    assert "jpeg_quality" not in manifest["config"]
+    assert "config_name: frames" not in (out / "README.md").read_text()
+    assert not (out / fmt.FRAMES_DIR).exists()
+    (tar_path,) = sorted((out / fmt.WDS_DIR).glob("*.tar"))
+    with tarfile.open(tar_path) as tar:
+        names = tar.getnames()
+        assert names[0] == "007_2-ref03/000000.png" and names[1] == "007_2-ref03/000000.json"
+        png = tar.extractfile(names[0]).read()
+    assert Image.open(io.BytesIO(png)).format == "PNG" and len(names) == 2 * 270
+    assert verify(out).ok

@@ -114,7 +114,8 @@ def write_tiny_release(root: Path) -> Path:
     (root / fmt.CARD).write_text(_card([("frames", f"{fmt.FRAMES_DIR}/*.parquet"),
                                         ("intervals", fmt.INTERVALS_PATH), ("videos", fmt.VIDEOS_PATH)]))
     (root / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION,
-                                                 "status": fmt.STATUS_COMPLETE}))
+                                                 "status": fmt.STATUS_COMPLETE,
+                                                 "summary": {"configs": ["frames", "intervals", "videos"]}}))
     return root
 
 

@@ -94,7 +94,7 @@ def random_state(shapes: Shapes, seed: int) -> dict[str, torch.Tensor]:
         elif len(shape) >= 2:
             fan_in = math.prod(shape[1:])
             out[key] = torch.randn(shape, generator=gen) / math.sqrt(fan_in)
-        elif ".norm" in key or key.startswith("to_rgb.0") or ".bn" in key or "downsample.0" in key or key.startswith("bn"):
+        elif any(t in key for t in (".norm", "to_rgb.0", ".bn", "downsample.0")) or key.startswith("bn"):
             base = 1.0 if key.endswith("weight") else 0.0
             out[key] = base + 0.1 * torch.randn(shape, generator=gen)
         else:

@@ -105,7 +105,8 @@ def test_extra_key_is_named_including_head_hpf_filter(tmp_path):
 def test_misshaped_key_is_named_with_both_shapes(tmp_path):
     data = official_file(seed=40)
     data["style_encoder"]["shared.1.conv2.bias"] = torch.zeros(5)
-    with pytest.raises(CheckpointError, match=r"mis-shaped keys: shared\.1\.conv2\.bias \(file \(5,\), model \(16,\)\)"):
+    expected = r"mis-shaped keys: shared\.1\.conv2\.bias \(file \(5,\), model \(16,\)\)"
+    with pytest.raises(CheckpointError, match=expected):
         StarGANv2.from_checkpoint(_save(tmp_path, data))
 
 

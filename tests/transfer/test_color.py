@@ -71,3 +71,23 @@ def test_wrong_inputs():
         method.apply(np.zeros((1, 8, 8, 3), np.uint8), StyleCode("stargan-v2", 0, np.zeros(64, np.float32)))
     with pytest.raises(ValueError, match="uint8"):
         method.style(np.zeros((8, 8, 3), np.float32), 0)
+
+
+def test_real_faces_from_shared_data(shared_data):
+    """Real photographs: reference single_face.jpg onto 0-f1-su-ph.jpg (greyscale copy, as SAMM frames are)."""
+    from samm_synth_dataset.sources.frames import read_image
+    from samm_synth_dataset.transfer.stargan import resize_official
+
+    ref = read_image(shared_data / "faces" / "single_face.jpg")
+    src = resize_official(read_image(shared_data / "faces" / "0-f1-su-ph.jpg"), 256)
+    grey = cv2.cvtColor(src, cv2.COLOR_RGB2GRAY)
+    method = ColorTransfer()
+    code = method.style(ref, 0)
+    out = np.concatenate([method.apply(src[None], code), method.apply(grey[None], code)])
+    assert out.shape == (2, 256, 256, 3)
+    ref_mean, ref_std = _lab_inside(ref)
+    mean, std = _lab_inside(out[0])
+    np.testing.assert_allclose(mean, ref_mean, atol=1.5)
+    np.testing.assert_allclose(std, ref_std, atol=1.5)
+    grey_mean, _ = _lab_inside(out[1])
+    np.testing.assert_allclose(grey_mean, ref_mean, atol=1.5)

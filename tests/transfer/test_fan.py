@@ -111,3 +111,36 @@ def test_model_masks_from_sources(celeba_model):
     assert 0 < float(coarse.mean()) < 1  # the calibrated random FAN gives partial masks
     other, _ = celeba_model.masks(face_images(1, seed=5))
     assert not torch.equal(other[0], coarse[0])
+
+
+def _official_preprocess(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The spec's step list (§1.9, preprocess), written literally, for H = 256."""
+    def shift(t, k):  # content moves k rows up
+        return torch.roll(t, -k, dims=2)
+
+    x = x.clone()
+    x[x < 0.1] = 0
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    lo, hi = flat.min(2, keepdim=True).values, flat.max(2, keepdim=True).values
+    x = ((flat - lo) / (hi - lo + 1e-6)).reshape(x.shape)
+    for start, end, k, p in [(8, 25, 0, 3), (33, 51, -7, 2), (55, 60, 8, 4), (77, 82, -8, 4), (83, 88, 8, 4),
+                             (88, 96, -2, 3)]:
+        x[:, start:end] = shift(x[:, start:end], k) ** p
+    x[:, [*range(0, 8), *range(25, 33), 33, 46, 76, 82]] = 0
+    x[:, 52:55] = shift(x[:, 52:55], 4)
+    x[:, 60:76] = shift(x[:, 60:76], -8) ** 3 + shift(x[:, 60:76], -24)
+    x2 = x.clone()
+    x2[:, 8:25] = 0
+    x2[:, 76:96] = 0
+    x2[:, 33:51] = 0
+    return x.sum(1, keepdim=True).clamp(0, 1), x2.sum(1, keepdim=True).clamp(0, 1)
+
+
+def test_equals_the_literal_official_steps():
+    torch.manual_seed(1)
+    low = torch.rand(2, 98, 64, 64) ** 40 * 1.5 - 0.05  # sparse peaks, some negative values
+    h = torch.nn.functional.interpolate(low, size=(256, 256), mode="bilinear", align_corners=True)
+    for ours, ref in zip(heatmaps_to_masks(h), _official_preprocess(h)):
+        torch.testing.assert_close(ours, ref, atol=1e-5, rtol=0)
+        assert 0.02 < float(ref.mean()) < 0.98  # a non-trivial case

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from samm_synth_dataset.transfer.fan import FAN
-from samm_synth_dataset.transfer.model import AdaIN, AdainResBlk, Generator, HighPass, MappingNetwork, ResBlk, StyleEncoder
+from samm_synth_dataset.transfer.model import (AdaIN, AdainResBlk, Generator, HighPass, MappingNetwork, ResBlk,
+                                               StyleEncoder)
 
 from .conftest import generator_shapes, mapping_shapes, style_encoder_shapes
 
@@ -156,3 +157,34 @@ def test_adain_single_style_row_equals_per_sample_rows():
     ada = AdaIN(style_dim=3, num_features=4)
     x, s = torch.randn(2, 4, 8, 8), torch.randn(1, 3)
     torch.testing.assert_close(ada(x, s), ada(x, s.expand(2, 3)), atol=2e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fused_upsample_conv_equals_upsample_then_conv(channels_last):
+    from samm_synth_dataset.transfer.model import upsample_conv3x3, _phase_kernels
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(5, 7, 3, 1, 1)
+    x = torch.randn(2, 5, 6, 9)
+    if channels_last:
+        conv, x = conv.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = conv(torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest"))
+        got = upsample_conv3x3(x, conv, _phase_kernels(conv.weight))
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_fused_decoder_block_equals_the_official_sequence_and_tracks_weight_changes():
+    torch.manual_seed(0)
+    blk = AdainResBlk(4, 3, style_dim=2, w_hpf=1, upsample=True)
+    x, s = torch.randn(1, 4, 5, 5), torch.randn(1, 2)
+    with torch.no_grad():
+        fused = blk(x, s)
+        blk.fused_upsample = False
+        torch.testing.assert_close(fused, blk(x, s), atol=1e-5, rtol=1e-5)
+        blk.fused_upsample = True
+        blk.load_state_dict({k: v * 2 if k == "conv1.weight" else v for k, v in blk.state_dict().items()})
+        refused = blk(x, s)
+        blk.fused_upsample = False
+        torch.testing.assert_close(refused, blk(x, s), atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(fused, refused)

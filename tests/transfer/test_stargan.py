@@ -145,3 +145,10 @@ def test_domain_names():
         domain_index("dog", 2)
     with pytest.raises(ValueError, match="out of range"):
         domain_index(3, 3)
+
+
+def test_bf16_masks_are_float32_by_default(celeba_ckpt):
+    fp32 = StarGANv2.from_checkpoint(celeba_ckpt)
+    bf16 = StarGANv2.from_checkpoint(celeba_ckpt, dtype=torch.bfloat16)
+    x = face_images(1, seed=7)
+    assert all(torch.equal(a, b) for a, b in zip(fp32.masks(x), bf16.masks(x)))
