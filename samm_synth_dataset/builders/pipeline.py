@@ -6,7 +6,7 @@ writers, each stage a bounded number of frames ahead, so memory is bounded by th
 never by the video's length. Under torchrun every rank builds
 a disjoint, deterministic set of units; rank 0 finalizes after a barrier.
 
-Crash-test hooks (environment): ``SAMM_SYNTH_KILL_AFTER_PARTS=N`` sends SIGKILL to this process after it
+Crash-test hooks (environment; ``prepare:folders`` kills between creating the folders and writing the plan): ``SAMM_SYNTH_KILL_AFTER_PARTS=N`` sends SIGKILL to this process after it
 committed N parts; ``SAMM_SYNTH_KILL_AT=frames:N|units:N|finalize:tables|finalize:manifest`` after N frames
 added (mid-part), N unit markers, or inside finalize.
 """
@@ -34,7 +34,7 @@ from samm_synth_dataset.builders.labels import LabelIndex, intervals_rows
 from samm_synth_dataset.builders.references import (Reference, Subject, domain_index, load_references,
                                                     read_subjects)
 from samm_synth_dataset.builders.writer import (BUILD_DIR, PartRecord, VideoPartsWriter, atomic_write_json,
-                                                dumps_json)
+                                                dumps_json, sha256_file)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,11 @@ class Unit:
     glasses: bool | None
 
     def plan_entry(self) -> dict[str, Any]:
+        """What a resumed build must find unchanged: ids, the reference's bytes, the source frame range."""
         return {"video": self.video, "source_video": self.source.video, "subject": self.source.subject,
-                "reference_id": self.reference.reference_id, "n_frames": self.source.n_frames}
+                "reference_id": self.reference.reference_id, "reference_sha256": self.reference.sha256,
+                "n_frames": self.source.n_frames, "first_frame": self.source.first_frame,
+                "last_frame": self.source.last_frame}
 
 
 @dataclass
@@ -135,6 +138,10 @@ class _KillSwitch:
 
     def finalize(self, point: str) -> None:
         if self.stage == "finalize" and self.arg == point:
+            self._die()
+
+    def prepare(self, point: str) -> None:
+        if self.stage == "prepare" and self.arg == point:
             self._die()
 
 
@@ -343,12 +350,17 @@ def _resolve_device(config: BuildConfig, info: DistInfo) -> str:
 
 
 def make_plan(config: BuildConfig, units: list[Unit], skipped: list[tuple[str, str]]) -> dict[str, Any]:
+    """The build's plan (``.build/plan.json``): config, versions, units and the sha256 of every input file
+    that is not a frame, so that ``--resume`` refuses inputs changed since the interrupted run."""
+    inputs = {name: sha256_file(path) for name in ("annotations", "subjects", "boxes", "checkpoint",
+                                                    "fan_checkpoint")
+              if (path := getattr(config, name, None)) is not None and Path(path).is_file()}
     return {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": mf.versions(),
-            "units": [u.plan_entry() for u in units],
+            "inputs": inputs, "units": [u.plan_entry() for u in units],
             "skipped": [{"video": v, "reason": r} for v, r in skipped]}
 
 
-def _prepare_release(config: BuildConfig, plan: dict[str, Any]) -> None:
+def _prepare_release(config: BuildConfig, plan: dict[str, Any], kill: _KillSwitch) -> None:
     """Rank 0: check the output folder (empty, or --resume with the same plan) and write plan + building
     manifest."""
     out = config.out
@@ -358,9 +370,20 @@ def _prepare_release(config: BuildConfig, plan: dict[str, Any]) -> None:
             raise ValueError(f"{out} is not empty: pass --resume to continue the build there, or choose an empty "
                              "--out folder")
         if not plan_path.is_file():
-            raise ValueError(f"{out}: --resume, but there is no {mf.PLAN}; it was not made by `samm-synth build`"
-                             "; choose an empty --out folder")
-        old = mf.read_json(plan_path)
+            leftovers = [p for p in out.rglob("*") if p.is_file()]
+            if leftovers or not (out / BUILD_DIR).is_dir():
+                raise ValueError(f"{out}: --resume, but there is no {mf.PLAN}; it was not made by `samm-synth "
+                                 "build`; choose an empty --out folder")
+            # killed between creating the folders and writing the plan: nothing was built yet
+            log.info("%s: the interrupted build wrote nothing yet; starting afresh", out)
+            old = plan
+        else:
+            old = mf.read_json(plan_path)
+        if old.get("inputs", {}) != plan["inputs"]:
+            changed = sorted(k for k in set(old.get("inputs", {})) | set(plan["inputs"])
+                             if old.get("inputs", {}).get(k) != plan["inputs"].get(k))
+            raise ValueError(f"{out}: --resume, but input files changed since the interrupted build ({changed}); "
+                             "restore them or build into an empty --out folder")
         if old.get("config") != plan["config"] or old.get("units") != plan["units"]:
             diff = sorted(k for k in set(old.get("config", {})) | set(plan["config"])
                           if old.get("config", {}).get(k) != plan["config"].get(k))
@@ -372,6 +395,7 @@ def _prepare_release(config: BuildConfig, plan: dict[str, Any]) -> None:
                         "differ from the kept ones", out)
     out.mkdir(parents=True, exist_ok=True)
     (out / BUILD_DIR).mkdir(exist_ok=True)
+    kill.prepare("folders")
     atomic_write_json(out / mf.PLAN, plan)
     mf.write_building_manifest(out, plan)
 
@@ -393,7 +417,7 @@ def build(config: BuildConfig) -> BuildSummary:
         prepared_ok = True
         if info.is_main:
             try:
-                _prepare_release(config, plan)
+                _prepare_release(config, plan, kill)
             except BaseException:
                 prepared_ok = False
                 if not info.distributed:

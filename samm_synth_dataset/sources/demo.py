@@ -512,7 +512,21 @@ def _write_workbook(path: Path, rows: list[dict[str, object]]) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
-    path.write_bytes(_fixed_zip_times(buffer.getvalue()))
+    durations = {int(row["sheet_row"]): _excel_number(float(row["sheet_offset"]) - float(row["sheet_onset"]) + 1)
+                 for row in rows}
+    path.write_bytes(_fixed_zip_times(buffer.getvalue(), durations))
+
+
+def _cache_durations(sheet_xml: bytes, durations: dict[int, int | float]) -> bytes:
+    """Store each Duration formula's value as Excel does (``<f>…</f><v>value</v>``): openpyxl writes formulas
+    with an empty cached value, and readers of the real sheet (pandas, openpyxl ``data_only``) see the values."""
+    text = sheet_xml.decode("utf-8")
+    for r, value in durations.items():
+        formula = f'<c r="G{r}"><f>SUM(F{r}-D{r})+1</f><v /></c>'
+        if formula not in text:
+            raise RuntimeError(f"demo workbook: Duration formula of row {r} not found in the sheet XML")
+        text = text.replace(formula, f'<c r="G{r}"><f>SUM(F{r}-D{r})+1</f><v>{value}</v></c>')
+    return text.encode("utf-8")
 
 
 def _excel_number(value: object) -> int | float:
@@ -520,15 +534,19 @@ def _excel_number(value: object) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def _fixed_zip_times(data: bytes) -> bytes:
-    """Re-pack a zip (an .xlsx) with every member dated 1980-01-01 so the bytes depend only on the content."""
+def _fixed_zip_times(data: bytes, durations: dict[int, int | float]) -> bytes:
+    """Re-pack a zip (an .xlsx) with every member dated 1980-01-01 so the bytes depend only on the content,
+    the Duration formulas' cached values filled in."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            member = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                member = _cache_durations(member, durations)
+            dst.writestr(fixed, member)
     return out.getvalue()
 
 

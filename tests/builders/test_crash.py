@@ -48,6 +48,7 @@ def reference(demo_corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill", [
+    {"SAMM_SYNTH_KILL_AT": "prepare:folders"},  # folders made, no plan yet: nothing built
     {"SAMM_SYNTH_KILL_AFTER_PARTS": "3"},     # after a part's marker, mid-video
     {"SAMM_SYNTH_KILL_AT": "frames:150"},     # mid-part: temp files open
     {"SAMM_SYNTH_KILL_AT": "units:1"},        # right after the first video's unit marker
@@ -92,6 +93,23 @@ def test_resume_redoes_a_corrupted_part_and_refuses_other_settings(demo_corpus, 
     other[other.index("--max-part-frames") + 1] = "70"
     assert main(other) == 1  # "different settings": refused, nothing touched
     assert _tree(out) == reference
+
+
+def test_resume_refuses_changed_input_files(demo_corpus, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A resumed build must not mix units made from an old annotation sheet or reference with new ones."""
+    import dataclasses
+
+    sheet = tmp_path / "sheet.xlsx"
+    shutil.copy(demo_corpus.annotations, sheet)
+    copy = dataclasses.replace(demo_corpus, annotations=sheet)
+    out = tmp_path / "release"
+    args = _args(copy, out)
+    assert main(args) == 0
+    (out / fmt.MANIFEST).unlink()
+    sheet.write_bytes(sheet.read_bytes() + b"\0")  # any change to the sheet's bytes
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 1
+    assert "input files changed" in capsys.readouterr().err
 
 
 def test_failed_unit_keeps_release_unfinished_until_fixed(demo_corpus, reference: dict[str, str],

@@ -131,7 +131,7 @@ def _check_sheet_against_truth(sheet: pd.DataFrame, corpus: DemoCorpus, subject_
         assert row["Inducement Code"] == int(truth.video.split("_")[1]), where
         assert row["Type"] == ("Macro" if truth.kind == "MaE" else "Micro - 1/2"), where
         assert str(row["Action Units"]) == truth.action_units, where
-        assert pd.isna(row["Duration"]), "openpyxl writes formulas without cached values"
+        assert float(row["Duration"]) == float(row["Offset"]) - float(row["Onset"]) + 1, where  # cached value
         first, last = int(videos.loc[truth.video, "first_frame"]), int(videos.loc[truth.video, "last_frame"])
         onset, apex, offset = float(row["Onset"]), float(row["Apex"]), float(row["Offset"])
         if "onset_zero" in quirks:
@@ -189,9 +189,10 @@ def test_workbook_layout_with_openpyxl(demo_corpus: DemoCorpus) -> None:
         assert ws.cell(r, 1).data_type == "s" and re.fullmatch(r"\d{3}", ws.cell(r, 1).value)
         assert isinstance(ws.cell(r, 3).value, int)
         assert ws.cell(r, 7).data_type == "f" and ws.cell(r, 7).value == f"=SUM(F{r}-D{r})+1"
-    # data_only=True: no cached values (as written by openpyxl) -> None; readers recompute Duration
+    # data_only=True: the formulas' cached values, as Excel stores them
     values = openpyxl.load_workbook(demo_corpus.annotations, data_only=True)["FACS_Movement_Only"]
-    assert values.cell(11, 7).value is None
+    for r in intervals["sheet_row"]:
+        assert values.cell(r, 7).value == values.cell(r, 6).value - values.cell(r, 4).value + 1
 
 
 def test_every_quirk_once_and_duplicate_filename(demo_corpus: DemoCorpus, clean_corpus: DemoCorpus) -> None:
