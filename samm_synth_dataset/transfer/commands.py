@@ -22,8 +22,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fan-checkpoint", type=Path, help="official wing.ckpt, when the checkpoint has no 'fan' entry")
     p.add_argument("--source", type=Path, nargs="+", required=True, help="source face images")
     p.add_argument("--reference", type=Path, required=True, help="reference face image")
-    p.add_argument("--domain", default="0", help="target domain: female|male (CelebA-HQ), cat|dog|wild (AFHQ) or "
-                                                   "an index (default 0)")
+    p.add_argument("--domain", default=None, help="target domain, required for stargan-v2: female|male "
+                                                    "(CelebA-HQ), cat|dog|wild (AFHQ) or an index")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, … (default cpu)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default=None,
@@ -62,7 +62,8 @@ def run_transfer(args: argparse.Namespace) -> int:
         from samm_synth_dataset.transfer.stargan import resize_official
 
         method = load_method("color-transfer", checkpoint=args.checkpoint, image_size=args.size)
-        style = method.style(to_rgb(read_image(args.reference)), int(args.domain) if args.domain.isdigit() else 0)
+        domain = args.domain or "0"  # colour transfer has no domains
+        style = method.style(to_rgb(read_image(args.reference)), int(domain) if domain.isdigit() else 0)
         for src in tqdm(args.source, desc="color-transfer", unit="img"):
             frame = resize_official(to_rgb(read_image(src)), args.size)
             _write_png(args.out / f"{src.stem}.png", method.apply(frame[None], style)[0])
@@ -71,6 +72,11 @@ def run_transfer(args: argparse.Namespace) -> int:
 
     if args.checkpoint is None:
         raise ValueError("--checkpoint is required for --method stargan-v2 (or use --method color-transfer)")
+    if not args.checkpoint.is_file():
+        raise FileNotFoundError(f"{args.checkpoint}: checkpoint not found (the official *_nets_ema.ckpt)")
+    if args.domain is None:
+        raise ValueError("--domain is required for --method stargan-v2: female or male for the CelebA-HQ "
+                         "checkpoint, cat, dog or wild for AFHQ, or a domain index")
     import torch
 
     from samm_synth_dataset.transfer.stargan import domain_index, load_image, tensor_to_images

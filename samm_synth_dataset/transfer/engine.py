@@ -114,7 +114,9 @@ def translate_frames(method: TransferMethod, style: StyleCode, frames: Iterable[
                      prefetch: int = 2) -> Iterator[np.ndarray]:
     """Yield ``method.apply`` of every frame (H×W×3 uint8 RGB, S×S where S = ``method.image_size``), in input
     order. Input frames may be greyscale H×W (replicated to RGB). Errors from the input iterable are re-raised
-    here; stopping early stops the reader."""
+    here; stopping early stops the reader. Frames are read in a worker thread (``prefetch`` batches ahead);
+    a method with ``submit`` (StarGAN v2) gets batch i+1 before batch i is collected, so on CUDA the GPU
+    computes while this thread hands out, encodes and writes the previous batch."""
     if batch_size < 1 or prefetch < 1:
         raise ValueError(f"batch_size and prefetch must be ≥ 1, got {batch_size}, {prefetch}")
     pending: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -122,14 +124,24 @@ def translate_frames(method: TransferMethod, style: StyleCode, frames: Iterable[
     worker = threading.Thread(target=_producer, args=(frames, method.image_size, batch_size, pending, stop),
                               name="translate-frames-reader", daemon=True)
     worker.start()
+    submit = getattr(method, "submit", None)  # asynchronous methods: one batch in flight while we yield
+    in_flight = None
     try:
         while True:
             item = pending.get()
             if item is _DONE:
-                return
+                break
             if isinstance(item, BaseException):
                 raise item
-            yield from method.apply(item, style)
+            if submit is None:
+                yield from method.apply(item, style)
+                continue
+            started = submit(item, style)
+            if in_flight is not None:
+                yield from in_flight()
+            in_flight = started
+        if in_flight is not None:
+            yield from in_flight()
     finally:
         stop.set()
         worker.join(timeout=5)

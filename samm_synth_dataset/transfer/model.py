@@ -150,8 +150,13 @@ class AdainResBlk(nn.Module):
         return self.conv2(x)
 
     def _kernels(self) -> Tensor:
-        """Phase kernels of conv1, cached until its weight changes (in place or replaced)."""
+        """Phase kernels of conv1, cached until its weight changes (in place or replaced). Under
+        ``torch.compile`` they are computed in the graph (the cache check would break it)."""
         weight = self.conv1.weight
+        if torch.compiler.is_compiling():
+            kernels = _phase_kernels(weight)
+            return kernels.contiguous(memory_format=torch.channels_last) if weight.is_contiguous(
+                memory_format=torch.channels_last) else kernels
         key = (weight.data_ptr(), weight._version, weight.device, weight.dtype)
         cached = getattr(self, "_kernel_cache", None)
         if cached is None or cached[0] != key:

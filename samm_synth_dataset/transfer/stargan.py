@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -283,6 +283,15 @@ class StarGANv2:
     def apply(self, frames: np.ndarray, style: StyleCode) -> np.ndarray:
         """Translate frames (N×S×S×3 uint8 RGB, or N×S×S greyscale → replicated) with one style → N×S×S×3
         uint8; runs ``batch_size`` frames at a time."""
+        return self.submit(frames, style)()
+
+    def submit(self, frames: np.ndarray, style: StyleCode) -> Callable[[], np.ndarray]:
+        """Start translating ``frames`` (as :meth:`apply`) and return a function that waits for the result.
+
+        On CUDA the work is only queued: the upload (pinned memory, side stream), the model and the download
+        into pinned memory run asynchronously, so a caller that submits batch i+1 before collecting batch i
+        (the engine does) keeps the GPU busy while the host decodes, encodes and writes. On CPU it computes
+        at once."""
         if style.method != self.name:
             raise ValueError(f"style code was made by {style.method!r}, not {self.name!r}")
         values = np.asarray(style.values, dtype=np.float32).reshape(-1)
@@ -293,24 +302,38 @@ class StarGANv2:
             raise ValueError(f"frames must be uint8 N×{self.img_size}×{self.img_size}[×3], got "
                              f"{frames.dtype} {frames.shape}")
         s = torch.from_numpy(values).to(self.device).reshape(1, -1)
-        out = np.empty((frames.shape[0], self.img_size, self.img_size, 3), dtype=np.uint8)
-        for start in range(0, frames.shape[0], self.batch_size):
-            chunk = frames[start:start + self.batch_size]
-            out[start:start + len(chunk)] = self._apply_chunk(chunk, s)
-        return out
+        chunks = [self._submit_chunk(frames[start:start + self.batch_size], s)
+                  for start in range(0, frames.shape[0], self.batch_size)]
 
-    def _apply_chunk(self, chunk: np.ndarray, s: Tensor) -> np.ndarray:
+        def result() -> np.ndarray:
+            return np.concatenate([wait() for wait in chunks]) if len(chunks) != 1 else chunks[0]()
+
+        return result
+
+    def _submit_chunk(self, chunk: np.ndarray, s: Tensor) -> Callable[[], np.ndarray]:
         arr = np.ascontiguousarray(chunk)
         host = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
-        if self._copy_stream is not None:  # CUDA: pinned upload on a side stream, uint8 → float on the GPU
-            host = host.pin_memory()
-            with torch.cuda.stream(self._copy_stream):
-                dev = host.to(self.device, non_blocking=True)
-            torch.cuda.current_stream(self.device).wait_stream(self._copy_stream)
-            dev.record_stream(torch.cuda.current_stream(self.device))
-        else:
-            dev = host
+        if self._copy_stream is None:  # CPU: compute now
+            with self._context():
+                y = _output_to_uint8(self._translate(self._prepare(_uint8_to_input(host)), s, None))
+            out = np.ascontiguousarray(y.permute(0, 2, 3, 1).numpy())
+            return lambda: out
+        compute = torch.cuda.current_stream(self.device)
+        host = host.pin_memory()
+        with torch.cuda.stream(self._copy_stream):  # upload on a side stream, uint8 → float on the GPU
+            dev = host.to(self.device, non_blocking=True)
+        compute.wait_stream(self._copy_stream)
+        dev.record_stream(compute)
         with self._context():
-            x = self._prepare(_uint8_to_input(dev))
-            y = _output_to_uint8(self._translate(x, s, None))
-        return y.permute(0, 2, 3, 1).cpu().numpy()
+            y = _output_to_uint8(self._translate(self._prepare(_uint8_to_input(dev)), s, None))
+        y = y.permute(0, 2, 3, 1)
+        pinned = torch.empty(y.shape, dtype=torch.uint8, pin_memory=True)
+        pinned.copy_(y, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record(compute)
+
+        def wait() -> np.ndarray:
+            done.synchronize()
+            return pinned.numpy()
+
+        return wait

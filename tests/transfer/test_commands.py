@@ -52,6 +52,11 @@ def test_errors_exit_1_with_a_message(tmp_path, images, capsys):
     assert main(["transfer", "--checkpoint", str(tmp_path / "no.ckpt"), "--source", str(src_a), "--reference",
                  str(ref), "--out", str(tmp_path)]) == 1
     assert "no.ckpt" in capsys.readouterr().err
+    celeba = tmp_path / "exists.ckpt"
+    celeba.write_bytes(b"")
+    assert main(["transfer", "--checkpoint", str(celeba), "--source", str(src_a), "--reference", str(ref),
+                 "--out", str(tmp_path)]) == 1
+    assert "--domain is required" in capsys.readouterr().err  # never a silent default domain
     assert main(["transfer", "--method", "color-transfer", "--source", str(src_a), str(src_a), "--reference",
                  str(ref), "--out", str(tmp_path)]) == 1
     assert "share the name" in capsys.readouterr().err
