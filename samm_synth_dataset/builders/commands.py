@@ -22,7 +22,10 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         "batch_size": args.batch_size, "seed": args.seed, "device": args.device,
         "videos": tuple(args.videos) if args.videos else None,
         "exclude_videos": tuple(args.exclude_videos) if args.exclude_videos else None,
+        "offset_fill": args.offset_fill,
     }
+    if args.allow_gaps:
+        values["allow_gaps"] = True
     if args.resume:
         values["resume"] = True
     if args.no_progress:
@@ -86,7 +89,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--references", help="references CSV (subject,reference_path,domain[,reference_id]) or a "
                                         "folder with female/ and male/ (needs --subjects)")
     p.add_argument("--subjects", help="CSV subject,gender[,glasses]")
-    p.add_argument("--boxes", help="CSV video,x,y,w,h of face boxes in source pixels (else located)")
+    p.add_argument("--boxes", help="CSV video,x,y,w,h of face crop boxes in source pixels, used as the crop "
+                                   "(made square about the centre; else the face is located)")
     p.add_argument("--face-samples", type=int, help="frames sampled per video to locate the face (default 25)")
     p.add_argument("--image-size", type=int, help="synthetic frame side in pixels (colour transfer; default 256)")
     p.add_argument("--refs-per-subject", type=int, help="references per subject (default 1)")
@@ -104,6 +108,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
     p.add_argument("--videos", nargs="+", help="build only these source videos")
     p.add_argument("--exclude-videos", nargs="+", help="leave these source videos out (recorded as skipped)")
+    p.add_argument("--offset-fill", choices=("apex", "mirror", "error"),
+                   help="CAS(ME)² offset 0 (not annotated): apex = offset := apex (default), mirror = offset := "
+                        "2·apex − onset, error = refuse such rows")
+    p.add_argument("--allow-gaps", action="store_true",
+                   help="source frame numbers missing inside a video are recorded (build summary, plan "
+                        "missing_frames) and left out of the release instead of stopping the build")
     p.add_argument("--resume", action="store_true", help="continue an interrupted build in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", help="release folder (created; must be empty unless --resume)")

@@ -34,10 +34,18 @@ class BuildConfig:
     and ``male/`` subfolders (then ``subjects`` is required for the gender-matched assignment). ``formats`` is a
     subset of ``("parquet", "webdataset")``. ``videos`` restricts the build to these source video ids;
     ``exclude_videos`` leaves source videos out (recorded as skipped). ``boxes`` is an optional ``video,x,y,w,h``
-    CSV of face boxes in source pixels (else the face is located in ``face_samples`` frames spread over each
-    video). ``image_size`` is the side of the square synthetic frames in pixels (colour transfer only; a StarGAN v2
-    checkpoint fixes its own size). ``fps`` overrides the source frame rate (required for generic image folders).
+    CSV of face CROP boxes in source pixels (0-based, end exclusive): the region kept, no margin added; a
+    non-square box is made square about its centre (see ``faces.locate_face``). Without a box the face is
+    located in ``face_samples`` frames spread over each video. ``image_size`` is the side of the square synthetic
+    frames in pixels (colour transfer only; a StarGAN v2 checkpoint fixes its own size). ``fps`` overrides the
+    source frame rate (required for generic image folders).
     ``device`` "auto" picks ``cuda:<LOCAL_RANK>`` when CUDA is available, else "cpu".
+
+    Source reader options: ``offset_fill`` is the CAS(ME)² rule for an offset of 0 (not annotated), one of
+    ``sources.OFFSET_FILL_RULES`` (``apex``: offset = apex, the default; ``mirror``: 2·apex − onset; ``error``:
+    refuse); it is recorded in the effective config for ``dataset="casme2"`` only. ``allow_gaps``: source frame
+    numbers missing inside a video are recorded (``VideoSource.missing``; the build summary and the plan's
+    ``missing_frames``) instead of failing the build; the missing frames are simply absent from the release.
     """
 
     source_root: Path
@@ -65,6 +73,8 @@ class BuildConfig:
     device: str = "auto"
     videos: tuple[str, ...] | None = None
     exclude_videos: tuple[str, ...] = ()
+    offset_fill: str = "apex"
+    allow_gaps: bool = False
     progress: bool = True
     dist_timeout_hours: float = 72.0
 
@@ -113,6 +123,13 @@ class BuildConfig:
             raise ValueError(f"max_part_mb must be > 0, got {self.max_part_mb}")
         if self.max_part_frames is not None and self.max_part_frames < 1:
             raise ValueError(f"max_part_frames must be >= 1, got {self.max_part_frames}")
+        from samm_synth_dataset.sources.annotations import OFFSET_FILL_RULES
+
+        if self.offset_fill not in OFFSET_FILL_RULES:
+            raise ValueError(f"offset_fill must be one of {OFFSET_FILL_RULES} (the CAS(ME)² rule for offset 0), "
+                             f"got {self.offset_fill!r}")
+        if not isinstance(self.allow_gaps, bool):
+            raise ValueError(f"allow_gaps must be true or false, got {self.allow_gaps!r}")
 
     @property
     def max_part_bytes(self) -> int | None:
@@ -142,6 +159,8 @@ class BuildConfig:
             out.pop("jpeg_quality")
         if self.method != "color-transfer":
             out.pop("image_size")
+        if self.dataset != "casme2":
+            out.pop("offset_fill")  # only the CAS(ME)² reader fills offsets
         return out
 
     @classmethod

@@ -254,6 +254,7 @@ def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: C
         "formats": plan["config"]["formats"],
         "configs": declared_configs(release),
         "skipped": plan["skipped"],
+        "missing_frames": plan.get("missing_frames", {}),  # source video → source frame numbers absent (allow_gaps)
     }
     manifest: dict[str, Any] = {
         "format_version": fmt.FORMAT_VERSION,

@@ -73,7 +73,8 @@ class Unit:
 @dataclass
 class BuildSummary:
     """What a build did. ``complete`` is True when ``manifest.json`` says ``complete`` (on rank 0; other ranks
-    report their own units). ``skipped``/``failed`` are ``(video, reason)`` pairs."""
+    report their own units). ``skipped``/``failed`` are ``(video, reason)`` pairs. ``missing_frames`` maps a
+    built source video to the SOURCE frame numbers missing inside it (``allow_gaps``; absent from the release)."""
 
     release: Path
     videos: int = 0
@@ -84,6 +85,7 @@ class BuildSummary:
     reused: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    missing_frames: dict[str, list[int]] = field(default_factory=dict)
     complete: bool = False
     rank: int = 0
     world_size: int = 1
@@ -98,6 +100,10 @@ class BuildSummary:
                  f"  videos {self.videos} ({self.reused} reused from an earlier run), frames {self.frames}, "
                  f"parts {self.parts}, {self.bytes / 1e6:.1f} MB, {self.seconds:.1f} s "
                  f"({self.frames_per_second:.1f} frames/s)"]
+        for video, numbers in self.missing_frames.items():
+            shown = ", ".join(str(n) for n in numbers[:20]) + (", …" if len(numbers) > 20 else "")
+            lines.append(f"  gaps    {video}: {len(numbers)} source frame(s) missing, not in the release "
+                         f"(allow_gaps): {shown}")
         for video, reason in self.skipped:
             lines.append(f"  skipped {video}: {reason}")
         for video, reason in self.failed:
@@ -160,17 +166,22 @@ def _read_subjects(config: BuildConfig) -> dict[str, Subject]:
 
 def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], Any]:
     """The units to build (sorted by synthetic video id), the skipped ones with reasons, and the annotations
-    DataFrame (clipped to the videos' last frames; None without annotations)."""
+    DataFrame (clipped to the videos' last frames; None without annotations).
+
+    The source readers get ``config.allow_gaps`` (frame gaps recorded in ``VideoSource.missing`` instead of a
+    ``FrameGapError``) and ``config.offset_fill`` (the CAS(ME)² offset-0 rule)."""
     from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
 
     subjects = _read_subjects(config)
     refs = load_references(config.references, config.refs_per_subject, config.seed, subjects or None)
-    sources = list_videos(config.source_root, config.dataset, fps=config.fps, videos=config.videos)
+    sources = list_videos(config.source_root, config.dataset, fps=config.fps, videos=config.videos,
+                          allow_gaps=config.allow_gaps)
     skipped: list[tuple[str, str]] = []
     excluded = set(config.exclude_videos)
     annotations = None
     if config.annotations is not None:
-        annotations = read_annotations(config.annotations, ANNOTATION_DATASET[config.dataset])
+        annotations = read_annotations(config.annotations, ANNOTATION_DATASET[config.dataset],
+                                       offset_fill=config.offset_fill)
         annotations = clip_offsets(annotations, sources)
         listed = {s.video for s in sources}
         wanted = set(config.videos) if config.videos is not None else None
@@ -349,15 +360,24 @@ def _resolve_device(config: BuildConfig, info: DistInfo) -> str:
     return "cpu"
 
 
+def missing_frames(units: list[Unit]) -> dict[str, list[int]]:
+    """``{source video: its missing SOURCE frame numbers}`` for the planned units' videos that have gaps
+    (only with ``allow_gaps``), sorted by video."""
+    return {v: list(m) for v, m in sorted({u.source.video: u.source.missing for u in units
+                                            if u.source.missing}.items())}
+
+
 def make_plan(config: BuildConfig, units: list[Unit], skipped: list[tuple[str, str]]) -> dict[str, Any]:
-    """The build's plan (``.build/plan.json``): config, versions, units and the sha256 of every input file
-    that is not a frame, so that ``--resume`` refuses inputs changed since the interrupted run."""
+    """The build's plan (``.build/plan.json``): config, versions, units, the missing source frames per video
+    (``allow_gaps``) and the sha256 of every input file that is not a frame, so that ``--resume`` refuses
+    inputs changed since the interrupted run."""
     inputs = {name: sha256_file(path) for name in ("annotations", "subjects", "boxes", "checkpoint",
                                                     "fan_checkpoint")
               if (path := getattr(config, name, None)) is not None and Path(path).is_file()}
     return {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": mf.versions(),
             "inputs": inputs, "units": [u.plan_entry() for u in units],
-            "skipped": [{"video": v, "reason": r} for v, r in skipped]}
+            "skipped": [{"video": v, "reason": r} for v, r in skipped],
+            "missing_frames": missing_frames(units)}
 
 
 def _prepare_release(config: BuildConfig, plan: dict[str, Any], kill: _KillSwitch) -> None:
@@ -412,7 +432,8 @@ def build(config: BuildConfig) -> BuildSummary:
     kill = _KillSwitch()
     units, skipped, annotations = plan_units(config)
     plan = make_plan(config, units, skipped)
-    summary = BuildSummary(release=release, skipped=skipped, rank=info.rank, world_size=info.world_size)
+    summary = BuildSummary(release=release, skipped=skipped, rank=info.rank, world_size=info.world_size,
+                           missing_frames=missing_frames(units))
     with Group(info, config.dist_timeout_hours) as group:
         prepared_ok = True
         if info.is_main:
@@ -535,6 +556,7 @@ def _write_log(release: Path, summary: BuildSummary) -> None:
     """Timings and counts of the last run, in ``.build/build_log.json`` (not part of the release)."""
     data = {"finished_unix": time.time(), "seconds": round(summary.seconds, 3), "world_size": summary.world_size,
             "videos": summary.videos, "frames": summary.frames, "reused": summary.reused,
-            "complete": summary.complete, "failed": [list(f) for f in summary.failed]}
+            "complete": summary.complete, "failed": [list(f) for f in summary.failed],
+            "missing_frames": summary.missing_frames}
     (release / BUILD_DIR).mkdir(parents=True, exist_ok=True)
     (release / mf.BUILD_LOG).write_bytes(dumps_json(data))

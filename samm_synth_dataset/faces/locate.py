@@ -11,6 +11,11 @@ StarGAN v2's CelebA-HQ models expect (whole head with some hair and chin):
 * the square is shifted to lie inside the image; if the image is smaller than the square, the square becomes
   the largest one that fits (side = the image's shorter side).
 
+A box given in a boxes CSV (``video,x,y,w,h``) is the CROP itself, not a face box: no margin or upward shift is
+added. It is made square the same way: side = its longer side, centred on the box's centre (the shorter side is
+expanded equally on both sides), shifted inside the image (the largest square that fits when the image is
+smaller). So every crop is square and :meth:`FaceCrop.apply` never stretches the face.
+
 Boxes are source pixels, 0-based, top-left origin, end exclusive.
 """
 
@@ -127,6 +132,24 @@ def crop_from_detections(detections: Sequence[Detection], width: int, height: in
     return FaceCrop(x=x, y=y, w=s, h=s, size=size)
 
 
+def crop_from_box(box: tuple[int, int, int, int], width: int, height: int, size: int = 256,
+                  video: str = "?") -> FaceCrop:
+    """The square crop for a given crop box ``(x, y, w, h)`` (source pixels): side = max(w, h), same centre,
+    moved inside the ``width``×``height`` image (see the module docstring). Raises ValueError naming ``video``
+    when the box leaves the image."""
+    x, y, w, h = box
+    if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
+        raise ValueError(f"boxes CSV: box {(x, y, w, h)} of video {video} leaves its {width}×{height} frames; "
+                         "correct the box")
+    sx, sy, s = square_crop(x + w / 2, y + h / 2, max(w, h), width, height)
+    if s < max(w, h):
+        log.warning("video %s: the square crop for box %s is cut to %d pixels (the %d×%d frames are smaller "
+                    "than its longer side)", video, box, s, width, height)
+    elif w != h:
+        log.info("video %s: box %s made square: (%d, %d, %d, %d)", video, box, sx, sy, s, s)
+    return FaceCrop(x=sx, y=sy, w=s, h=s, size=size)
+
+
 def read_boxes_csv(path: str | Path) -> dict[str, tuple[int, int, int, int]]:
     """``{video: (x, y, w, h)}`` from a CSV with header ``video,x,y,w,h`` (source pixels, 0-based)."""
     path = Path(path)
@@ -156,18 +179,16 @@ def locate_face(video: VideoSource, size: int = 256, n_samples: int = 25, margin
     """ONE square face crop for the whole video, resized to ``size``×``size`` by :meth:`FaceCrop.apply`.
 
     A box for this video in ``boxes_csv`` (a ``video,x,y,w,h`` CSV or the dict from :func:`read_boxes_csv`)
-    is used as the crop, as it is. Otherwise the Haar cascade runs on ``n_samples`` frames spread over the
-    video and the median box is framed as the module docstring says. Frames where the face is lost are simply
-    not counted; the crop never moves. Raises :class:`NoFaceError` if no sampled frame has a face.
+    is used as the crop, made square about its centre (:func:`crop_from_box`; no margin). Otherwise the Haar
+    cascade runs on ``n_samples`` frames spread over the video and the median box is framed as the module
+    docstring says. Frames where the face is lost are simply not counted; the crop never moves. Raises
+    :class:`NoFaceError` if no sampled frame has a face.
     """
     if boxes_csv is not None:
         boxes = boxes_csv if isinstance(boxes_csv, Mapping) else read_boxes_csv(boxes_csv)
         if video.video in boxes:
             x, y, w, h = boxes[video.video]
-            if x + w > video.width or y + h > video.height:
-                raise ValueError(f"boxes CSV: box {(x, y, w, h)} of video {video.video} leaves its "
-                                 f"{video.width}×{video.height} frames; correct the box")
-            return FaceCrop(x=x, y=y, w=w, h=h, size=size)
+            return crop_from_box((x, y, w, h), video.width, video.height, size, video=video.video)
     detections = detect_faces(video, n_samples)
     if not detections:
         raise NoFaceError(f"video {video.video}: no frontal face found in {min(n_samples, video.n_frames)} "

@@ -69,8 +69,17 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
 
 def iter_video_frames(video: "VideoSource", start: int = 0, stop: int | None = None
                       ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(source frame number, image)`` for positions ``start..stop-1`` (0-based) of ``video``."""
+    """Yield ``(source frame number, image)`` for positions ``start..stop-1`` (0-based, stop exclusive).
+
+    Video files are read sequentially from the first frame even when ``start > 0``: the frames before
+    ``start`` are grabbed and discarded (not converted). Seeking with ``CAP_PROP_POS_FRAMES`` can land on a
+    nearby frame in compressed video (and then reports the requested position anyway), so it is never used.
+    """
+    if start < 0:
+        raise IndexError(f"video {video.video}: start must be >= 0, got {start}")
     stop = video.n_frames if stop is None else min(stop, video.n_frames)
+    if start >= stop:
+        return
     if video.frame_paths is not None:
         for pos in range(start, stop):
             yield video.frame_numbers[pos], read_image(video.frame_paths[pos])
@@ -79,8 +88,10 @@ def iter_video_frames(video: "VideoSource", start: int = 0, stop: int | None = N
     if not cap.isOpened():
         raise FrameReadError(f"{video.video_file}: OpenCV cannot open this video file")
     try:
-        if start:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+        for pos in range(start):
+            if not cap.grab():
+                raise FrameReadError(f"{video.video_file}: frame {video.frame_numbers[pos]} (position {pos}) "
+                                     "could not be read; the file is truncated or corrupt")
         for pos in range(start, stop):
             ok, bgr = cap.read()
             if not ok:

@@ -120,3 +120,36 @@ def test_demo_corpus_greyscale_crop(demo_corpus):
     assert crop.w == crop.h
     _, frame = next(video.iter_frames())
     assert frame.ndim == 2 and crop.apply(frame).shape == (256, 256)
+
+
+def test_non_square_box_becomes_a_square_crop_about_its_centre(caplog):
+    """A CSV box is the crop (no margin), made square by growing its shorter side about the centre and moved
+    inside the frames; the face is never stretched by the resize to size×size."""
+    import logging
+    from pathlib import Path
+
+    import cv2
+    import numpy as np
+
+    from samm_synth_dataset.faces.locate import crop_from_box
+    from samm_synth_dataset.sources import VideoSource
+
+    video = VideoSource(video="v", subject="v", dataset="generic", fps=25.0, width=960, height=540,
+                        frame_numbers=(1,), video_file=Path("unused.mp4"))  # a box needs no frame reading
+    wide = locate_face(video, size=128, boxes_csv={"v": (100, 100, 300, 200)})
+    assert wide == FaceCrop(100, 50, 300, 300, size=128)                       # height 200 → 300, same centre
+    assert locate_face(video, boxes_csv={"v": (10, 40, 100, 400)}) == FaceCrop(0, 40, 400, 400)  # moved inside
+    assert crop_from_box((800, 0, 160, 100), 960, 540) == FaceCrop(800, 0, 160, 160)
+    assert crop_from_box((50, 60, 70, 70), 960, 540) == FaceCrop(50, 60, 70, 70)  # square: as given
+    with caplog.at_level(logging.WARNING, logger="samm_synth_dataset.faces.locate"):
+        too_wide = crop_from_box((0, 100, 900, 300), 960, 540, video="v")
+    assert too_wide == FaceCrop(180, 0, 540, 540) and "cut to 540 pixels" in caplog.text
+    with pytest.raises(ValueError, match="box .* of video v leaves its 960×540 frames"):
+        crop_from_box((900, 0, 100, 50), 960, 540, video="v")
+    # a round face in the 300×200 box stays round after the resize
+    frame = np.zeros((540, 960), np.uint8)
+    cv2.circle(frame, (250, 200), 90, 255, -1)
+    out = wide.apply(frame)
+    assert out.shape == (128, 128)
+    ys, xs = np.nonzero(out > 127)
+    assert abs((xs.max() - xs.min()) - (ys.max() - ys.min())) <= 2

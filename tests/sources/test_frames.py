@@ -62,3 +62,61 @@ def test_read_frames_at_folder(tmp_path, helpers):
     video = list_videos(tmp_path, "samm-lv")[0]
     got = list(read_frames_at(video, [4, 1]))
     assert [(p, n) for p, n, _ in got] == [(1, 2), (4, 5)] and got[1][2].ndim == 2
+
+
+def test_iter_frames_from_start_equals_sequential_reading(shared_data):
+    """start > 0 on a compressed video file gives exactly the frames sequential reading gives there."""
+    video = list_videos(shared_data / "faces" / "single_face.mp4", "generic")[0]
+    sequential = list(video.iter_frames())
+    assert len(sequential) == video.n_frames == 72
+    for k in (1, 13, 36, 59, 71):
+        got = list(video.iter_frames(k))
+        assert [n for n, _ in got] == [n for n, _ in sequential[k:]]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, sequential[k:])), f"start={k}"
+    window = list(video.iter_frames(40, 44))
+    assert [n for n, _ in window] == [41, 42, 43, 44]
+    assert all(np.array_equal(img, sequential[40 + i][1]) for i, (_, img) in enumerate(window))
+    assert list(video.iter_frames(72)) == [] and list(video.iter_frames(5, 5)) == []
+    with pytest.raises(IndexError, match="start must be >= 0"):
+        list(video.iter_frames(-1))
+
+
+def _write_numbered_video(path, n: int) -> None:
+    """An MJPG .avi whose frame i (0-based) is uniformly grey at level 10·i, so a frame tells its position."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (32, 24))
+    assert writer.isOpened()
+    for i in range(n):
+        writer.write(np.full((24, 32, 3), 10 * i, np.uint8))
+    writer.release()
+
+
+def test_iter_frames_start_does_not_trust_seeking(tmp_path, monkeypatch):
+    """A backend whose CAP_PROP_POS_FRAMES seek lands on the previous keyframe (as compressed video can, while
+    still reporting the requested position) must not shift the frames: start > 0 reads from frame 0."""
+    path = tmp_path / "numbered.avi"
+    _write_numbered_video(path, 20)
+    real_capture = cv2.VideoCapture
+
+    class KeyframeSeekingCapture:
+        def __init__(self, filename: str) -> None:
+            self._filename = filename
+            self._cap = real_capture(filename)
+
+        def set(self, prop: int, value: float) -> bool:
+            if prop != cv2.CAP_PROP_POS_FRAMES:
+                return self._cap.set(prop, value)
+            self._cap.release()
+            self._cap = real_capture(self._filename)
+            for _ in range(int(value) // 8 * 8):  # lands on the keyframe at or before the target
+                self._cap.grab()
+            return True
+
+        def __getattr__(self, name: str):
+            return getattr(self._cap, name)
+
+    video = list_videos(path, "generic")[0]
+    assert video.n_frames == 20
+    monkeypatch.setattr(cv2, "VideoCapture", KeyframeSeekingCapture)
+    got = list(video.iter_frames(11, 14))
+    assert [n for n, _ in got] == [12, 13, 14]
+    assert [round(float(img.mean()) / 10) for _, img in got] == [11, 12, 13]
