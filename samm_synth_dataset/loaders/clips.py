@@ -37,7 +37,10 @@ image member by byte offset. Both read a chunk's frames sequentially from one pa
 
 Call ``set_epoch(e)`` before each epoch (like ``DistributedSampler``); with ``persistent_workers=True`` the workers
 keep the epoch they were started with, so leave persistent workers off or rebuild the DataLoader each epoch.
-Rank and world size come from ``torch.distributed`` when it is initialised, unless given explicitly.
+Rank and world size come from ``torch.distributed`` when it is initialised, unless given explicitly. They are
+resolved in the main process: pickling the dataset (as DataLoader workers started with ``spawn``/``forkserver``
+do, which have no process group) records the live rank and world size, so workers see the rank's placement even
+for a dataset created before ``init_process_group``.
 """
 
 from __future__ import annotations
@@ -287,6 +290,7 @@ class ClipDataset(IterableDataset):
         self.epoch = int(epoch)
 
     def _placement(self) -> tuple[int, int]:
+        """``(rank, world_size)``: the explicit ones, else ``torch.distributed``'s if initialised, else (0, 1)."""
         if self.world_size is not None:
             return int(self.rank), int(self.world_size)  # type: ignore[arg-type]
         if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -425,7 +429,11 @@ class ClipDataset(IterableDataset):
         self._rg_cache.clear()
 
     def __getstate__(self) -> dict[str, Any]:
+        """Picklable state without open files; an implicit placement is frozen to the pickling process's
+        ``torch.distributed`` rank and world size (spawned DataLoader workers have no process group)."""
         state = self.__dict__.copy()
         state["_handles"] = {}
         state["_rg_cache"] = OrderedDict()
+        if self.world_size is None and torch.distributed.is_available() and torch.distributed.is_initialized():
+            state["rank"], state["world_size"] = self._placement()
         return state

@@ -4,16 +4,21 @@ Shards are ``data/wds/<video>-<part:05d>.tar``; a sample's key is ``<video>/<ind
 its members are the frame image (``jpg`` or ``png``) and ``json`` (the frames-table fields except the image).
 Decoding never unpickles: images are decoded with OpenCV to uint8 RGB arrays (H×W×3, or H×W for greyscale) and
 ``json`` with ``json.loads``; any other member raises (``webdataset``'s default decoders would unpickle ``.pyd``).
+
+Shard order is a function of ``(seed, epoch)`` only: call ``set_epoch(e)`` on the returned pipeline before each
+epoch (like ``DistributedSampler``). The epoch does not advance by itself, and DataLoader workers (fresh copies of
+the pipeline) read the epoch it had when their iterator was created, so leave ``persistent_workers`` off.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
+import webdataset as wds
 
 from samm_synth_dataset import format as fmt
 
@@ -71,6 +76,66 @@ def shard_urls(release: str | Path) -> list[str]:
     return urls
 
 
+class ShardShuffle:
+    """Pipeline stage shuffling the stream of shard dicts with a generator seeded by ``(seed, epoch)``.
+
+    ``seed=None`` keeps the order. ``bufsize``: shards held at once (``None``: all, a full permutation). It runs
+    before the node and worker splits, so every rank and worker computes the same order and the splits stay
+    disjoint and complete; which shards a rank or worker reads changes from epoch to epoch.
+    """
+
+    def __init__(self, seed: int | None, epoch: int = 0, bufsize: int | None = None) -> None:
+        if seed is not None and seed < 0:
+            raise ValueError(f"shuffle_seed must be >= 0, got {seed}")
+        if bufsize is not None and bufsize < 1:
+            raise ValueError(f"shardshuffle must be >= 1, got {bufsize}")
+        self.seed = seed
+        self.bufsize = bufsize
+        self.epoch = 0
+        self.set_epoch(epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch (>= 0) the next iteration's order is drawn for."""
+        if int(epoch) < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        self.epoch = int(epoch)
+
+    def __call__(self, src: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        if self.seed is None:
+            yield from src
+            return
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch]))
+        buf: list[dict[str, Any]] = []
+        for item in src:
+            buf.append(item)
+            if self.bufsize is not None and len(buf) >= self.bufsize:
+                yield buf.pop(int(rng.integers(len(buf))))
+        for i in rng.permutation(len(buf)):
+            yield buf[i]
+
+
+class ReleaseWebDataset(wds.WebDataset):
+    """A ``webdataset.WebDataset`` whose shard order is set by ``(shuffle_seed, epoch)``; see
+    :func:`load_webdataset`. Pipelines derived from it (``.map``, ``.shuffle``, ``.batched``...) share the shard
+    shuffle, so ``set_epoch`` works on any of them."""
+
+    def __init__(self, urls: list[str], shuffle_seed: int | None = None, shardshuffle: int | None = None,
+                 epoch: int = 0, **kwargs: Any) -> None:
+        super().__init__(urls, shardshuffle=False, **kwargs)
+        self.shard_shuffle = ShardShuffle(shuffle_seed, epoch, shardshuffle)
+        self.pipeline.insert(1, self.shard_shuffle)     # right after the shard list, before the node split
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the shard order is drawn for."""
+        return self.shard_shuffle.epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the shard order of ``epoch`` (>= 0) from now on; call it before each epoch, on every rank, before
+        iterating (workers copy the pipeline when the DataLoader's iterator is created)."""
+        self.shard_shuffle.set_epoch(epoch)
+
+
 def load_webdataset(
     release: str | Path | Sequence[str],
     shuffle_seed: int | None = None,
@@ -80,19 +145,21 @@ def load_webdataset(
     workersplitter: Callable[..., Any] | None = None,
     handler: Callable[..., Any] | None = None,
     empty_check: bool = True,
-) -> Any:
-    """A ``webdataset.WebDataset`` over ``release``'s ``data/wds/*.tar`` (or an explicit list of shard URLs).
+    epoch: int = 0,
+) -> ReleaseWebDataset:
+    """A :class:`ReleaseWebDataset` (a ``webdataset.WebDataset``) over ``release``'s ``data/wds/*.tar`` (or an
+    explicit list of shard URLs).
 
-    Shards go first to ranks (``webdataset.split_by_node``), then to DataLoader workers
-    (``webdataset.split_by_worker``); with ``shuffle_seed`` set, each worker's shards are then shuffled
-    deterministically per epoch (``detshuffle``; ``shardshuffle`` is its buffer, default all shards), otherwise
-    they are read in order. Samples are shards' frames in order; shuffle samples yourself with ``.shuffle(n)``.
-    With ``decode`` each sample is ``{"__key__", "__url__", "jpg"|"png": uint8 RGB array, "json": dict}``.
-    Ranks get whole shards, so they may see unequal sample counts: for DDP training use :class:`ClipDataset`,
-    which equalises them, or ``.with_epoch(n)`` on a resampled pipeline.
+    With ``shuffle_seed`` set (>= 0), the shard list is shuffled with a generator seeded by
+    ``(shuffle_seed, epoch)`` (``shardshuffle``: its buffer, default all shards), identically on every rank and
+    worker; otherwise shards are read in name order. Change the epoch with ``ds.set_epoch(e)`` before each epoch:
+    the order is then reproducible for ``(shuffle_seed, epoch)`` with or without DataLoader workers, and never
+    advances on its own. The shards then go to ranks (``webdataset.split_by_node``) and DataLoader workers
+    (``webdataset.split_by_worker``). Samples are shards' frames in order; shuffle samples yourself with
+    ``.shuffle(n)``. With ``decode`` each sample is ``{"__key__", "__url__", "jpg"|"png": uint8 RGB array,
+    "json": dict}``. Ranks get whole shards, so they may see unequal sample counts: for DDP training use
+    :class:`ClipDataset`, which equalises them, or ``.with_epoch(n)`` on a resampled pipeline.
     """
-    import webdataset as wds
-
     if isinstance(release, (str, Path)) and Path(release).is_dir():
         urls: list[str] = shard_urls(release)
     elif isinstance(release, (list, tuple)):
@@ -100,16 +167,12 @@ def load_webdataset(
     else:
         raise FileNotFoundError(f"{release}: not a release directory; give a release folder or a list of shard "
                                 "URLs (fetch a Hub release first with huggingface_hub.snapshot_download)")
-    if shuffle_seed is None:
-        shuffle: int | bool = False
-    else:
-        shuffle = int(shardshuffle) if shardshuffle is not None else max(len(urls), 1)
-    ds = wds.WebDataset(
+    ds = ReleaseWebDataset(
         urls,
+        shuffle_seed=shuffle_seed,
+        shardshuffle=int(shardshuffle) if shardshuffle is not None else None,
+        epoch=epoch,
         handler=handler or wds.reraise_exception,
-        shardshuffle=shuffle,
-        detshuffle=shuffle_seed is not None,
-        seed=shuffle_seed if shuffle_seed is not None else 0,
         nodesplitter=nodesplitter or wds.split_by_node,
         workersplitter=workersplitter or wds.split_by_worker,
         empty_check=empty_check,

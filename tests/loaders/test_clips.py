@@ -122,28 +122,44 @@ DDP_SCRIPT = textwrap.dedent('''
     from torch.utils.data import DataLoader
     from samm_synth_dataset.loaders import ClipDataset, collate_clips
 
-    dist.init_process_group("gloo")
-    rank = dist.get_rank()
-    ds = ClipDataset(sys.argv[1], backend=sys.argv[3], clip_len=3, stride=1, seed=7, epoch=2, chunk_frames=8)
-    loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate_clips)
-    windows, batches = [], 0
-    for b in loader:
-        batches += 1
-        windows += [[v, int(i[0])] for v, i in zip(b["video"], b["index"])]
-    with open(os.path.join(sys.argv[2], f"rank{rank}.json"), "w") as f:
-        json.dump({"batches": batches, "windows": windows, "world": dist.get_world_size(),
-                   "predicted": ds.num_batches(4, 2)}, f)
-    dist.destroy_process_group()
+
+    def main() -> None:
+        release, out, backend, context = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
+        num_workers = int(sys.argv[4])
+        make = lambda: ClipDataset(release, backend=backend, clip_len=3, stride=1, seed=7, epoch=2, chunk_frames=8)
+        # with spawn, build the dataset before the process group exists: its placement must still be the rank's
+        ds = make() if context == "spawn" else None
+        dist.init_process_group("gloo")
+        if ds is None:
+            ds = make()
+        rank = dist.get_rank()
+        loader = DataLoader(ds, batch_size=4, num_workers=num_workers, collate_fn=collate_clips,
+                            multiprocessing_context=None if context == "default" else context)
+        windows, batches = [], 0
+        for b in loader:
+            batches += 1
+            windows += [[v, int(i[0])] for v, i in zip(b["video"], b["index"])]
+        with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
+            json.dump({"batches": batches, "windows": windows, "world": dist.get_world_size(),
+                       "predicted": ds.num_batches(4, num_workers)}, f)
+        dist.destroy_process_group()
+
+
+    if __name__ == "__main__":  # spawned DataLoader workers re-import this file as __mp_main__
+        main()
 ''')
 
 
-@pytest.mark.parametrize("backend", ["parquet"])
-def test_ddp_two_processes(tiny_release, tmp_path, backend):
+@pytest.mark.parametrize("backend, num_workers, context", [("parquet", 2, "default"), ("parquet", 1, "spawn")],
+                         ids=["workers2-fork", "workers1-spawn"])
+def test_ddp_two_processes(tiny_release, tmp_path, backend, num_workers, context):
+    """Two gloo ranks: disjoint windows, equal (predicted) batch counts, also when workers are spawned (no process
+    group in the worker: the rank must come from the main process)."""
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(script), str(tiny_release), str(tmp_path), backend]
+           str(script), str(tiny_release), str(tmp_path), backend, str(num_workers), context]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]

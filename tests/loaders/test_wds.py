@@ -59,3 +59,26 @@ def test_pickle_members_are_refused(tiny_release, tmp_path):
         tf.addfile(info, io.BytesIO(data))
     with pytest.raises(ValueError, match="no safe decoder"):
         list(load_webdataset(rel))
+
+
+def test_set_epoch_reshuffles_reproducibly_through_a_worker(tiny_release):
+    """Shard order is a function of (seed, epoch) alone: it changes with ``set_epoch``, is the same in a
+    DataLoader worker (a fresh copy of the pipeline each epoch) as in the main process, and never advances by
+    itself."""
+    def keys(ds, num_workers: int) -> list[str]:
+        return [s["__key__"] for s in DataLoader(ds, batch_size=None, num_workers=num_workers)]
+
+    ds = load_webdataset(tiny_release, shuffle_seed=5, decode=False)
+    by_epoch = []
+    for epoch in range(3):
+        ds.set_epoch(epoch)
+        by_epoch.append(keys(ds, 1))
+    assert len(set(map(tuple, by_epoch))) == 3                       # every epoch differs ...
+    assert all(sorted(k) == sorted(by_epoch[0]) for k in by_epoch)   # ... over the same samples
+    assert keys(ds, 1) == by_epoch[2]                                # no set_epoch: the epoch stays
+    fresh = load_webdataset(tiny_release, shuffle_seed=5, decode=False, epoch=1)
+    assert keys(fresh, 0) == keys(fresh, 0) == by_epoch[1]           # (seed, epoch) reproduces, in-process too
+    derived = load_webdataset(tiny_release, shuffle_seed=5).batched(4)
+    derived.set_epoch(2)                                             # works on derived pipelines as well
+    assert [k for b in derived for k in b["__key__"]] == by_epoch[2]
+    assert keys(load_webdataset(tiny_release, shuffle_seed=6, decode=False, epoch=1), 1) != by_epoch[1]

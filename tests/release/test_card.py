@@ -3,7 +3,11 @@ validates, and loads with `datasets` for every declared config (plus the tars wi
 
 from __future__ import annotations
 
+import ast
+import io
 import json
+import re
+import tarfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -135,20 +139,78 @@ def test_load_dataset_works_for_every_declared_config(released: Path, tmp_path: 
     assert first["image"].size[0] > 0 and isinstance(first["frame"], int)
 
 
-def test_webdataset_loading_shown_in_the_card_works(released: Path):
+def _python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def _unsafe_decodes(code: str) -> list[str]:
+    """webdataset ``.decode(...)`` / ``Decoder(...)`` calls that keep the default post handlers (``basichandlers``,
+    which unpickle ``.pyd``/``.pkl``/``.pickle``): every call that does not pass ``post=[]``."""
+    unsafe = []
+    for node in ast.walk(ast.parse(code)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name not in ("decode", "Decoder"):
+            continue
+        post = next((k.value for k in node.keywords if k.arg == "post"), None)
+        if not (isinstance(post, ast.List) and not post.elts):
+            unsafe.append(ast.unparse(node))
+    return unsafe
+
+
+def test_unsafe_decode_detector_flags_default_handlers():
+    assert _unsafe_decodes('wds.WebDataset(u).decode("rgb8")') == ['wds.WebDataset(u).decode(\'rgb8\')']
+    assert _unsafe_decodes("ds.decode(wds.imagehandler('rgb8'))")
+    assert not _unsafe_decodes("ds.decode(wds.imagehandler('rgb8'), pre=[], post=[])")
+
+
+def test_card_shows_no_pickling_decoder(released: Path):
+    blocks = _python_blocks(_text(released))
+    assert any("import webdataset" in b for b in blocks), "the card should show how to read the tars"
+    for code in blocks:
+        assert not _unsafe_decodes(code), code
+
+
+def _card_webdataset(released: Path, urls: list[str]):
+    """Run the card's own webdataset snippet on ``urls``; return its ``dataset``."""
+    code = next(b for b in _python_blocks(_text(released)) if "import webdataset" in b)
+    code, n = re.subn(r"^urls = .*$", f"urls = {urls!r}", code, flags=re.M)
+    assert n == 1, code
+    namespace: dict = {}
+    exec(compile(code, "dataset_card.md", "exec"), namespace)
+    return namespace["dataset"]
+
+
+def test_webdataset_loading_shown_in_the_card_works(released: Path, tmp_path: Path):
     tars = sorted(str(p) for p in (released / fmt.WDS_DIR).glob("*.tar"))
     if not tars:
         pytest.skip("this release has no WebDataset shards")
     import datasets
-    import webdataset as wds
 
     ds = datasets.load_dataset("webdataset", data_files={"train": tars}, split="train", streaming=True)
     sample = next(iter(ds))
     assert "/" in sample["__key__"] and "json" in sample
-    stream = wds.WebDataset(tars, shardshuffle=False, nodesplitter=wds.split_by_node).decode("rgb8")
-    sample = next(iter(stream))
+    sample = next(iter(_card_webdataset(released, tars)))
     image = next(v for k, v in sample.items() if k in ("jpg", "png"))
-    assert image.ndim == 3 and image.shape[2] == 3
+    assert image.ndim == 3 and image.shape[2] == 3 and str(image.dtype) == "uint8"
+    assert isinstance(sample["json"], dict) and "/" in sample["__key__"]
+
+    # a shard carrying a pickle member: the card's snippet must hand it over as bytes, never unpickle it
+    pickled = b"\x80\x04K\x01."                       # pickle.dumps(1)
+    evil = tmp_path / "evil-00000.tar"
+    with tarfile.open(tars[0]) as src, tarfile.open(evil, "w") as dst:
+        first = src.next()
+        assert first is not None
+        key = first.name.split(".", 1)[0]
+        members = [m for m in src.getmembers() if m.name.split(".", 1)[0] == key]
+        for m in members:
+            dst.addfile(m, src.extractfile(m))
+        info = tarfile.TarInfo(f"{key}.pyd")
+        info.size = len(pickled)
+        dst.addfile(info, io.BytesIO(pickled))
+    sample = next(iter(_card_webdataset(released, [str(evil)])))
+    assert sample["pyd"] == pickled
 
 
 def test_datasets_checks_the_declared_split_sizes(released: Path, tmp_path: Path):
