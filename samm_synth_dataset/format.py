@@ -176,6 +176,7 @@ VIDEOS_FEATURES: dict[str, Any] = {
     "width": _value("int32"),
     "height": _value("int32"),
     "crop": {"x": _value("int32"), "y": _value("int32"), "w": _value("int32"), "h": _value("int32")},
+    "crop_matrix": _list(_value("float64")),
     "reference_id": _value("string"),
     "reference_sha256": _value("string"),
     "domain": _value("string"),
@@ -192,7 +193,8 @@ VIDEOS_SCHEMA = pa.schema([
     ("fps", pa.float64()),
     ("width", pa.int32()),             # synthetic frame size, pixels
     ("height", pa.int32()),
-    ("crop", CROP_TYPE),               # face box in SOURCE pixels
+    ("crop", CROP_TYPE),               # face box in SOURCE pixels (with crop_matrix: the region it covers)
+    ("crop_matrix", pa.list_(pa.float64())),  # null, or the FAN alignment: 2×3 source → frame pixels, row-major
     ("reference_id", pa.string()),
     ("reference_sha256", pa.string()),
     ("domain", pa.string()),           # e.g. "female" | "male" | "0"

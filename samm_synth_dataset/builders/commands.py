@@ -17,6 +17,7 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         "boxes": args.boxes, "face_samples": args.face_samples, "image_size": args.image_size,
         "refs_per_subject": args.refs_per_subject, "method": args.method,
         "checkpoint": args.checkpoint, "fan_checkpoint": args.fan_checkpoint,
+        "align_landmarks": args.align_landmarks,
         "formats": parse_formats(args.format) if args.format else None, "image_format": args.image_format,
         "jpeg_quality": args.jpeg_quality, "max_part_mb": args.max_part_mb, "max_part_frames": args.max_part_frames,
         "batch_size": args.batch_size, "seed": args.seed, "device": args.device,
@@ -97,6 +98,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("stargan-v2", "color-transfer"), help="default color-transfer")
     p.add_argument("--checkpoint", help="StarGAN v2 checkpoint (.pt/.ckpt, loaded weights-only)")
     p.add_argument("--fan-checkpoint", help="FAN landmark checkpoint (optional, for StarGAN v2 masks)")
+    p.add_argument("--align-landmarks", metavar="NPZ",
+                   help="official celeba_lm_mean.npz: refine each video's crop once by the StarGAN v2 FAN alignment "
+                        "(stargan-v2 only)")
     p.add_argument("--format", choices=("parquet", "webdataset", "both"), help="frame files (default parquet)")
     p.add_argument("--image-format", choices=("jpeg", "png"), help="default jpeg")
     p.add_argument("--jpeg-quality", type=int, help="default 95")

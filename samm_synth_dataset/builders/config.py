@@ -23,7 +23,7 @@ ANNOTATION_DATASET: dict[str, str] = {"samm-lv": "samm-lv", "casme2": "casme2", 
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.
 NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours")
 _PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "references", "subjects", "boxes", "checkpoint",
-                                 "fan_checkpoint", "out")
+                                 "fan_checkpoint", "align_landmarks", "out")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class BuildConfig:
     located in ``face_samples`` frames spread over each video. ``image_size`` is the side of the square synthetic
     frames in pixels (colour transfer only; a StarGAN v2 checkpoint fixes its own size). ``fps`` overrides the
     source frame rate (required for generic image folders).
+    ``align_landmarks`` (StarGAN v2 with a FAN only): the official ``celeba_lm_mean.npz``; each video's box crop is
+    then refined ONCE by the official similarity alignment from FAN landmarks of its ``face_samples`` frames
+    (``faces.align_video``), recorded in the videos table's ``crop_matrix``.
     ``device`` "auto" picks ``cuda:<LOCAL_RANK>`` when CUDA is available, else "cpu".
 
     Source reader options: ``offset_fill`` is the CAS(ME)² rule for an offset of 0 (not annotated), one of
@@ -62,6 +65,7 @@ class BuildConfig:
     image_size: int = 256
     checkpoint: Path | None = None
     fan_checkpoint: Path | None = None
+    align_landmarks: Path | None = None
     formats: tuple[str, ...] = ("parquet",)
     image_format: str = "jpeg"
     jpeg_quality: int = 95
@@ -105,6 +109,9 @@ class BuildConfig:
         if self.method == "stargan-v2" and self.checkpoint is None:
             raise ValueError("method stargan-v2 needs --checkpoint (the official StarGAN v2 generator/style "
                              "encoder checkpoint)")
+        if self.align_landmarks is not None and self.method != "stargan-v2":
+            raise ValueError("align_landmarks (the FAN alignment) needs method stargan-v2: the landmarks come from "
+                             "its FAN")
         if not self.formats:
             raise ValueError(f"formats must name at least one of {FORMATS}")
         if self.image_format not in IMAGE_FORMATS:

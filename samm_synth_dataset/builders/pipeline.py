@@ -282,20 +282,36 @@ def _cropped_frames(source: Any, crop: Any, pool: ThreadPoolExecutor, lookahead:
     yield from _ordered_map(load, source.frame_paths, pool, lookahead)
 
 
+def _video_crop(config: BuildConfig, source: Any, method: Any, size: int) -> Any:
+    """ONE crop for the whole source video: the located (or boxes-CSV) box, refined by the official FAN
+    alignment when ``config.align_landmarks`` is set."""
+    from samm_synth_dataset.faces import locate_face
+    from samm_synth_dataset.faces.align import align_video, load_reference_landmarks
+    from samm_synth_dataset.faces.locate import sample_positions
+    from samm_synth_dataset.sources.frames import read_frames_at
+
+    crop = locate_face(source, size=size, n_samples=config.face_samples, boxes_csv=config.boxes)
+    if config.align_landmarks is None:
+        return crop
+    reference = load_reference_landmarks(config.align_landmarks)
+    frames = [image for _, _, image in read_frames_at(source, sample_positions(source.n_frames,
+                                                                                config.face_samples))]
+    return align_video(frames, crop, method.landmarks, reference, (source.width, source.height),
+                       video=source.video)
+
+
 def build_unit(config: BuildConfig, unit: Unit, method: Any, annotations: Any, release: Path,
                kill: _KillSwitch, progress: Any, pools: "_Pools",
                crops: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build one synthetic video; return its unit marker (written by the caller). ``crops`` caches the face crop
     of each source video (one crop per source video, shared by its references)."""
-    from samm_synth_dataset.faces import locate_face
     from samm_synth_dataset.transfer import translate_frames
 
     source = unit.source
     size = int(method.image_size)
     crops = {} if crops is None else crops
     if source.video not in crops:
-        crops[source.video] = locate_face(source, size=size, n_samples=config.face_samples,
-                                             boxes_csv=config.boxes)
+        crops[source.video] = _video_crop(config, source, method, size)
     crop = crops[source.video]
     style = method.style(load_reference_image(unit.reference, size), _domain(method, unit.reference.domain))
     intervals = intervals_rows(annotations, source.video, unit.video)
@@ -333,7 +349,8 @@ def build_unit(config: BuildConfig, unit: Unit, method: Any, annotations: Any, r
     videos_row = {
         "video": unit.video, "source_video": source.video, "subject": source.subject,
         "source_dataset": config.dataset, "n_frames": n, "fps": float(source.fps), "width": size,
-        "height": size, "crop": crop.as_dict(), "reference_id": unit.reference.reference_id,
+        "height": size, "crop": crop.as_dict(), "crop_matrix": crop.matrix_list(),
+        "reference_id": unit.reference.reference_id,
         "reference_sha256": unit.reference.sha256, "domain": unit.reference.domain, "method": method.name,
         "checkpoint_sha256": method.checkpoint_sha256, "glasses": unit.glasses,
     }
@@ -372,7 +389,7 @@ def make_plan(config: BuildConfig, units: list[Unit], skipped: list[tuple[str, s
     (``allow_gaps``) and the sha256 of every input file that is not a frame, so that ``--resume`` refuses
     inputs changed since the interrupted run."""
     inputs = {name: sha256_file(path) for name in ("annotations", "subjects", "boxes", "checkpoint",
-                                                    "fan_checkpoint")
+                                                    "fan_checkpoint", "align_landmarks")
               if (path := getattr(config, name, None)) is not None and Path(path).is_file()}
     return {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": mf.versions(),
             "inputs": inputs, "units": [u.plan_entry() for u in units],
@@ -515,6 +532,9 @@ def _run_units(config: BuildConfig, todo: list[Unit], annotations: Any, release:
     extra = {"image_size": config.image_size} if config.method == "color-transfer" else {}
     method = load_method(config.method, checkpoint=config.checkpoint, fan_checkpoint=config.fan_checkpoint,
                          device=device, batch_size=config.batch_size, **extra)
+    if config.align_landmarks is not None and getattr(method, "fan", None) is None:
+        raise ValueError(f"{config.checkpoint}: --align-landmarks needs a FAN, and this checkpoint has none (pass "
+                         "the official wing.ckpt as --fan-checkpoint)")
     total = sum(u.source.n_frames for u in todo)
     crops: dict[str, Any] = {}
     desc = f"build rank {info.rank}" if info.distributed else "build"

@@ -16,6 +16,9 @@ stage loads them and the FAN. Landmarks of several frames are combined by their 
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
 import numpy as np
 
 from samm_synth_dataset.faces.crop import FaceCrop
@@ -85,3 +88,45 @@ def align_crop(landmarks: np.ndarray, reference: np.ndarray, size: int = 256,
     matrix = tuple(tuple(float(v) for v in row) for row in m)
     return FaceCrop(x=int(x0), y=int(y0), w=int(x1 - x0), h=int(y1 - y0), size=size,
                     matrix=matrix)  # type: ignore[arg-type]
+
+
+def load_reference_landmarks(path: str | Path) -> np.ndarray:
+    """The mean CelebA-HQ landmarks that come with the StarGAN v2 weights (``celeba_lm_mean.npz``, array
+    ``mean``): 98×2 (x, y) in a 256×256 frame. Read without pickle."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: reference landmarks not found (the official celeba_lm_mean.npz, from "
+                                "StarGAN v2's `bash download.sh wing`)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "mean" not in data:
+                raise ValueError(f"{path}: no array 'mean' (has {sorted(data.keys())}); expected the official "
+                                 "celeba_lm_mean.npz")
+            mean = np.asarray(data["mean"], dtype=np.float64)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "no array 'mean'" in str(exc):
+            raise
+        raise ValueError(f"{path}: not a readable .npz of plain arrays ({exc})") from exc
+    return _check(mean.reshape(-1, 2) if mean.size == 2 * N_LANDMARKS else mean, f"{path}: 'mean'")
+
+
+def align_video(frames: list[np.ndarray], crop: FaceCrop, landmarks_fn: Callable[[np.ndarray], np.ndarray],
+                reference: np.ndarray, image_size: tuple[int, int], video: str = "?") -> FaceCrop:
+    """The official alignment for one video, from a few of its frames: each frame (source pixels, H×W or
+    H×W×3 uint8) is cut with the video's box ``crop``, ``landmarks_fn`` finds the 98 landmarks in those
+    crops (N×S×S[×3] uint8 → N×98×2 in crop pixels; the StarGAN v2 FAN: ``StarGANv2.landmarks``), they are
+    mapped back to source pixels and combined by their per-point median, and :func:`align_crop` gives ONE
+    transform for every frame. ``image_size`` = (width, height) of the source frames."""
+    if not frames:
+        raise ValueError(f"video {video}: no frames to find landmarks in")
+    crops = np.stack([crop.apply(f) for f in frames])
+    points = np.asarray(landmarks_fn(crops), dtype=np.float64)
+    if points.shape != (len(frames), N_LANDMARKS, 2):
+        raise ValueError(f"video {video}: landmarks_fn returned {points.shape}, expected "
+                         f"({len(frames)}, {N_LANDMARKS}, 2)")
+    source = points * np.array([crop.w / crop.size, crop.h / crop.size]) + np.array([crop.x, crop.y])
+    try:
+        return align_crop(source, reference, crop.size, image_size=image_size)
+    except ValueError as exc:
+        raise ValueError(f"video {video}: the FAN alignment failed ({exc}); leave alignment off for it or give "
+                         "its crop in a boxes CSV") from exc

@@ -228,7 +228,14 @@ def load_networks(path: str | Path, fan_checkpoint: str | Path | None = None) ->
                 f"{path}: this generator uses face masks (w_hpf > 0: {len(generator.encode)} encoder blocks) but "
                 "the file has no 'fan' entry; pass fan_checkpoint= / --fan-checkpoint with the official wing.ckpt")
     elif "fan" in data or fan_checkpoint is not None:
-        log.warning("%s: the generator uses no masks (w_hpf = 0); the FAN weights are not used", path)
+        # w_hpf = 0: no masks; the FAN is loaded (strictly) all the same, for alignment landmarks only
+        fan = FAN()
+        if "fan" in data:
+            load_strict(fan, _strip_prefix(data["fan"], f"{path} [fan]"), f"{path} [fan]")
+        else:
+            load_strict(fan, load_fan_file(fan_checkpoint), f"{fan_checkpoint} [state_dict, FAN keys]")
+        log.warning("%s: the generator uses no masks (w_hpf = 0); the FAN is used for alignment landmarks only",
+                    path)
     for module in (generator, mapping, encoder, fan):
         if module is not None:
             module.eval().requires_grad_(False)

@@ -152,6 +152,13 @@ class FAN(nn.Module):
         raw = self(x * 0.5 + 0.5)[:, :NUM_LANDMARKS]
         return F.interpolate(raw.float(), size=(FAN_SIZE, FAN_SIZE), mode="bilinear", align_corners=True)
 
+    def landmarks(self, x: Tensor) -> Tensor:
+        """98 WFLW landmarks N×98×2, (x, y) in pixels of the 256×256 FAN input (0 = left/top edge), of images
+        x on [-1, 1] (any size; resized bilinearly as the official ``get_landmark`` does)."""
+        if x.shape[-2:] != (FAN_SIZE, FAN_SIZE):
+            x = F.interpolate(x, size=(FAN_SIZE, FAN_SIZE), mode="bilinear", align_corners=False)
+        return heatmaps_to_landmarks(self(x * 0.5 + 0.5)[:, :NUM_LANDMARKS])
+
     def masks(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(coarse, fine) masks, each N×1×256×256 float32 in [0, 1], of source images x on [-1, 1]."""
         return heatmaps_to_masks(self.heatmaps(x))
@@ -202,3 +209,25 @@ def heatmaps_to_masks(h: Tensor) -> tuple[Tensor, Tensor]:
         if in_fine:
             fine += part
     return (torch.nan_to_num(coarse, nan=0.0).clamp_(0, 1), torch.nan_to_num(fine, nan=0.0).clamp_(0, 1))
+
+
+def heatmaps_to_landmarks(raw: Tensor, input_size: int = FAN_SIZE) -> Tensor:
+    """The official ``get_landmark`` (face-alignment's ``get_preds_fromhm``) on RAW heatmaps N×C×h×w (no
+    preprocessing) → N×C×2 (x, y) in pixels of the ``input_size`` FAN input: per channel the argmax (first
+    one on ties), moved a quarter pixel towards the larger neighbour along x and along y when it is not on the
+    heatmap border, minus 0.5 (the pixel centre), times ``input_size // h``."""
+    if raw.ndim != 4:
+        raise ValueError(f"expected N×C×h×w heatmaps, got {tuple(raw.shape)}")
+    n, c, h, w = raw.shape
+    flat = raw.float().reshape(n, c, h * w)
+    idx = flat.argmax(dim=2)
+    px, py = idx % w, idx // w  # 0-based
+
+    def at(dy: int, dx: int) -> Tensor:
+        j = (py + dy).clamp(0, h - 1) * w + (px + dx).clamp(0, w - 1)
+        return flat.gather(2, j.unsqueeze(2)).squeeze(2)
+
+    interior = ((px > 0) & (px < w - 1) & (py > 0) & (py < h - 1)).float()
+    x = px.float() + 1 + 0.25 * torch.sign(at(0, 1) - at(0, -1)) * interior
+    y = py.float() + 1 + 0.25 * torch.sign(at(1, 0) - at(-1, 0)) * interior
+    return (torch.stack([x, y], dim=2) - 0.5) * (input_size // h)

@@ -280,6 +280,23 @@ class StarGANv2:
         values = self.style_from_reference(x, index)[0].cpu().numpy().astype(np.float32)
         return StyleCode(method=self.name, domain=index, values=values)
 
+    def landmarks(self, frames: np.ndarray) -> np.ndarray:
+        """98 WFLW landmarks of face crops (N×S×S×3 uint8 RGB, or N×S×S greyscale) from the FAN, as the official
+        ``--mode align`` finds them: N×98×2 float64 (x, y) in pixels of the S×S crops. Needs a FAN (w_hpf > 0
+        files, or ``fan_checkpoint``)."""
+        if self.fan is None:
+            raise ValueError("landmarks need the FAN: this checkpoint has none (pass the official wing.ckpt)")
+        frames = np.asarray(frames)
+        if frames.dtype != np.uint8 or frames.ndim not in (3, 4):
+            raise ValueError(f"frames must be uint8 N×S×S[×3], got {frames.dtype} {frames.shape}")
+        size = frames.shape[1]
+        with torch.inference_mode():
+            x = _uint8_to_input(torch.from_numpy(np.ascontiguousarray(frames)).to(self.device))
+            points = self.fan.landmarks(self._prepare(x).float())
+        from samm_synth_dataset.transfer.fan import FAN_SIZE
+
+        return points.double().cpu().numpy() * (size / FAN_SIZE)
+
     def apply(self, frames: np.ndarray, style: StyleCode) -> np.ndarray:
         """Translate frames (N×S×S×3 uint8 RGB, or N×S×S greyscale → replicated) with one style → N×S×S×3
         uint8; runs ``batch_size`` frames at a time."""

@@ -184,6 +184,48 @@ def test_stargan_v2_build_records_its_checkpoint(demo_corpus, tmp_path: Path) ->
     assert "image_size" not in fmt.read_manifest(out)["config"]
 
 
+def test_fan_alignment_refines_each_video_crop_once(demo_corpus, tmp_path: Path) -> None:
+    """--align-landmarks: the located box is refined by the official FAN similarity alignment, once per source
+    video; the transform is recorded in the videos table and the landmark file's hash in the plan."""
+    import json
+
+    import numpy as np
+    import torch
+
+    from samm_synth_dataset.builders import build, demo_config
+    from samm_synth_dataset.builders.references import sha256_file
+    from samm_synth_dataset.faces.crop import FaceCrop
+    from samm_synth_dataset.metrics.data import crop_of
+    from samm_synth_dataset.transfer.fan import FAN
+    from samm_synth_dataset.transfer.model import Generator, MappingNetwork, StyleEncoder
+
+    torch.manual_seed(0)
+    nets = {"generator": Generator(64, style_dim=4, max_conv_dim=16, w_hpf=0, dim_in=4),
+            "mapping_network": MappingNetwork(latent_dim=4, style_dim=4, num_domains=2, hidden_dim=8),
+            "style_encoder": StyleEncoder(64, style_dim=4, num_domains=2, max_conv_dim=16, dim_in=4)}
+    ckpt, wing, mean = tmp_path / "tiny_nets_ema.ckpt", tmp_path / "wing.ckpt", tmp_path / "celeba_lm_mean.npz"
+    torch.save({k: v.state_dict() for k, v in nets.items()}, ckpt)
+    torch.save({"state_dict": FAN().state_dict()}, wing)
+    rng = np.random.default_rng(0)
+    np.savez(mean, mean=rng.uniform(60, 200, (98, 2)).astype(np.float32))
+    out = tmp_path / "release"
+    config = demo_config(demo_corpus, out, method="stargan-v2", checkpoint=ckpt, fan_checkpoint=wing,
+                         align_landmarks=mean, refs_per_subject=1, videos=("006_1",), formats=("parquet",),
+                         face_samples=3, device="cpu", progress=False)
+    summary = build(config)
+    assert summary.complete, summary.format()
+    (row,) = pq.read_table(out / fmt.VIDEOS_PATH).to_pylist()
+    assert len(row["crop_matrix"]) == 6 and all(np.isfinite(row["crop_matrix"]))
+    crop = crop_of(row)  # what the metrics use for the original frames: the same transform
+    assert crop.matrix is not None and np.allclose(np.ravel(crop.matrix), row["crop_matrix"])
+    assert isinstance(crop, FaceCrop) and crop.size == 64
+    plan = json.loads((out / ".build" / "plan.json").read_text())
+    assert plan["inputs"]["align_landmarks"] == sha256_file(mean)
+    assert fmt.read_manifest(out)["config"]["align_landmarks"] == str(mean)
+    with pytest.raises(ValueError, match="needs method stargan-v2"):
+        demo_config(demo_corpus, tmp_path / "x", align_landmarks=mean)
+
+
 def test_webdataset_only_png_release(demo_corpus, tmp_path: Path) -> None:
     import tarfile
 

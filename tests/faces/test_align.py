@@ -87,3 +87,66 @@ def test_xaxis_and_bad_input():
     bad[5] = np.nan
     with pytest.raises(ValueError, match="98 finite"):
         similarity_matrix(bad, ref)
+
+
+def test_reference_landmarks_file_is_read_without_pickle(tmp_path):
+    from samm_synth_dataset.faces.align import load_reference_landmarks
+
+    good = tmp_path / "celeba_lm_mean.npz"
+    np.savez(good, mean=_reference().astype(np.float32))
+    np.testing.assert_allclose(load_reference_landmarks(good), _reference(), atol=1e-4)
+    with pytest.raises(ValueError, match="no array 'mean'"):
+        np.savez(tmp_path / "other.npz", landmarks=_reference())
+        load_reference_landmarks(tmp_path / "other.npz")
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, mean=np.array([{"not": "an array"}], dtype=object))
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        load_reference_landmarks(pickled)  # object arrays need pickle: refused
+    with pytest.raises(FileNotFoundError, match="celeba_lm_mean.npz"):
+        load_reference_landmarks(tmp_path / "absent.npz")
+
+
+def test_align_video_maps_the_source_face_onto_the_reference():
+    """Landmarks found in the box crops are mapped back to source pixels: the one transform of the video sends
+    the face's true source landmarks onto the reference ones, whatever box it started from."""
+    from samm_synth_dataset.faces import FaceCrop
+    from samm_synth_dataset.faces.align import align_video
+
+    ref = _reference()
+    truth = _similar(ref, -7.0, 1.8, (350, 90))  # the face in source pixels (all frames: one crop per video)
+    box = FaceCrop(x=300, y=60, w=520, h=520, size=256)
+    frames = [np.zeros((720, 1280), np.uint8) for _ in range(3)]
+    seen = []
+
+    def landmarks_fn(crops: np.ndarray) -> np.ndarray:
+        seen.append(crops.shape)
+        in_crop = (truth - [box.x, box.y]) * (box.size / box.w)  # where a perfect FAN finds them in the crop
+        return np.repeat(in_crop[None], len(crops), axis=0)
+
+    crop = align_video(frames, box, landmarks_fn, ref, (1280, 720), video="006_1")
+    assert seen == [(3, 256, 256)]
+    m = np.asarray(crop.matrix)
+    np.testing.assert_allclose(truth @ m[:, :2].T + m[:, 2], ref, atol=1e-6)
+    assert crop.matrix_list() == [v for row in crop.matrix for v in row] and len(crop.matrix_list()) == 6
+    with pytest.raises(ValueError, match="video 006_1: landmarks_fn returned"):
+        align_video(frames, box, lambda c: np.zeros((len(c), 5, 2)), ref, (1280, 720), video="006_1")
+    with pytest.raises(ValueError, match="video 006_1: the FAN alignment failed"):
+        align_video(frames, box, lambda c: np.zeros((len(c), 98, 2)), ref, (1280, 720), video="006_1")
+
+
+def test_shrinking_warp_averages_instead_of_aliasing():
+    """A 1-pixel checkerboard shrunk 4× must come out as flat grey (area averaging), as the box crop does; a
+    plain bilinear warp would sample it into stripes and noise."""
+    from samm_synth_dataset.faces import FaceCrop
+
+    board = (np.indices((1024, 1024)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    m = ((0.25, 0.0, 0.0), (0.0, 0.25, 0.0))
+    out = FaceCrop(x=0, y=0, w=1024, h=1024, size=256, matrix=m).apply(board)
+    assert out.shape == (256, 256)
+    assert abs(float(out.mean()) - 127.5) < 2 and float(out[8:-8, 8:-8].std()) < 2
+    # the pre-reduction keeps the geometry: a bright square lands where the matrix says
+    img = np.zeros((1024, 1024), np.uint8)
+    img[400:480, 600:680] = 255
+    out = FaceCrop(x=0, y=0, w=1024, h=1024, size=256, matrix=m).apply(img)
+    ys, xs = np.nonzero(out > 127)
+    assert abs(xs.mean() - 639.5 * 0.25) < 0.5 and abs(ys.mean() - 439.5 * 0.25) < 0.5  # square centre

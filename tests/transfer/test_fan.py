@@ -3,6 +3,7 @@ row shifts, thresholds and ranges; plus the network's coordinate channels and th
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -144,3 +145,50 @@ def test_equals_the_literal_official_steps():
     for ours, ref in zip(heatmaps_to_masks(h), _official_preprocess(h)):
         torch.testing.assert_close(ours, ref, atol=1e-5, rtol=0)
         assert 0.02 < float(ref.mean()) < 0.98  # a non-trivial case
+
+
+def _get_preds_fromhm_literal(hm: torch.Tensor) -> torch.Tensor:
+    """face-alignment's get_preds_fromhm written out point by point (1-based argmax, quarter-pixel step toward
+    the larger neighbour for interior points, minus 0.5), as StarGAN v2's get_landmark calls it."""
+    n, c, h, w = hm.shape
+    out = torch.zeros(n, c, 2)
+    for i in range(n):
+        for j in range(c):
+            idx = int(hm[i, j].reshape(-1).argmax()) + 1
+            x, y = float((idx - 1) % w + 1), float((idx - 1) // h + 1)
+            px, py = int(x) - 1, int(y) - 1
+            if 0 < px < 63 and 0 < py < 63:
+                x += 0.25 * float(torch.sign(hm[i, j, py, px + 1] - hm[i, j, py, px - 1]))
+                y += 0.25 * float(torch.sign(hm[i, j, py + 1, px] - hm[i, j, py - 1, px]))
+            out[i, j] = torch.tensor([x - 0.5, y - 0.5])
+    return out
+
+
+def test_landmarks_equal_the_official_argmax_rule():
+    from samm_synth_dataset.transfer.fan import heatmaps_to_landmarks
+
+    gen = torch.Generator().manual_seed(0)
+    hm = torch.rand(2, 98, 64, 64, generator=gen)
+    hm[0, 0] = 0
+    hm[0, 0, 20, 10], hm[0, 0, 20, 11], hm[0, 0, 19, 10] = 1.0, 0.5, 0.4  # larger neighbours: right, up
+    hm[0, 1] = 0
+    hm[0, 1, 0, 5] = 1.0  # on the border: no quarter-pixel step
+    got = heatmaps_to_landmarks(hm)
+    torch.testing.assert_close(got, _get_preds_fromhm_literal(hm) * 4)
+    assert got[0, 0].tolist() == [(10 + 1 + 0.25 - 0.5) * 4, (20 + 1 - 0.25 - 0.5) * 4]
+    assert got[0, 1].tolist() == [(5 + 0.5) * 4, 0.5 * 4]
+
+
+def test_model_landmarks_in_crop_pixels(celeba_model):
+    from samm_synth_dataset.transfer.fan import heatmaps_to_landmarks
+
+    frames = np.full((2, 64, 64, 3), 120, np.uint8)
+    frames[1, 20:40, 20:40] = 200
+    points = celeba_model.landmarks(frames)
+    assert points.shape == (2, 98, 2) and points.dtype == np.float64
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255 * 2 - 1
+    with torch.inference_mode():
+        x256 = torch.nn.functional.interpolate(x, size=(256, 256), mode="bilinear", align_corners=False)
+        raw = celeba_model.fan(x256 * 0.5 + 0.5)[:, :98]
+    np.testing.assert_allclose(points, heatmaps_to_landmarks(raw).double().numpy() * 64 / 256, atol=1e-9)
+    assert ((points >= 0) & (points <= 64)).all()
