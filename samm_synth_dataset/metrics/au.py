@@ -184,7 +184,10 @@ def table_per_participant(corr: pd.DataFrame, videos: pd.DataFrame) -> tuple[pd.
     subj = videos.set_index("video")["subject"]
     missing = sorted(set(corr["video"]) - set(subj.index))
     if missing:
-        raise ValueError(f"videos {missing[:5]} have AU tracks but are not in the videos table")
+        raise ValueError(f"videos {missing[:5]}{' …' if len(missing) > 5 else ''} ({len(missing)} in all) have AU "
+                         "correlations but are not in the videos table: their data/aus/<video>.parquet files are "
+                         "stale or from another build; delete them (or re-run `samm-synth aus`), or drop these "
+                         "videos from `corr` before calling table_per_participant")
     c = corr.assign(subject=corr["video"].map(subj))
     rows = []
     for s, g in c.groupby("subject", sort=True):

@@ -9,6 +9,7 @@ the same way (one image per frame of the synthetic video, in order).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -61,6 +62,18 @@ def export_synthetic_frames(release: Path, video: str, out: Path) -> np.ndarray:
     return np.asarray(frames, dtype=np.int64)
 
 
+def original_key(row: pd.Series | dict[str, Any], frames: np.ndarray) -> tuple[str, str, int, int, str]:
+    """Cache key of an original's OpenFace CSV: the source video, the crop (box, and ``crop_matrix`` when the
+    videos table has one), the output size (px) and the SOURCE frame numbers exported (sha1 of them as int64, in
+    order): two synthetic videos share the original's CSV only when all of these are equal."""
+    matrix = row.get("crop_matrix") if hasattr(row, "get") else None
+    crop = repr(sorted(dict(row["crop"]).items()))
+    if matrix is not None and not (np.isscalar(matrix) and pd.isna(matrix)):
+        crop += repr(np.asarray(matrix, dtype=np.float64).tolist())
+    digest = hashlib.sha1(np.ascontiguousarray(frames, dtype=np.int64).tobytes()).hexdigest()
+    return str(row["source_video"]), crop, int(row["width"]), int(row["height"]), digest
+
+
 def _precomputed(directory: Path, names: list[str]) -> Path:
     for name in names:
         p = directory / f"{name}.csv"
@@ -93,7 +106,7 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
             raise ValueError("the originals' AUs need the source corpus: pass --source-root DIR")
     videos = D.read_videos(release)
     tmp_root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="samm-synth-aus-"))
-    original_cache: dict[tuple[str, str], Path] = {}
+    original_cache: dict[tuple[str, str, int, int, str], Path] = {}
     coverage = []
     written = []
     try:
@@ -108,7 +121,7 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
                 got = export_synthetic_frames(release, video, s_dir)
                 assert np.array_equal(got, frames)
                 s_csv = run_openface(s_dir, tmp_root / video, binary=exe, au_static=au_static, name="synthetic")
-                key = (str(row["source_video"]), repr(sorted(dict(row["crop"]).items())) + str(row["width"]))
+                key = original_key(row, frames)
                 if key not in original_cache:
                     o_dir = tmp_root / video / "original"
                     export_original_frames(Path(source_root), row, frames, o_dir)

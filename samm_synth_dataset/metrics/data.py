@@ -33,9 +33,16 @@ def read_intervals(release: str | Path) -> pd.DataFrame:
 
 
 def crop_of(row: pd.Series | dict[str, Any]) -> FaceCrop:
-    """The video's ``FaceCrop`` from its videos-table row (box in source pixels, output = synthetic width)."""
+    """The video's ``FaceCrop`` from its videos-table row (box in source pixels, output = synthetic width;
+    with the FAN alignment's ``crop_matrix`` (2×3 row-major, source → output pixels) when the build used it)."""
     c = row["crop"]
-    return FaceCrop(int(c["x"]), int(c["y"]), int(c["w"]), int(c["h"]), size=int(row["width"]))
+    m = row.get("crop_matrix") if hasattr(row, "get") else None
+    matrix = None
+    if m is not None and not isinstance(m, float) and len(m) == 6:  # null: None (or NaN from pandas)
+        v = [float(x) for x in m]
+        matrix = ((v[0], v[1], v[2]), (v[3], v[4], v[5]))
+    return FaceCrop(int(c["x"]), int(c["y"]), int(c["w"]), int(c["h"]), size=int(row["width"]),
+                    matrix=matrix)  # type: ignore[arg-type]
 
 
 def decode(data: bytes, where: str) -> np.ndarray:
@@ -147,11 +154,24 @@ def _sources(source_root: str, dataset: str) -> dict[str, Any]:
     return {v.video: v for v in list_videos(source_root, dataset)}
 
 
+def expected_source_path(source_root: str | Path, dataset: str, video: str) -> Path:
+    """Where ``sources.list_videos`` looks for the frames of ``video`` (a folder; for CAS(ME)² the subject's folder,
+    which holds ``<video><stimulus>/``), for messages."""
+    root = Path(source_root)
+    if dataset == "samm-lv":
+        return (root / "SAMM_longvideos" if (root / "SAMM_longvideos").is_dir() else root) / video
+    if dataset == "casme2":
+        base = root / "rawpic" if (root / "rawpic").is_dir() else root
+        return base / f"s{video.split('_')[0]}"
+    return root / video
+
+
 def _find_source(source_root: str, dataset: str, video: str):
     videos = _sources(source_root, dataset)
     if video not in videos:
-        raise FileNotFoundError(f"{source_root}: source video {video} ({dataset}) not found; pass the corpus root "
-                                "the release was built from (--source-root)")
+        raise FileNotFoundError(f"source video {video} ({dataset}) not found: no frames folder "
+                                f"{expected_source_path(source_root, dataset, video)}; pass the corpus root the "
+                                "release was built from (--source-root)")
     return videos[video]
 
 

@@ -38,6 +38,35 @@ DEFAULT_WINDOW: int | None = None
 DEFAULT_POLYORDER = 2
 FIGURES = "figures"
 FLOW_FIGURE_INTERVALS = 4
+#: Display names of the ``source_dataset`` values, for the report title.
+DATASET_NAMES: dict[str, str] = {"samm-lv": "SAMM-LV", "casme2": "CAS(ME)²", "generic": "generic"}
+
+
+def smoothing_text(window: int | None, polyorder: int = DEFAULT_POLYORDER) -> str:
+    """How the AU tracks are smoothed before correlating, in words (``window`` in frames; None or <= 1 = none)."""
+    if window is not None and window > 1:
+        return f"Savitzky–Golay (window {window}, order {polyorder}, mode interp, no clipping)"
+    return "none (the tracks as OpenFace wrote them; OpenFace already averages intensities over 3 frames)"
+
+
+def report_title(release: Path, manifest: dict[str, Any], videos: pd.DataFrame) -> str:
+    """``Quality report: <name>``: the release's ``pretty_name`` (and version) when it was released, else the
+    source dataset(s) and transfer method(s) from the videos table (or the manifest's config); the release
+    folder's name only when none of these is known."""
+    rel = manifest.get("release") or {}
+    if rel.get("pretty_name"):
+        version = rel.get("version")
+        return f"Quality report: {rel['pretty_name']}" + (f" {version}" if version else "")
+    config = manifest.get("config") or {}
+    datasets = (sorted(str(d) for d in videos["source_dataset"].dropna().unique())
+                if "source_dataset" in videos and len(videos) else
+                ([str(config["dataset"])] if config.get("dataset") else []))
+    methods = (sorted(str(m) for m in videos["method"].dropna().unique()) if "method" in videos and len(videos)
+               else ([str(config["method"])] if config.get("method") else []))
+    if not datasets and not methods:
+        return f"Quality report: {release.resolve().name}"
+    what = "/".join(DATASET_NAMES.get(d, d) for d in datasets) or "synthetic"
+    return f"Quality report: {what} synthetic videos" + (f" ({', '.join(methods)})" if methods else "")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -187,14 +216,28 @@ def _au_section(release: Path, videos: pd.DataFrame, intervals: pd.DataFrame, fi
     from samm_synth_dataset.metrics.openface import read_aus, split_tracks
 
     files = sorted((release / fmt.AUS_DIR).glob("*.parquet"))
-    smoothing = (f"Savitzky–Golay (window {window}, order {polyorder}, mode interp, no clipping)" if window
-                 else "none (the tracks as OpenFace wrote them; OpenFace already averages intensities over 3 "
-                      "frames)")
+    smoothing = smoothing_text(window, polyorder)
     doc.h(2, "1. AU agreement (OpenFace), original vs synthetic")
     if not files:
         doc.p("**Skipped**: the release has no AU tracks in `data/aus/`. Run `samm-synth aus <release> "
               "--source-root DIR` (with OpenFace, or with precomputed CSVs) and re-run the report.")
         return {"skipped": "no AU tracks in data/aus (run `samm-synth aus`)"}
+    # a track file whose video is not in the videos table (stale, or copied from another build) is left out,
+    # named, rather than failing the whole report
+    known = set(videos["video"].astype(str))
+    tracks_skipped = {p.stem: (f"{p.relative_to(release).as_posix()}: video {p.stem} is not in the videos table "
+                               "(a stale or extra file); delete it, or re-run `samm-synth aus` on this release")
+                      for p in files if p.stem not in known}
+    files = [p for p in files if p.stem in known]
+    if tracks_skipped:
+        doc.p(f"**Left out**: {len(tracks_skipped)} AU track files whose video is not in the videos table "
+              "(stale or extra files; delete them or re-run `samm-synth aus`): "
+              + ", ".join(f"`{fmt.AUS_DIR}/{v}.parquet`" for v in sorted(tracks_skipped)) + ".")
+    if not files:
+        reason = (f"none of the {len(tracks_skipped)} AU track files in data/aus belongs to a video of this "
+                  "release (run `samm-synth aus`)")
+        doc.p(f"**Skipped**: {reason}.")
+        return {"skipped": reason, "tracks_skipped": tracks_skipped}
     tracks = {}
     coverage = []
     for p in files:
@@ -253,24 +296,34 @@ def _au_section(release: Path, videos: pd.DataFrame, intervals: pd.DataFrame, fi
                    f"{_cell(gl.attrs['summary']['without']['pearson'], 3)}).")
         glasses_skipped = None
     else:
-        glasses_skipped = "the videos table does not have videos both with and without glasses"
+        glasses_skipped = ("the videos with AU tracks are not both with and without glasses (videos table's "
+                           "`glasses`)")
         doc.p(f"Figure 5 (glasses) skipped: {glasses_skipped}.")
     return {"smoothing": {"window": window, "polyorder": polyorder, "description": smoothing},
             "overall": overall, "per_video": corr, "table1": t1, "table2": t2, "table2_summary": summary2,
             "glasses": gl.attrs["summary"], "glasses_skipped": glasses_skipped, "coverage": coverage,
-            "figure3": fig3}
+            "figure3": fig3, "tracks_skipped": tracks_skipped}
 
 
 def _flow_and_stability(release: Path, source_root: Path, videos: pd.DataFrame, intervals: pd.DataFrame,
                         progress: bool, stability_step: int, stability_pairs: int
-                        ) -> tuple[pd.DataFrame, pd.DataFrame, list[F.IntervalFlow], list[dict[str, Any]]]:
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, list[F.IntervalFlow], list[dict[str, Any]],
+                                   dict[str, str]]:
+    """Flow rows, stability table, the intervals Figure 6 shows, the skipped intervals, and the videos skipped
+    (``video -> reason``) because their original frames are not in ``source_root``."""
     flow_rows: list[dict[str, Any]] = []
     stab: list[pd.DataFrame] = []
     keep: list[F.IntervalFlow] = []
     skipped: list[dict[str, Any]] = []
+    videos_skipped: dict[str, str] = {}
     for _, row in tqdm(list(videos.iterrows()), desc="flow and stability", unit="video", disable=not progress):
         video = str(row["video"])
-        originals = D.OriginalFrames(source_root, row)
+        try:
+            originals = D.OriginalFrames(source_root, row)
+        except FileNotFoundError as exc:
+            videos_skipped[video] = _missing_original(str(row["source_video"]), str(exc))
+            log.warning("flow and stability of %s skipped: %s", video, videos_skipped[video])
+            continue
         h, w = int(row["height"]), int(row["width"])
         masks = R.region_masks(h, w)
         iv = intervals[intervals["video"] == video]
@@ -294,7 +347,13 @@ def _flow_and_stability(release: Path, source_root: Path, videos: pd.DataFrame, 
         pairs = S.quiet_pairs(synth_numbers, spans, step=stability_step, max_pairs=stability_pairs)
         need_all = need | {f for p in pairs for f in p}
         synth = D.synthetic_frames(release, video, need_all)
-        orig = originals.get(need_all)
+        try:
+            orig = originals.get(need_all)
+        except (FileNotFoundError, KeyError) as exc:
+            videos_skipped[video] = _missing_original(str(row["source_video"]), str(exc.args[0] if exc.args
+                                                                                    else exc))
+            log.warning("flow and stability of %s skipped: %s", video, videos_skipped[video])
+            continue
         for r, onset, apex in todo:
             it = F.interval_flow(str(r.interval_id), video, str(r.kind), onset, apex,
                                  (orig[onset], orig[apex]), (synth[onset], synth[apex]))
@@ -304,7 +363,13 @@ def _flow_and_stability(release: Path, source_root: Path, videos: pd.DataFrame, 
             keep.append(it)
             keep = _top_flows(keep)
         stab.append(S.stability_table(video, orig, synth, pairs, masks))
-    return pd.DataFrame(flow_rows), (pd.concat(stab, ignore_index=True) if stab else pd.DataFrame()), keep, skipped
+    return (pd.DataFrame(flow_rows), (pd.concat(stab, ignore_index=True) if stab else pd.DataFrame()), keep,
+            skipped, videos_skipped)
+
+
+def _missing_original(source_video: str, message: str) -> str:
+    """The reason a video's flow and stability are skipped, naming its source video and what was not found."""
+    return message if source_video in message else f"source video {source_video}: {message}"
 
 
 def _top_flows(items: list[F.IntervalFlow], n: int = FLOW_FIGURE_INTERVALS) -> list[F.IntervalFlow]:
@@ -426,22 +491,28 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
     source_root = Path(source_root) if source_root else None
 
     doc = _Doc()
-    title = f"Quality report: {release.name}"
+    title = report_title(release, manifest, videos)
     doc.h(1, title)
     n_me = int((intervals["kind"] == "ME").sum())
-    doc.p(f"{len(videos)} synthetic videos of {videos['subject'].nunique()} participants "
+    doc.p(f"Release `{release.resolve().name}`: {len(videos)} synthetic videos of {videos['subject'].nunique()} "
+          "participants "
           f"({videos['source_video'].nunique()} source videos, method "
           f"{', '.join(sorted(videos['method'].unique()))}); {len(intervals)} intervals ({n_me} ME, "
           f"{len(intervals) - n_me} MaE). Frame numbers are source frame numbers. Generated by samm-synth-dataset "
           f"{__version__}.")
     skipped: dict[str, str] = {}
-    result: dict[str, Any] = {"release": str(release), "generated_by": f"samm-synth-dataset {__version__}",
+    result: dict[str, Any] = {"title": title, "release": str(release),
+                              "generated_by": f"samm-synth-dataset {__version__}",
                               "videos": int(len(videos)), "intervals": int(len(intervals)),
                               "manifest_config": manifest.get("config", {})}
 
     au = _au_section(release, videos, intervals, figdir, doc, window, polyorder, figure3_videos)
     if "skipped" in au:
         skipped["au"] = au["skipped"]
+    for video, why in au.get("tracks_skipped", {}).items():
+        skipped[f"au:{video}"] = why
+    if au.get("glasses_skipped"):
+        skipped["figure5"] = au["glasses_skipped"]
     result["au"] = au
 
     doc.h(2, "2. Optical flow, onset → apex")
@@ -456,14 +527,26 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
         result["flow"] = {"skipped": reason}
         result["stability"] = {"skipped": reason}
     else:
-        flow, stab, shown, iv_skipped = _flow_and_stability(release, source_root, videos, intervals, progress,
-                                                            stability_step, stability_pairs)
+        flow, stab, shown, iv_skipped, videos_skipped = _flow_and_stability(
+            release, source_root, videos, intervals, progress, stability_step, stability_pairs)
+        none_found = bool(videos_skipped) and len(videos_skipped) == len(videos)
+        if not none_found:
+            for video, why in videos_skipped.items():
+                skipped[f"flow:{video}"] = skipped[f"stability:{video}"] = why
+        no_originals = (f"the original frames of no video were found under {source_root} (pass the corpus the "
+                        "release was built from with --source-root; first video: "
+                        f"{next(iter(videos_skipped.values()), '')})")
+        left_out = (f"**Left out** ({len(videos_skipped)} of {len(videos)} videos, original frames not found): "
+                    + "; ".join(f"{v}: {why}" for v, why in videos_skipped.items()) + "."
+                    if videos_skipped and not none_found else None)
         sec = _Doc()
+        if left_out:
+            sec.p(left_out)
         if flow.empty:
-            reason = "no interval has both an onset and a distinct apex"
+            reason = no_originals if none_found else "no interval has both an onset and a distinct apex"
             skipped["flow"] = reason
             sec.p(f"**Skipped**: {reason}.")
-            result["flow"] = {"skipped": reason, "intervals_skipped": iv_skipped}
+            result["flow"] = {"skipped": reason, "intervals_skipped": iv_skipped, "videos_skipped": videos_skipped}
         else:
             summary = _flow_summary(flow)
             scale = F.shared_scale([f for it in shown for f in (it.original, it.synthetic)])
@@ -487,14 +570,16 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
                        "Figure 7. Mean onset→apex flow magnitude per region, original vs synthetic.")
             result["flow"] = {"params": F.FARNEBACK, "moving_threshold_px": F.MOVING_THRESHOLD_PX,
                               "display_scale_px": scale, "per_interval": flow, "summary": summary,
-                              "intervals_skipped": iv_skipped,
+                              "intervals_skipped": iv_skipped, "videos_skipped": videos_skipped,
                               "figure_intervals": [it.interval_id for it in shown]}
         doc.blocks[flow_pos:flow_pos] = sec.blocks
+        if left_out:
+            doc.p(left_out)
         if stab.empty or stab["pairs"].sum() == 0:
-            reason = "no frame pairs outside every interval"
+            reason = no_originals if none_found else "no frame pairs outside every interval"
             skipped["stability"] = reason
             doc.p(f"**Skipped**: {reason}.")
-            result["stability"] = {"skipped": reason}
+            result["stability"] = {"skipped": reason, "videos_skipped": videos_skipped}
         else:
             per_region = (stab[stab["pairs"] > 0].groupby("region", sort=False)
                           .agg(videos=("video", "nunique"), energy_original=("energy_original", "mean"),
@@ -515,12 +600,18 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
                                                "Motion outside the intervals"), figdir / "fig8_stability.png"),
                        "Figure 8. Motion energy outside the intervals per region, original vs synthetic.")
             result["stability"] = {"step": stability_step, "max_pairs": stability_pairs, "per_video": stab,
-                                   "per_region": per_region}
+                                   "per_region": per_region, "videos_skipped": videos_skipped}
 
-    smoothing_text = au["smoothing"]["description"] if "skipped" not in au else "n/a (no AU tracks)"
+    used = smoothing_text(window, polyorder) + (" (not applied: no AU tracks)" if "skipped" in au else "")
+    result["settings"] = {"au_smoothing": {
+        "default": {"constant": f"{__name__}.DEFAULT_WINDOW", "window": DEFAULT_WINDOW,
+                    "polyorder": DEFAULT_POLYORDER, "description": smoothing_text(DEFAULT_WINDOW)},
+        "used": {"window": window, "polyorder": polyorder, "description": used}}}
     doc.h(2, "Settings and definitions")
     doc.items([
-        f"AU smoothing (report default): {smoothing_text}; change it with `samm-synth report --smooth-window N`.",
+        f"AU smoothing, report default (`{__name__}.DEFAULT_WINDOW` = {DEFAULT_WINDOW}, "
+        f"`DEFAULT_POLYORDER` = {DEFAULT_POLYORDER}): {smoothing_text(DEFAULT_WINDOW)}. Used in this run: {used}. "
+        "Change it with `samm-synth report --smooth-window N`.",
         "AU curves are standardised to the first frame: (x − x[first tracked frame]) / std(x).",
         f"Farneback parameters: {F.FARNEBACK}.",
         "Facial regions (fractions of the crop, x0 x1 y0 y1): "

@@ -90,3 +90,10 @@ def tint_release(tint_release_master: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "release"
     shutil.copytree(tint_release_master, dest)
     return dest
+
+
+@pytest.fixture
+def tint_release_maker():
+    """``make_tint_release`` itself (``--import-mode=importlib`` keeps tests from importing conftest), for tests
+    that need a release with other source videos, e.g. two of one source."""
+    return make_tint_release

@@ -113,3 +113,69 @@ def test_aus_without_openface_says_how(tint_release: Path, tmp_path: Path, monke
     assert main(["aus", str(tint_release)]) == 1
     err = capsys.readouterr().err
     assert "FeatureExtraction" in err and "--synthetic-csv-dir" in err
+
+
+def test_original_key_includes_the_frames() -> None:
+    from samm_synth_dataset.metrics.au_export import original_key
+
+    row = {"source_video": "006_1", "crop": {"x": 1, "y": 2, "w": 30, "h": 30}, "width": 128, "height": 128}
+    frames = np.arange(1, 271, dtype=np.int64)
+    assert original_key(row, frames) == original_key(row, frames.astype(np.int32).copy())
+    assert original_key(row, frames) != original_key(row, frames[20:])
+    assert original_key(row, frames) != original_key(row, frames[::-1])
+    assert original_key(row, frames) != original_key({**row, "width": 64}, frames)
+    aligned = {**row, "crop_matrix": np.array([1.0, 0.0, -1.0, 0.0, 1.0, -2.0])}
+    assert original_key(row, frames) == original_key({**row, "crop_matrix": None}, frames)
+    assert original_key(row, frames) != original_key(aligned, frames)
+
+
+def test_aus_same_source_and_crop_different_frames(demo_corpus, fake_bin: Path, tmp_path: Path,
+                                                   tint_release_maker) -> None:
+    """Two synthetic videos of one source with the same crop but different frames each get their own original
+    track (the original CSV is not shared between them)."""
+    import pyarrow as pa
+
+    from samm_synth_dataset.metrics.au_export import export_aus
+
+    release = tint_release_maker(demo_corpus, tmp_path / "release", videos=("006_1", "006_1"))
+    videos = pd.read_parquet(release / fmt.VIDEOS_PATH)
+    assert videos["crop"].map(lambda c: tuple(sorted(c.items()))).nunique() == 1
+    second = videos["video"].iloc[1]
+    part = release / fmt.FRAMES_DIR / fmt.part_name(second, 0, "parquet")
+    t = pq.read_table(part).to_pandas()
+    t = t.iloc[20:].assign(index=np.arange(len(t) - 20))                    # the second video starts later
+    pq.write_table(pa.Table.from_pandas(t, schema=fmt.schema_for("frames"), preserve_index=False), part,
+                   row_group_size=100)
+    export_aus(release, source_root=demo_corpus.root, openface_bin=fake_bin, progress=False)
+    o1, _ = split_tracks(pq.read_table(release / fmt.AUS_DIR / f"{videos['video'].iloc[0]}.parquet").to_pandas())
+    o2, s2 = split_tracks(pq.read_table(release / fmt.AUS_DIR / f"{second}.parquet").to_pandas())
+    assert o2.index.tolist() == s2.index.tolist() == t["frame"].tolist()
+    # the fake fails on the 3rd image it is given: the second original was run on its own frames (the first's
+    # CSV, 270 rows, would be refused as not made from this video)
+    third = int(t["frame"].iloc[2])
+    assert not o2.loc[third, "success"] and o1.loc[third, "success"] and o2["success"].sum() == len(t) - 1
+
+
+def test_aus_then_report_end_to_end(tint_release: Path, demo_corpus, fake_bin: Path, tmp_path: Path,
+                                    capsys) -> None:
+    """`samm-synth aus` with the fake OpenFace, then `samm-synth report`: the AU tables and figures are there."""
+    assert main(["aus", str(tint_release), "--source-root", str(demo_corpus.root), "--openface-bin",
+                 str(fake_bin)]) == 0
+    assert main(["report", str(tint_release), "--source-root", str(demo_corpus.root)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped au" not in out
+    q = tint_release / fmt.QUALITY_DIR
+    md = (q / "report.md").read_text()
+    assert "*Table 1. Per AU" in md and "*Table 2. Per participant" in md and "OpenFace coverage" in md
+    for fig in ("fig3_au_curves.png", "fig4_histograms.png", "fig5_glasses.png"):
+        assert (q / "figures" / fig).is_file() and f"](figures/{fig})" in md
+    data = json.loads((q / "report.json").read_text())
+    assert not any(k == "au" or k.startswith("au:") or k == "figure5" for k in data["skipped"])
+    table1 = pd.DataFrame(data["au"]["table1"]).set_index("au")
+    assert list(table1.index) == list(fmt.AU_INTENSITY_COLUMNS)
+    assert table1.loc["AU12_r", "pearson"] > 0.8
+    assert next(r for r in data["au"]["table1"] if r["au"] == "AU45_r")["pearson"] is None    # constant: undefined
+    assert len(data["au"]["table2"]) == 2 and data["au"]["table2_summary"]["participants"] == 2
+    per_video = pd.DataFrame(data["au"]["per_video"])
+    assert per_video["n"].max() == 269                       # the fake's failed frame 3 is dropped
+    assert data["headline"]["table1"]["rows"] and "au_agreement" in data["headline"]

@@ -117,3 +117,106 @@ def test_report_on_builder_release(small_release_copy: Path) -> None:
     assert (stab["excess_px"].abs() < 0.01).all()
     html = (small_release_copy / "quality" / "report.html").read_text()
     assert "fig6" not in html and html.count("data:image/png;base64,") == 3
+
+
+def _no_originals(release: Path) -> None:
+    """Point the manifest's source_root nowhere, so the report skips flow and stability (fast)."""
+    manifest = json.loads((release / fmt.MANIFEST).read_text())
+    manifest["config"]["source_root"] = "/nonexistent/corpus"
+    (release / fmt.MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_report_settings_state_default_and_used_smoothing(tint_release: Path) -> None:
+    """The Settings list names the documented default (the constant) and this run's value, also without tracks."""
+    from samm_synth_dataset.metrics.report import DEFAULT_WINDOW, make_report
+
+    _no_originals(tint_release)
+    result = make_report(tint_release, window=7, progress=False)
+    md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
+    line = next(x for x in md.splitlines() if x.startswith("- AU smoothing"))
+    assert f"`samm_synth_dataset.metrics.report.DEFAULT_WINDOW` = {DEFAULT_WINDOW}" in line
+    assert "Used in this run: Savitzky–Golay (window 7, order 2" in line and "not applied: no AU tracks" in line
+    assert "n/a" not in line
+    s = result["settings"]["au_smoothing"]
+    assert s["default"]["window"] == DEFAULT_WINDOW and s["used"]["window"] == 7
+    assert s["default"]["constant"] == "samm_synth_dataset.metrics.report.DEFAULT_WINDOW"
+
+
+def test_report_title_names_dataset_and_method(tint_release: Path) -> None:
+    from samm_synth_dataset.metrics.report import make_report, report_title
+
+    _no_originals(tint_release)
+    result = make_report(tint_release, progress=False)
+    title = "Quality report: SAMM-LV synthetic videos (color-transfer)"
+    assert result["title"] == title
+    assert (tint_release / fmt.QUALITY_DIR / "report.md").read_text().startswith(f"# {title}\n")
+    assert f"<title>{title}</title>" in (tint_release / fmt.QUALITY_DIR / "report.html").read_text()
+    # a released build: its pretty name and version; nothing known: the folder's name
+    released = {"release": {"pretty_name": "SAMM-SYNTH demo", "version": "1.2.0"}}
+    assert report_title(tint_release, released, pd.DataFrame()) == "Quality report: SAMM-SYNTH demo 1.2.0"
+    assert report_title(tint_release / "build", {}, pd.DataFrame()) == "Quality report: build"
+    assert (report_title(tint_release, {"config": {"dataset": "casme2", "method": "stargan-v2"}}, pd.DataFrame())
+            == "Quality report: CAS(ME)² synthetic videos (stargan-v2)")
+
+
+def test_report_names_stale_au_tracks_and_skipped_figure5(tint_release: Path, capsys) -> None:
+    """An AU file of a video not in the videos table is left out and named; a skipped Figure 5 is listed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shutil
+
+    _no_originals(tint_release)
+    _write_tracks(tint_release)
+    first = sorted((tint_release / fmt.AUS_DIR).glob("*.parquet"))[0]
+    shutil.copy(first, tint_release / fmt.AUS_DIR / "099_9_ref09.parquet")          # stale / extra file
+    videos = pd.read_parquet(tint_release / fmt.VIDEOS_PATH).assign(glasses=False)   # nobody wears glasses
+    pq.write_table(pa.Table.from_pandas(videos, schema=fmt.schema_for("videos"), preserve_index=False),
+                   tint_release / fmt.VIDEOS_PATH)
+    assert main(["report", str(tint_release)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped au:099_9_ref09: data/aus/099_9_ref09.parquet: video 099_9_ref09 is not in the videos" in out
+    assert "skipped figure5:" in out and "glasses" in out
+    data = json.loads((tint_release / fmt.QUALITY_DIR / "report.json").read_text())
+    assert {"au:099_9_ref09", "figure5"} <= set(data["skipped"]) and "au" not in data["skipped"]
+    assert sorted(pd.DataFrame(data["au"]["per_video"])["video"].unique()) == sorted(videos["video"])
+    assert len(data["au"]["table2"]) == 2
+    md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
+    assert "`data/aus/099_9_ref09.parquet`" in md and "Table 2" in md
+    assert not (tint_release / fmt.QUALITY_DIR / "figures" / "fig5_glasses.png").exists()
+
+
+def test_report_skips_flow_of_a_video_whose_original_is_missing(tint_release: Path, demo_corpus,
+                                                                tmp_path: Path) -> None:
+    """One source video's frames folder gone: that video's flow and stability are skipped, named with the
+    path; the other video is still measured."""
+    import shutil
+
+    from samm_synth_dataset.metrics.report import make_report
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(demo_corpus.root, corpus)
+    shutil.rmtree(corpus / "SAMM_longvideos" / "006_1")
+    videos = pd.read_parquet(tint_release / fmt.VIDEOS_PATH)
+    gone = videos.loc[videos["source_video"] == "006_1", "video"].item()
+    kept = videos.loc[videos["source_video"] != "006_1", "video"].item()
+    result = make_report(tint_release, source_root=corpus, progress=False)
+    for part in ("flow", "stability"):
+        why = result["skipped"][f"{part}:{gone}"]
+        assert "006_1" in why and str(corpus / "SAMM_longvideos" / "006_1") in why
+        assert part not in result["skipped"]
+    assert set(pd.DataFrame(result["flow"]["per_interval"])["video"]) == {kept}
+    assert set(pd.DataFrame(result["stability"]["per_video"])["video"]) == {kept}
+    assert result["flow"]["videos_skipped"] == {gone: result["skipped"][f"flow:{gone}"]}
+    md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
+    assert md.count("**Left out** (1 of 2 videos, original frames not found)") == 2
+
+
+def test_report_wrong_source_root_skips_flow_once(tint_release: Path, tmp_path: Path) -> None:
+    """No video's originals under --source-root: flow and stability are skipped as a whole, with the path."""
+    from samm_synth_dataset.metrics.report import make_report
+
+    result = make_report(tint_release, source_root=tmp_path / "nowhere", progress=False)
+    assert set(result["skipped"]) == {"au", "flow", "stability"}
+    for part in ("flow", "stability"):
+        why = result["skipped"][part]
+        assert "of no video were found" in why and str(tmp_path / "nowhere") in why
