@@ -80,7 +80,7 @@ class AdaIN(nn.Module):
         gamma, beta = torch.chunk(h, chunks=2, dim=1)
         if h.size(0) == 1:  # one style for the whole batch: fold the affine into the norm kernel
             return F.group_norm(x, x.size(1), (1 + gamma[0]).to(x.dtype), beta[0].to(x.dtype), self.norm.eps)
-        return (1 + gamma[:, :, None, None]) * self.norm(x) + beta[:, :, None, None]
+        return ((1 + gamma[:, :, None, None]) * self.norm(x) + beta[:, :, None, None]).to(x.dtype)
 
 
 def _phase_kernels(weight: Tensor) -> Tensor:
@@ -154,13 +154,13 @@ class AdainResBlk(nn.Module):
         ``torch.compile`` they are computed in the graph (the cache check would break it)."""
         weight = self.conv1.weight
         if torch.compiler.is_compiling():
-            kernels = _phase_kernels(weight)
+            kernels = _phase_kernels(weight.float()).to(weight.dtype)
             return kernels.contiguous(memory_format=torch.channels_last) if weight.is_contiguous(
                 memory_format=torch.channels_last) else kernels
         key = (weight.data_ptr(), weight._version, weight.device, weight.dtype)
         cached = getattr(self, "_kernel_cache", None)
         if cached is None or cached[0] != key:
-            kernels = _phase_kernels(weight.detach())
+            kernels = _phase_kernels(weight.detach().float()).to(weight.dtype)  # sums in float32
             if weight.is_contiguous(memory_format=torch.channels_last):
                 kernels = kernels.contiguous(memory_format=torch.channels_last)
             cached = (key, kernels)
