@@ -28,8 +28,13 @@ def _clear_previous(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def run_demo(out: Path, seed: int = 0, progress: bool = True) -> dict[str, Path]:
-    """Run every stage into ``out``; return the paths written, by stage.
+#: Demo sizes: corpus size (``sources.demo``) and synthetic frame side in pixels.
+DEMO_SIZES: dict[str, tuple[str, int]] = {"full": ("full", 256), "small": ("small", 128)}
+
+
+def run_demo(out: Path, seed: int = 0, progress: bool = True, size: str = "full") -> dict[str, Path]:
+    """Run every stage into ``out``; return the paths written, by stage. ``size``: ``full`` (the README's demo:
+    4 videos × 500 frames, 256² synthetic frames) or ``small`` (4 × 270 frames, 128², for a quick look).
 
     ``out/corpus`` the demo corpus (SAMM-LV layout + ground truth), ``out/build`` the colour-transfer build,
     ``out/release`` the versioned release 1.0.0 with its card and ``quality/`` report.
@@ -40,19 +45,22 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True) -> dict[str, Path]
     from samm_synth_dataset.release.release import make_release
     from samm_synth_dataset.sources.demo import make_demo_corpus
 
+    if size not in DEMO_SIZES:
+        raise ValueError(f"demo size must be one of {sorted(DEMO_SIZES)}, got {size!r}")
+    corpus_size, image_size = DEMO_SIZES[size]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
 
     t0 = time.perf_counter()
-    corpus = make_demo_corpus(out / "corpus", seed=seed)
+    corpus = make_demo_corpus(out / "corpus", seed=seed, size=corpus_size)  # type: ignore[arg-type]
     written["corpus"] = corpus.root
     log.info("stage 1/4 corpus: %s (%.1f s)", corpus.root, time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     build_dir = out / "build"
     _clear_previous(build_dir)
-    summary = build(demo_config(corpus, build_dir, seed=seed, progress=progress))
+    summary = build(demo_config(corpus, build_dir, seed=seed, progress=progress, image_size=image_size))
     if not summary.complete:
         raise RuntimeError(f"demo build did not complete:\n{summary.format()}")
     written["build"] = build_dir
@@ -78,7 +86,7 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True) -> dict[str, Path]
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    written = run_demo(Path(args.out), seed=args.seed)
+    written = run_demo(Path(args.out), seed=args.seed, size=args.size)
     print(f"demo finished in {time.perf_counter() - t0:.1f} s")
     for stage, path in written.items():
         print(f"  {stage:<10} {path}")
@@ -109,6 +117,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__)
     p.add_argument("--out", required=True, help="output directory (created)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the demo corpus (default 0)")
+    p.add_argument("--size", choices=sorted(DEMO_SIZES), default="full",
+                   help="full (default: 4 videos × 500 frames, 256² output) or small (4 × 270 frames, 128²)")
     p.set_defaults(func=_cmd_demo)
 
     m = subparsers.add_parser(

@@ -249,8 +249,9 @@ def plan_publish(release: str | Path, repo_id: str, private: bool = False, gated
     plan = PublishPlan(release=release, repo_id=repo_id, version=str(version), tag=version.tag, private=private,
                        gated=gated, files=files)
     card_repo = (manifest.get("release") or {}).get("repo_id")
-    if card_repo and card_repo != repo_id:
-        plan.warnings.append(f"the card's loading examples name {card_repo}, not {repo_id} (re-release with "
+    if card_repo != repo_id:
+        named = card_repo or "the placeholder ORG/NAME"
+        plan.warnings.append(f"the card's loading examples name {named}, not {repo_id} (re-release with "
                              f"--repo-id {repo_id} to fix them)")
     tree: dict[str, Any] = {}
     if api is not None:
