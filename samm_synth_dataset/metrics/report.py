@@ -140,7 +140,7 @@ padding:0 1em;color:#222;line-height:1.45}table{border-collapse:collapse;margin:
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,
 th:first-child{text-align:left}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption,caption{font-size:.9em;color:#555;text-align:left;caption-side:top;padding:.3em 0}
-code{background:#f3f3f3;padding:0 .2em}"""
+code{background:#f3f3f3;padding:0 .2em}.table{overflow-x:auto;max-width:100%}"""
 
 
 def _html(doc: _Doc, figures_dir: Path, title: str) -> str:
@@ -158,8 +158,9 @@ def _html(doc: _Doc, figures_dir: Path, title: str) -> str:
             df, caption, digits = val
             head, body = _rows(df, digits)
             rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
-            out.append(f"<table><caption>{e(caption)}</caption><thead><tr>"
-                       + "".join(f"<th>{e(h)}</th>" for h in head) + f"</tr></thead><tbody>{rows}</tbody></table>")
+            out.append(f"<div class=\"table\"><table><caption>{e(caption)}</caption><thead><tr>"
+                       + "".join(f"<th>{e(h)}</th>" for h in head)
+                       + f"</tr></thead><tbody>{rows}</tbody></table></div>")  # wide tables scroll, not spill
         elif kind == "figure":
             name, caption = val
             b64 = base64.b64encode((figures_dir / name).read_bytes()).decode("ascii")

@@ -46,6 +46,10 @@ FLAG_MEANINGS: dict[str, str] = {
     "apex_outside_video": "apex past the video's last frame: set to null",
 }
 
+#: Build settings that are local paths: the card shows their last component only (no machine-local folders).
+_PATH_SETTINGS: frozenset[str] = frozenset({"source_root", "annotations", "references", "subjects", "boxes",
+                                            "checkpoint", "fan_checkpoint", "align_landmarks"})
+
 
 class CardError(ValueError):
     """A rendered card does not describe its release (message lists every problem found)."""
@@ -206,7 +210,7 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
     ``versioning.release_notes_entry``); by default the manifest's ``release.history``. ``manifest`` overrides
     the one on disk (``make_release`` renders before it records the version). ``repo_id`` (``ORG/NAME``) goes
     into the loading examples (default: the manifest's ``release.repo_id``, else the placeholder ``ORG/NAME``).
-    Absolute paths in the build settings are shown by their last component only.
+    Paths in the build settings (absolute or relative) are shown by their last component only.
     """
     release = Path(release)
     manifest = manifest if manifest is not None else fmt.read_manifest(release)
@@ -295,7 +299,8 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "color_transfer": "color-transfer" in methods,
         "checkpoints": checkpoints,
         "seed": config.get("seed", "not recorded"),
-        "config": {k: (Path(v).name if isinstance(v, str) and v.startswith("/") else v) for k, v in config.items()},
+        "config": {k: (Path(v).name if k in _PATH_SETTINGS and isinstance(v, str) else v)
+                   for k, v in config.items()},
         "repo_id": repo_id or rel.get("repo_id") or "ORG/NAME",
         "code_version": code_version,
         "code_commit": code_commit,

@@ -70,6 +70,11 @@ def test_card_of_a_built_release_has_the_real_numbers(released: Path):
         assert citation in text
     if "color-transfer" in videos["method"]:
         assert "does not change identity" in text.lower() or "It does not change identity" in text
+    # local paths of the build (absolute or relative) appear by their last component only
+    config = fmt.read_manifest(released)["config"]
+    for key in ("source_root", "annotations", "references"):
+        path = Path(config[key])
+        assert f"`{key}`: `{path.name}`" in text and str(path.parent) not in text
     assert "Not computed for this release" in text  # no quality/report.json in these fixtures
     for word in ("Glasses", "Blinks", "Background artifacts"):
         assert word in text
