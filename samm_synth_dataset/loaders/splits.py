@@ -40,7 +40,11 @@ class Split:
 
 
 def megc_k(durations: Iterable[int]) -> int | None:
-    """``floor((mean(d) + 1) / 2)`` of ``offset - onset`` durations (frames); None when there are none."""
+    """``floor((mean(d) + 1) / 2)`` of ``offset - onset`` durations (frames); None when there are none.
+
+    Every interval given counts, also SAMM-LV's onset-0 ones (flag ``onset_zero``): SoftNet's ``cal_k`` skips
+    rows with onset 0 (it drops them while reading the sheet), so its published MaE k can differ slightly; pass
+    the durations of the rows you want to match it."""
     values = list(durations)
     if not values:
         return None

@@ -342,6 +342,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="GT id column: auto (default), vid, video (synthetic ids) or source_video")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.add_argument("--log", type=Path, help="also write the per-video TP/FP/FN log in the organisers' format")
+    p.add_argument("--log-kind", choices=("ME", "MaE", "both"), default="both",
+                   help="the log's lines: one kind (the organisers write one log per kind) or both, ME then MaE "
+                        "per video (default both; the lines carry no kind)")
     p.add_argument("--log-dataset", type=int, default=1, help="dataset code of the log's first line "
                    "(1 = SAMM, 2 = CAS(ME)^2; default 1)")
     p.set_defaults(func=_cmd_score)
@@ -363,7 +366,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
                             gt_video_column=args.gt_video_column)
     scores = result.as_dict()
     if args.log:
-        write_log(args.log, result, dataset_code=args.log_dataset)
+        write_log(args.log, result, dataset_code=args.log_dataset,
+                  kind=None if args.log_kind == "both" else args.log_kind)
     if args.json:
         json.dump(scores, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -168,6 +168,11 @@ def test_cli_json_and_log(tmp_path, capsys):
     # one-to-one: [10,20] takes GT [10,20] (IoU 1); [11,21] ties both GTs at 10/12, picks [10,20] -> FP.
     assert (out["ME"]["tp"], out["ME"]["fp"], out["ME"]["fn"]) == (1, 1, 1)
     assert log.read_text().splitlines()[0] == "1"
+    args = parser.parse_args(["score-spotting", "--pred", str(pred), "--gt", str(gt), "--log", str(log),
+                              "--log-kind", "MaE"])
+    assert args.func(args) == 0
+    assert log.read_text().splitlines() == ["1"]  # no MaE lines: the ME proposals are not in an MaE log
+    capsys.readouterr()
     args = parser.parse_args(["score-spotting", "--pred", str(pred), "--gt", str(gt)])
     assert args.func(args) == 0
     assert "overall" in capsys.readouterr().out
