@@ -495,7 +495,9 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
     title = report_title(release, manifest, videos)
     doc.h(1, title)
     n_me = int((intervals["kind"] == "ME").sum())
-    doc.p(f"Release `{release.resolve().name}`: {len(videos)} synthetic videos of {videos['subject'].nunique()} "
+    version = (manifest.get("release") or {}).get("version") if isinstance(manifest, dict) else None
+    source = f"release {version}" if version else f"the build in `{release.resolve().name}`"
+    doc.p(f"Computed on {source}: {len(videos)} synthetic videos of {videos['subject'].nunique()} "
           "participants "
           f"({videos['source_video'].nunique()} source videos, method "
           f"{', '.join(sorted(videos['method'].unique()))}); {len(intervals)} intervals ({n_me} ME, "
