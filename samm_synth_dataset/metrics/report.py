@@ -495,7 +495,7 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
     title = report_title(release, manifest, videos)
     doc.h(1, title)
     n_me = int((intervals["kind"] == "ME").sum())
-    version = (manifest.get("release") or {}).get("version") if isinstance(manifest, dict) else None
+    version = (manifest.get("release") or {}).get("version")
     source = f"release {version}" if version else f"the build in `{release.resolve().name}`"
     doc.p(f"Computed on {source}: {len(videos)} synthetic videos of {videos['subject'].nunique()} "
           "participants "
