@@ -169,7 +169,8 @@ def engine(model: StarGANv2, code: object, frames: list[Path], out: Path) -> tup
     results = []
     with Clock() as clock, concurrent.futures.ThreadPoolExecutor(1) as writer:
         pending = []
-        for path, img in zip(frames, translate_frames(model, code, (read_image(p) for p in frames), batch_size=8)):
+        for path, img in zip(frames, translate_frames(model, code, (read_image(p) for p in frames),
+                                                                batch_size=model.batch_size)):
             results.append(img)
             pending.append(writer.submit(cv2.imwrite, str(out / f"{path.stem}.png"),
                                          cv2.cvtColor(img, cv2.COLOR_RGB2BGR)))
