@@ -6,9 +6,10 @@ writers, each stage a bounded number of frames ahead, so memory is bounded by th
 never by the video's length. Under torchrun every rank builds
 a disjoint, deterministic set of units; rank 0 finalizes after a barrier.
 
-Crash-test hooks (environment; ``prepare:folders`` kills between creating the folders and writing the plan): ``SAMM_SYNTH_KILL_AFTER_PARTS=N`` sends SIGKILL to this process after it
-committed N parts; ``SAMM_SYNTH_KILL_AT=frames:N|units:N|finalize:tables|finalize:manifest`` after N frames
-added (mid-part), N unit markers, or inside finalize.
+Crash-test hooks (environment): ``SAMM_SYNTH_KILL_AFTER_PARTS=N`` sends SIGKILL to this process after it
+committed N parts; ``SAMM_SYNTH_KILL_AT=prepare:folders|frames:N|units:N|finalize:tables|finalize:manifest``
+between creating the folders and writing the plan, after N frames added (mid-part), N unit markers, or inside
+finalize.
 """
 
 from __future__ import annotations
@@ -538,9 +539,10 @@ def _run_units(config: BuildConfig, todo: list[Unit], annotations: Any, release:
     total = sum(u.source.n_frames for u in todo)
     crops: dict[str, Any] = {}
     desc = f"build rank {info.rank}" if info.distributed else "build"
+    n_decode, n_encode = _thread_counts()
     with tqdm(total=total, unit="frame", desc=desc, disable=not config.progress, position=info.rank,
-              dynamic_ncols=True) as progress, ThreadPoolExecutor(_thread_counts()[0], "decode") as decode, \
-            ThreadPoolExecutor(_thread_counts()[1], "encode") as encode:
+              dynamic_ncols=True) as progress, ThreadPoolExecutor(n_decode, "decode") as decode, \
+            ThreadPoolExecutor(n_encode, "encode") as encode:
         pools = _Pools(decode, encode)
         for unit in todo:
             progress.set_postfix_str(unit.video)

@@ -99,14 +99,12 @@ def load_reference_landmarks(path: str | Path) -> np.ndarray:
                                 "StarGAN v2's `bash download.sh wing`)")
     try:
         with np.load(path, allow_pickle=False) as data:
-            if "mean" not in data:
-                raise ValueError(f"{path}: no array 'mean' (has {sorted(data.keys())}); expected the official "
-                                 "celeba_lm_mean.npz")
-            mean = np.asarray(data["mean"], dtype=np.float64)
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, ValueError) and "no array 'mean'" in str(exc):
-            raise
+            names = sorted(data.keys())
+            mean = np.asarray(data["mean"], dtype=np.float64) if "mean" in names else None
+    except (OSError, ValueError) as exc:  # not an npz, or an object array (needs pickle)
         raise ValueError(f"{path}: not a readable .npz of plain arrays ({exc})") from exc
+    if mean is None:
+        raise ValueError(f"{path}: no array 'mean' (has {names}); expected the official celeba_lm_mean.npz")
     return _check(mean.reshape(-1, 2) if mean.size == 2 * N_LANDMARKS else mean, f"{path}: 'mean'")
 
 

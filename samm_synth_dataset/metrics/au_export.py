@@ -66,10 +66,8 @@ def original_key(row: pd.Series | dict[str, Any], frames: np.ndarray) -> tuple[s
     """Cache key of an original's OpenFace CSV: the source video, the crop (box, and ``crop_matrix`` when the
     videos table has one), the output size (px) and the SOURCE frame numbers exported (sha1 of them as int64, in
     order): two synthetic videos share the original's CSV only when all of these are equal."""
-    matrix = row.get("crop_matrix") if hasattr(row, "get") else None
-    crop = repr(sorted(dict(row["crop"]).items()))
-    if matrix is not None and not (np.isscalar(matrix) and pd.isna(matrix)):
-        crop += repr(np.asarray(matrix, dtype=np.float64).tolist())
+    face = D.crop_of(row)
+    crop = repr((face.as_dict(), face.matrix_list()))
     digest = hashlib.sha1(np.ascontiguousarray(frames, dtype=np.int64).tobytes()).hexdigest()
     return str(row["source_video"]), crop, int(row["width"]), int(row["height"]), digest
 
