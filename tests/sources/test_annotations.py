@@ -100,6 +100,9 @@ def test_samm_clip_offsets_with_lengths(samm_xlsx):
     ((("007", "006_1_1", 1, 10, 20, 30, "Macro", "", None),), "does not match Filename"),
     ((("006", "006_1_1", 1, 40, 20, 30, "Macro", "", None),), "offset 30 is before onset 40"),
     ((("006", "006_1_1", 1, 10, -3, 30, "Macro", "", None),), "Apex -3 is negative"),
+    ((("six", "006_1_1", 1, 10, 20, 30, "Macro", "", None),), "Subject 'six' is not a subject number"),
+    ((("006", "006_1_1", 1, -5, 20, 30, "Macro", "", None),), "negative onset/offset (-5, 30)"),
+    ((("006", "006_1_1", 1, -2.5, 20, 30, "Macro", "", None),), "Onset -2.5 is negative and fractional"),
 ])
 def test_samm_bad_row_names_file_sheet_row(samm_xlsx, bad, message):
     rows = [("006", "006_1_9", 1, 1, 2, 3, "Macro", "", None)] + list(bad)
@@ -211,6 +214,40 @@ def test_casme_bad_rows(tmp_path, helpers, row, message):
     assert f"{path}, sheet 'CASFEcode_final', row 3" in str(err.value) and message in str(err.value)
 
 
+def _casme_naming_error(tmp_path, helpers, sheet: str, rows: list[list]) -> str:
+    """A valid CAS(ME)² workbook whose naming sheet ``sheet`` is replaced by ``rows``; the error text."""
+    from openpyxl import load_workbook
+
+    path = helpers.write_casme_xlsx(tmp_path / "c.xlsx", rows=list(helpers.CASME_ROWS[:2]))
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    ws.delete_rows(1, ws.max_row)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    with pytest.raises(AnnotationError) as err:
+        read_annotations(path, "casme2")
+    assert f"{path}, sheet '{sheet}', row" in str(err.value)
+    return str(err.value)
+
+
+def test_casme_naming_sheet_errors_name_sheet_and_row(tmp_path, helpers):
+    assert "expected (folder number, folder name, subject index)" in _casme_naming_error(
+        tmp_path, helpers, "naming rule1", [[15, "s15", 1], ["fifteen", "s15", 1]])
+    assert "subject index 1 maps to (15, 's15') and to (16, 's16')" in _casme_naming_error(
+        tmp_path, helpers, "naming rule1", [[15, "s15", 1], [16, "s16", 1]])
+    assert "row 2: expected (code like '0101'" in _casme_naming_error(
+        tmp_path, helpers, "naming rule2", [["0101", "disgust1"], [None, "disgust2"]])
+    assert "code 'x1' is not a number like '0101'" in _casme_naming_error(
+        tmp_path, helpers, "naming rule2", [["x1", "disgust1"]])
+
+
+def test_casme_header_row_added_by_users_is_skipped(tmp_path, helpers):
+    header = ("subject", "name", "onset", "apex", "offset", "AUs", "emotion", "type", "self-report")
+    path = helpers.write_casme_xlsx(tmp_path / "c.xlsx", rows=[header] + list(helpers.CASME_ROWS[:2]))
+    assert len(read_annotations(path, "casme2")) == 2
+
+
 def test_casme_needs_three_sheets(tmp_path, samm_xlsx):
     with pytest.raises(AnnotationError, match="three sheets"):
         read_annotations(samm_xlsx(), "casme2")
@@ -252,6 +289,15 @@ def test_generic_csv_errors(tmp_path):
         read_annotations(path, "csv")
     path.write_text("video,onset,offset,kind\na,1,5,ME\na,1,5,blink\n")
     with pytest.raises(AnnotationError, match=rf"{path}, row 3: unknown expression type 'blink'"):
+        read_annotations(path, "csv")
+    path.write_text("")
+    with pytest.raises(AnnotationError, match=rf"{path}: empty CSV"):
+        read_annotations(path, "csv")
+    path.write_text("video,onset,offset,kind\n,1,5,ME\n")
+    with pytest.raises(AnnotationError, match=rf"{path}, row 2: video is empty"):
+        read_annotations(path, "csv")
+    path.write_text("video,onset,offset,kind,apex\na,1,5,ME,-4\n")
+    with pytest.raises(AnnotationError, match=rf"{path}, row 2: negative frame number in \(1, -4, 5\)"):
         read_annotations(path, "csv")
 
 
