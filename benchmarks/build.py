@@ -36,7 +36,8 @@ def make_corpus(root: Path, n_short: int, n_long: int, width: int, height: int) 
     ``900_2`` (n_long frames); a references CSV (one colour reference) and a boxes CSV (the face box)."""
     import matplotlib.cbook
 
-    from samm_synth_dataset.faces import detect_largest_face
+    from samm_synth_dataset.sources.frames import iter_video_frames
+from samm_synth_dataset.faces import detect_largest_face
 
     face = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
     scale = min(width / face.shape[1], height / face.shape[0])
@@ -107,7 +108,7 @@ def model_only_fps(config: "object", repeats: int = 1) -> float:
     crop = locate_face(unit.source, size=method.image_size, boxes_csv=config.boxes)
     style = method.style(load_reference_image(unit.reference, method.image_size),
                          _domain(method, unit.reference.domain))
-    frames = np.stack([to_rgb(crop.apply(img)) for _, img in unit.source.iter_frames()])
+    frames = np.stack([to_rgb(crop.apply(img)) for _, img in iter_video_frames(unit.source)])
     b = config.batch_size
     method.apply(frames[:b], style)  # warm-up
     t0 = time.perf_counter()

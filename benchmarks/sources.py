@@ -3,7 +3,7 @@
 Run: ``python benchmarks/sources.py [--quick] [--repeat N]``. Stages are timed side by side in one run:
 
 * list      ``list_videos`` (directory scan, name parsing, first-frame size check)
-* decode    every frame decoded with ``VideoSource.iter_frames`` (greyscale JPEG → uint8)
+* decode    every frame decoded with ``sources.iter_video_frames`` (greyscale JPEG → uint8)
 * locate    ``locate_face`` once per video (Haar cascade on 25 frames)
 * crop      every frame decoded and cropped/resized to 256×256 with the video's one ``FaceCrop``
 * total     list + locate + crop: the whole source stage per frame
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
 
-    from samm_synth_dataset.faces import locate_face
+    from samm_synth_dataset.sources.frames import iter_video_frames
+from samm_synth_dataset.faces import locate_face
     from samm_synth_dataset.sources import list_videos
     from samm_synth_dataset.sources.demo import make_demo_corpus
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def decode() -> None:
             for v in videos:
-                for _ in v.iter_frames():
+                for _ in iter_video_frames(v):
                     pass
 
         t_decode = _best(decode, repeat)
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         def crop() -> None:
             for v in videos:
                 c = crops[v.video]
-                for _, image in v.iter_frames():
+                for _, image in iter_video_frames(v):
                     c.apply(image)
 
         t_crop = _best(crop, repeat)

@@ -41,7 +41,7 @@ def test_demo_runs_every_stage_and_prints_where_things_are(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture) -> None:
     """The README's demo command, at its small size: corpus → build → report → verified release 1.0.0."""
     from samm_synth_dataset import format as fmt
-    from samm_synth_dataset.builders.verify import verify
+    from samm_synth_dataset.format import verify
 
     out = tmp_path / "demo"
     assert main(["-q", "demo", "--out", str(out), "--size", "small"]) == 0

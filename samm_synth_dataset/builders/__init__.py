@@ -1,6 +1,6 @@
 """Builders: source videos × references × a style-transfer method → a release folder (see ``format``).
 
-``build(BuildConfig(...)) -> BuildSummary``; ``finalize(release)``; ``verify(release) -> VerifyReport``.
+``build(BuildConfig(...)) -> BuildSummary``; ``finalize(release)``; checking a folder is ``format.verify``.
 Crash-safe (temp names, fsync, rename, markers last; ``resume=True`` continues), and torchrun-aware.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BuildConfig", "BuildSummary", "VerifyReport", "add_files", "build", "demo_config", "finalize", "verify"]
+__all__ = ["BuildConfig", "BuildSummary", "build", "demo_config", "finalize"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,12 +21,8 @@ def __getattr__(name: str) -> Any:
         from samm_synth_dataset.builders import pipeline as _build
 
         return getattr(_build, name)
-    if name in ("finalize", "add_files"):
-        from samm_synth_dataset.builders import manifest
+    if name == "finalize":
+        from samm_synth_dataset.builders.manifest import finalize
 
-        return getattr(manifest, name)
-    if name in ("verify", "VerifyReport"):
-        from samm_synth_dataset.builders import verify as _verify
-
-        return getattr(_verify, name)
+        return finalize
     raise AttributeError(f"module 'samm_synth_dataset.builders' has no attribute {name!r}")

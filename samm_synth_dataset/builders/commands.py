@@ -62,7 +62,7 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.builders.verify import verify
+    from samm_synth_dataset.format import verify
 
     report = verify(Path(args.release), check_rows=not args.no_rows)
     for w in report.warnings:

@@ -14,37 +14,22 @@ depends only on the inputs, so identical builds give byte-identical releases.
 from __future__ import annotations
 
 import json
-import platform
 import re
-
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 import pyarrow as pa
 
-from samm_synth_dataset import __version__
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.writer import (BUILD_DIR, PARTS_DIR, TMP_SUFFIX, UNITS_DIR, FileRecord,
-                                                PartRecord, atomic_write_bytes, atomic_write_json, sha256_file,
-                                                write_table_atomic)
+from samm_synth_dataset.builders.writer import BUILD_DIR, PARTS_DIR, UNITS_DIR, PartRecord
+from samm_synth_dataset.format import (TMP_SUFFIX, FileRecord, atomic_write_bytes, file_record, sha256_file,
+                                       write_table_atomic)
 
 PLAN = f"{BUILD_DIR}/plan.json"
 BUILD_LOG = f"{BUILD_DIR}/build_log.json"
 _PART_RE = re.compile(r"^(?P<video>[A-Za-z0-9_\-]+)-(?P<part>\d{5})\.(?P<suffix>parquet|tar)(?P<tmp>\.tmp)?$")
 
 CardRenderer = Callable[[Path, dict[str, Any]], str]
-
-
-def versions() -> dict[str, str]:
-    """Versions of the package, Python and the libraries whose behaviour shapes the bytes."""
-    out = {"samm-synth-dataset": __version__, "python": platform.python_version()}
-    for dist in ("torch", "pyarrow", "datasets", "webdataset", "numpy", "opencv-python-headless", "pandas"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "absent"
-    return out
 
 
 def read_json(path: Path) -> Any:
@@ -61,10 +46,7 @@ def failed_marker_path(release: Path, video: str) -> Path:
 
 def write_building_manifest(release: Path, plan: dict[str, Any]) -> None:
     """``manifest.json`` with status ``building`` (readers refuse it until :func:`finalize` replaces it)."""
-    atomic_write_json(release / fmt.MANIFEST, {
-        "format_version": fmt.FORMAT_VERSION, "status": fmt.STATUS_BUILDING,
-        "config": plan["config"], "versions": plan["versions"],
-    })
+    fmt.write_building_manifest(release, plan["config"], plan["versions"])
 
 
 def part_files_of(release: Path, video: str) -> list[Path]:
@@ -122,17 +104,6 @@ def unit_verifies(release: Path, video: str, check_sha: bool = True) -> tuple[bo
 # Dataset card
 
 
-def declared_configs(release: Path) -> list[str]:
-    """The Parquet configs present in a release: frames (if Parquet frames exist), intervals, videos, aus."""
-    out = []
-    if any((release / fmt.FRAMES_DIR).glob("*.parquet")):
-        out.append("frames")
-    out += ["intervals", "videos"]
-    if any((release / fmt.AUS_DIR).glob("*.parquet")):
-        out.append("aus")
-    return out
-
-
 def minimal_card(release: Path, manifest: dict[str, Any]) -> str:
     """A valid minimal dataset card: YAML declaring the Parquet configs only (never the tars; see
     huggingface/datasets#7101), and a short text. The release stage renders the full card."""
@@ -167,11 +138,6 @@ def minimal_card(release: Path, manifest: dict[str, Any]) -> str:
 def _table(rows: list[dict[str, Any]], config: str) -> pa.Table:
     schema = fmt.schema_for(config)
     return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _file_record(release: Path, rel: str, rows: int | None) -> FileRecord:
-    p = release / rel
-    return FileRecord(rel, p.stat().st_size, sha256_file(p), rows)
 
 
 class FinalizeError(fmt.ReleaseError):
@@ -239,8 +205,8 @@ def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: C
     if kill_hook is not None:
         kill_hook("tables")
 
-    records = part_records + [_file_record(release, fmt.INTERVALS_PATH, len(intervals)),
-                              _file_record(release, fmt.VIDEOS_PATH, len(videos))]
+    records = part_records + [file_record(release, fmt.INTERVALS_PATH, len(intervals)),
+                              file_record(release, fmt.VIDEOS_PATH, len(videos))]
     units = [{"video": m["video"], "source_video": m["source_video"], "reference_id": m["videos_row"]["reference_id"],
               "frames": m["frames"],
               "parts": [{"part": p["part"], "start": p["start"], "rows": p["rows"],
@@ -252,7 +218,7 @@ def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: C
         "parts": sum(len(m["parts"]) for m in markers),
         "intervals": len(intervals),
         "formats": plan["config"]["formats"],
-        "configs": declared_configs(release),
+        "configs": fmt.declared_configs(release),
         "skipped": plan["skipped"],
         "missing_frames": plan.get("missing_frames", {}),  # source video → source frame numbers absent (allow_gaps)
     }
@@ -266,39 +232,12 @@ def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: C
     }
     card_text = (card or minimal_card)(release, {**manifest, "files": []})
     atomic_write_bytes(release / fmt.CARD, card_text.encode())
-    records.append(_file_record(release, fmt.CARD, None))
+    records.append(file_record(release, fmt.CARD, None))
     records.sort(key=lambda r: r.path)
     manifest["files"] = [r.as_dict() for r in records]
     summary["files"] = len(records)
     summary["bytes"] = sum(r.bytes for r in records)
     if kill_hook is not None:
         kill_hook("manifest")
-    atomic_write_json(release / fmt.MANIFEST, manifest)
+    fmt.write_manifest(release, manifest)
     return manifest
-
-
-def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None] | None = None) -> dict[str, Any]:
-    """Add or refresh files (paths relative to the release) in a complete release's manifest: recompute bytes
-    and sha256 (rows from ``rows``, else Parquet row counts, else None). For later stages (AU tracks, quality
-    report, the full card). Returns the new manifest."""
-    release = Path(release)
-    manifest = fmt.read_manifest(release)
-    by_path = {f["path"]: f for f in manifest["files"]}
-    for rel in paths:
-        p = release / rel
-        if not p.is_file():
-            raise FileNotFoundError(f"{p}: cannot add a missing file to the manifest")
-        n = (rows or {}).get(rel)
-        if n is None and rel.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            n = pq.ParquetFile(p).metadata.num_rows
-        by_path[rel] = _file_record(release, rel, n).as_dict()
-    manifest["files"] = [by_path[k] for k in sorted(by_path)]
-    manifest["summary"]["files"] = len(manifest["files"])
-    manifest["summary"]["bytes"] = sum(f["bytes"] for f in manifest["files"])
-    manifest["summary"]["configs"] = declared_configs(release)
-    atomic_write_json(release / fmt.MANIFEST, manifest)
-    return manifest
-
-

@@ -30,12 +30,12 @@ import numpy as np
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders import manifest as mf
 from samm_synth_dataset.builders.config import ANNOTATION_DATASET, BuildConfig
-from samm_synth_dataset.builders.distributed import DistInfo, Group, assign, dist_info
 from samm_synth_dataset.builders.labels import LabelIndex, intervals_rows
 from samm_synth_dataset.builders.references import (Reference, Subject, domain_index, load_references,
                                                     read_subjects)
-from samm_synth_dataset.builders.writer import (BUILD_DIR, PartRecord, VideoPartsWriter, atomic_write_json,
-                                                dumps_json, sha256_file)
+from samm_synth_dataset.distributed import DistInfo, Group, assign, dist_info
+from samm_synth_dataset.builders.writer import BUILD_DIR, PartRecord, VideoPartsWriter
+from samm_synth_dataset.format import atomic_write_json, dumps_json, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -270,10 +270,10 @@ def _cropped_frames(source: Any, crop: Any, pool: ThreadPoolExecutor, lookahead:
     """The source frames, face-cropped to S×S×3 RGB, in order. Image folders are decoded on ``pool`` (at most
     ``lookahead`` frames ahead: full-size SAMM-LV frames cost more to decode than a GPU model to translate);
     video files are read sequentially."""
-    from samm_synth_dataset.sources import read_image, to_rgb
+    from samm_synth_dataset.sources import iter_video_frames, read_image, to_rgb
 
     if source.frame_paths is None:
-        for _, image in source.iter_frames():
+        for _, image in iter_video_frames(source):
             yield to_rgb(crop.apply(image))
         return
 
@@ -392,7 +392,7 @@ def make_plan(config: BuildConfig, units: list[Unit], skipped: list[tuple[str, s
     inputs = {name: sha256_file(path) for name in ("annotations", "subjects", "boxes", "checkpoint",
                                                     "fan_checkpoint", "align_landmarks")
               if (path := getattr(config, name, None)) is not None and Path(path).is_file()}
-    return {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": mf.versions(),
+    return {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": fmt.versions(),
             "inputs": inputs, "units": [u.plan_entry() for u in units],
             "skipped": [{"video": v, "reason": r} for v, r in skipped],
             "missing_frames": missing_frames(units)}

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.writer import sha256_file
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 GENDER_DOMAINS: tuple[str, ...] = ("female", "male")
@@ -141,7 +140,7 @@ def references_from_csv(path: str | Path, n: int) -> dict[str, list[Reference]]:
         if any(r.reference_id == ref_id for r in refs):
             raise ValueError(f"{where}: reference id {ref_id!r} appears twice for subject {subject!r}")
         if len(refs) < n:
-            refs.append(Reference(ref_id, subject, ref_path, row["domain"].lower(), sha256_file(ref_path)))
+            refs.append(Reference(ref_id, subject, ref_path, row["domain"].lower(), fmt.sha256_file(ref_path)))
     return out
 
 
@@ -171,7 +170,7 @@ def references_from_dir(root: str | Path, subjects: dict[str, Subject], n: int, 
         refs = []
         for p in chosen:
             ref_id = fmt.check_id(_reference_id_from_name(p.name), f"reference id (from {p})")
-            refs.append(Reference(ref_id, subject, p, gender, sha256_file(p)))
+            refs.append(Reference(ref_id, subject, p, gender, fmt.sha256_file(p)))
         out[subject] = refs
     return out
 

@@ -9,12 +9,10 @@ and mode.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import tarfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,120 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.format.files import (FileRecord, atomic_write_json, commit, parquet_writer_options,
+                                             sha256_file, tmp_path)
 
-BUILD_DIR = ".build"
+BUILD_DIR = fmt.BUILD_DIR
 PARTS_DIR = f"{BUILD_DIR}/parts"
 UNITS_DIR = f"{BUILD_DIR}/units"
-TMP_SUFFIX = ".tmp"
 #: Fixed tar member mtime (2000-01-01T00:00:00Z) so tars are byte-reproducible.
 TAR_MTIME = 946684800
-PARQUET_COMPRESSION = "zstd"
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """One release file: ``path`` relative to the release root (POSIX), its size, sha256 and row count (Parquet
-    rows, tar samples; None for other files)."""
-
-    path: str
-    bytes: int
-    sha256: str
-    rows: int | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def tmp_path(path: Path) -> Path:
-    return path.with_name(path.name + TMP_SUFFIX)
-
-
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a rename inside it is durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def commit(tmp: Path, final: Path) -> None:
-    """fsync ``tmp``, rename it to ``final`` and fsync the folder."""
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp name, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-    commit(tmp, path)
-
-
-def dumps_json(obj: Any) -> bytes:
-    """Canonical JSON bytes (sorted keys, 2-space indent, trailing newline): equal objects give equal bytes."""
-    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_bytes(path, dumps_json(obj))
-
-
-def _leaf_paths(schema: pa.Schema) -> list[str]:
-    out: list[str] = []
-
-    def walk(prefix: str, typ: pa.DataType) -> None:
-        if pa.types.is_struct(typ):
-            for i in range(typ.num_fields):
-                walk(f"{prefix}.{typ.field(i).name}", typ.field(i).type)
-        elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
-            walk(f"{prefix}.list.element", typ.value_type)
-        else:
-            out.append(prefix)
-
-    for f in schema:
-        walk(f.name, f.type)
-    return out
-
-
-def parquet_writer_options(schema: pa.Schema) -> dict[str, Any]:
-    """zstd everywhere except encoded image bytes (already compressed); no statistics on image columns."""
-    leaves = _leaf_paths(schema)
-    compression = {p: ("none" if p.startswith("image.") else PARQUET_COMPRESSION) for p in leaves}
-    stats = [p for p in leaves if not p.startswith("image.")]
-    return {"compression": compression, "write_statistics": stats}
-
-
-def write_table_atomic(path: str | Path, table: pa.Table, row_group_size: int | None = None) -> None:
-    """Write a whole (small) table as Parquet atomically, with this module's writer options."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
-    with pq.ParquetWriter(tmp, table.schema, **parquet_writer_options(table.schema)) as w:
-        w.write_table(table, row_group_size=row_group_size)
-    commit(tmp, path)
 
 
 class _ParquetPart:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from samm_synth_dataset.loaders.splits import Split, loso_splits, read_splits, write_splits
+from samm_synth_dataset.format.splits import Split, loso_splits, read_splits, write_splits
 
 __all__ = ["load", "load_webdataset", "ClipDataset", "collate_clips", "loso_splits", "Split", "read_splits",
            "write_splits"]

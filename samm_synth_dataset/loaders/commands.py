@@ -26,7 +26,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_splits(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from samm_synth_dataset.loaders.splits import read_splits, write_splits
+    from samm_synth_dataset.format.splits import read_splits, write_splits
 
     real = None
     if args.real_videos is not None:

@@ -16,32 +16,18 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-import cv2
 import numpy as np
 import webdataset as wds
 
 from samm_synth_dataset import format as fmt
-
-IMAGE_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp")
+from samm_synth_dataset import images
+from samm_synth_dataset.images import IMAGE_EXTENSIONS
 
 
 def decode_image(data: bytes, where: str = "image") -> np.ndarray:
-    """Decode JPEG/PNG/WebP bytes to uint8 RGB (H×W×3) or greyscale (H×W); raises ValueError naming ``where``."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise ValueError(f"{where}: cannot decode the image bytes ({len(data)} bytes); the shard may be corrupt "
-                         "(re-run the build with --resume to rewrite it)")
-    if img.dtype != np.uint8:
-        raise ValueError(f"{where}: image is {img.dtype}, expected 8-bit")
-    if img.ndim == 3:
-        if img.shape[2] == 4:
-            img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
-        elif img.shape[2] == 3:
-            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-        elif img.shape[2] == 1:
-            img = img[:, :, 0]
-    return img
+    """Decode a shard's image member (uint8 H×W×3 RGB or H×W greyscale); raises ValueError naming ``where``."""
+    return images.decode_image(data, where, hint="the shard may be corrupt (re-run the build with --resume to "
+                                                 "rewrite it)")
 
 
 def decode_sample(sample: dict[str, Any]) -> dict[str, Any]:

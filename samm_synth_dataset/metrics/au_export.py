@@ -147,12 +147,7 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
     finally:
         if not work_dir and not keep_frames:
             shutil.rmtree(tmp_root, ignore_errors=True)
-    update_manifest(release, written)
+    fmt.add_files(release, written)
     return pd.DataFrame(coverage)
 
 
-def update_manifest(release: Path, paths: list[str]) -> dict[str, Any]:
-    """Add ``paths`` (relative to the release) to its manifest (``builders.manifest.add_files``)."""
-    from samm_synth_dataset.builders.manifest import add_files
-
-    return add_files(release, paths)

@@ -14,6 +14,8 @@ import pyarrow.dataset as pads
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.faces.crop import FaceCrop
+from samm_synth_dataset.images import decode_image
+from samm_synth_dataset.sources.frames import iter_video_frames, read_frames_at
 
 
 def read_videos(release: str | Path) -> pd.DataFrame:
@@ -46,13 +48,8 @@ def crop_of(row: pd.Series | dict[str, Any]) -> FaceCrop:
 
 
 def decode(data: bytes, where: str) -> np.ndarray:
-    """Decode image bytes as stored: H×W greyscale or H×W×3 RGB uint8."""
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ValueError(f"{where}: image bytes cannot be decoded; the release is corrupt (rebuild this video)")
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return image
+    """Decode a release frame's bytes as stored: H×W greyscale or H×W×3 RGB uint8."""
+    return decode_image(data, where, hint="the release is corrupt (rebuild this video)")
 
 
 def _frame_files(release: Path, video: str) -> list[Path]:
@@ -124,8 +121,6 @@ class OriginalFrames:
 
     def get(self, frames: Iterable[int]) -> dict[int, np.ndarray]:
         """Cropped original frames (uint8, as the crop gives them: H×W or H×W×3) by SOURCE frame number."""
-        from samm_synth_dataset.sources.frames import read_frames_at
-
         wanted = sorted({int(f) for f in frames})
         missing = [f for f in wanted if f not in self._pos]
         if missing:
@@ -140,7 +135,7 @@ class OriginalFrames:
 
     def iter(self) -> Iterator[tuple[int, np.ndarray]]:
         """Yield every cropped original frame in order."""
-        for frame, image in self.source.iter_frames():
+        for frame, image in iter_video_frames(self.source):
             img = self.crop.apply(image)
             if (img.shape[1], img.shape[0]) != self.size:
                 img = cv2.resize(img, self.size, interpolation=cv2.INTER_AREA)

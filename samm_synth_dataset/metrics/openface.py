@@ -235,9 +235,9 @@ def write_aus(path: str | Path, tables: Iterable[pd.DataFrame]) -> Path:
     table = pa.Table.from_pandas(df[[f.name for f in schema]], schema=schema, preserve_index=False)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
+    tmp = fmt.tmp_path(path)
     pq.write_table(table, tmp)
-    tmp.replace(path)
+    fmt.commit(tmp, path)
     return path
 
 

@@ -632,8 +632,6 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
     (out / "report.json").write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
     files = sorted(p.relative_to(release).as_posix() for p in out.rglob("*") if p.is_file())
     if update_manifest:
-        from samm_synth_dataset.builders.manifest import add_files
-
-        add_files(release, files)
+        fmt.add_files(release, files)
     payload["paths"] = files
     return payload

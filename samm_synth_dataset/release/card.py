@@ -164,33 +164,16 @@ def _read_table(path: Path) -> dict[str, list[Any]] | None:
 
 
 def _quality(release: Path) -> dict[str, Any]:
-    """Headline tables of ``quality/report.json``: a list of ``{title, columns, rows}``; empty when absent."""
-    path = release / fmt.QUALITY_DIR / "report.json"
-    if not path.is_file():
-        return {"computed": False, "tables": [], "path": f"{fmt.QUALITY_DIR}/report.json"}
-    report = json.loads(path.read_text())
-    tables: list[dict[str, Any]] = []
-    headline = report.get("headline", report) if isinstance(report, dict) else report
-    items = headline.items() if isinstance(headline, dict) else enumerate(headline)
-    scalars: list[list[Any]] = []
-    for key, value in items:
-        if isinstance(value, dict) and {"columns", "rows"} <= set(value):
-            tables.append({"title": str(value.get("title", key)), "columns": [str(c) for c in value["columns"]],
-                           "rows": [[_cell(c) for c in row] for row in value["rows"]]})
-        elif isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            columns = list(dict.fromkeys(k for r in value for k in r))
-            tables.append({"title": str(key), "columns": columns,
-                           "rows": [[_cell(r.get(c)) for c in columns] for r in value]})
-        elif isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
-            tables.append({"title": str(key), "columns": ["measure", "value"],
-                           "rows": [[str(k), _cell(v)] for k, v in value.items()]})
-        elif not isinstance(value, (dict, list)):
-            scalars.append([str(key), _cell(value)])
-    if scalars:
-        tables.insert(0, {"title": "summary", "columns": ["measure", "value"], "rows": scalars})
+    """The headline tables, claims and figures of the quality report (see ``format.quality``)."""
+    quality = fmt.read_quality(release)
+    if not quality.computed:
+        return {"computed": False, "tables": [], "claims": [], "path": fmt.REPORT_JSON}
+    tables = [{"title": t.title, "columns": t.columns, "rows": [[_cell(c) for c in row] for row in t.rows]}
+              for t in quality.headline.values()]
     figures = sorted(p.relative_to(release).as_posix() for p in (release / fmt.QUALITY_DIR).rglob("*")
                      if p.suffix.lower() in (".png", ".svg", ".html", ".md"))
-    return {"computed": True, "tables": tables, "path": f"{fmt.QUALITY_DIR}/report.json", "figures": figures}
+    return {"computed": True, "tables": tables, "claims": list(quality.claims.values()), "path": fmt.REPORT_JSON,
+            "figures": figures}
 
 
 def _cell(value: Any) -> str:

@@ -129,14 +129,6 @@ def git_blob_sha1(path: Path) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def release_files(release: str | Path) -> tuple[dict[str, Any], list[LocalFile]]:
     """The manifest and the files to publish (manifest files + ``manifest.json``), checked for presence and size.
 
@@ -165,7 +157,7 @@ def release_files(release: str | Path) -> tuple[dict[str, Any], list[LocalFile]]
     if problems:
         raise PublishError(f"{release}: the release differs from its manifest: " + "; ".join(problems[:20]))
     mpath = release / fmt.MANIFEST
-    files.append(LocalFile(fmt.MANIFEST, mpath.stat().st_size, _sha256(mpath)))
+    files.append(LocalFile(fmt.MANIFEST, mpath.stat().st_size, fmt.sha256_file(mpath)))
     return manifest, files
 
 

@@ -9,7 +9,7 @@ Steps, in order (nothing is marked released unless all succeed):
    ``link=True``: no extra disk, but the build's files must then never be rewritten in place, or the release
    changes with them), made under ``<out>.partial`` and renamed to ``out`` only at the end (a partial release is
    never mistaken for one; the build's ``.build/`` state is not copied);
-3. write the LOSO splits (``loaders.splits.write_splits``);
+3. write the LOSO splits (``format.write_splits``);
 4. with ``previous`` (an earlier release), compare records and refuse a version bump that understates the change
    (PATCH: same records; MINOR: added fields or videos; MAJOR: changed records or splits);
 5. render the dataset card (README.md) with the real numbers and validate it locally;
@@ -63,15 +63,13 @@ def _now_date() -> str:
 def verify_build(build: Path) -> dict[str, Any]:
     """Refuse (ReleaseError) a build that is incomplete or whose files differ from its manifest.
 
-    Uses the builder's ``verify`` (every listed file's bytes, sha256 and rows; no unlisted data files).
+    Uses ``format.verify`` (every listed file's bytes, sha256 and rows; no unlisted data files).
     Returns the manifest.
     """
-    from samm_synth_dataset.builders.verify import verify
-
     manifest = fmt.read_manifest(build, require_complete=True)
     if not cardmod.file_entries(manifest):
         raise fmt.ReleaseError(f"{build / fmt.MANIFEST}: lists no files; the build did not finish")
-    report = verify(build)
+    report = fmt.verify(build)
     if not report.ok:
         raise fmt.ReleaseError(f"{build}: verify failed ({len(report.problems)} problems): "
                                + "; ".join(report.problems[:20])
@@ -108,26 +106,6 @@ def _stage(build: Path, dest: Path, manifest: dict[str, Any], link: bool) -> Pat
     return stage
 
 
-def _write_splits(release: Path) -> Path:
-    try:
-        from samm_synth_dataset.loaders.splits import write_splits
-    except ImportError as exc:  # pragma: no cover - the loaders stage ships it
-        raise fmt.ReleaseError("samm_synth_dataset.loaders.splits.write_splits is unavailable; cannot write the "
-                               "release's LOSO splits") from exc
-    return write_splits(release)
-
-
-def _write_manifest(release: Path, manifest: dict[str, Any]) -> None:
-    from samm_synth_dataset.builders.writer import atomic_write_json
-
-    atomic_write_json(release / fmt.MANIFEST, manifest)
-
-
-def _record_files(release: Path, paths: list[str]) -> dict[str, Any]:
-    """Add/refresh ``paths`` in the manifest (bytes, sha256, rows) through the builder's manifest module."""
-    from samm_synth_dataset.builders.manifest import add_files
-
-    return add_files(release, paths)
 
 
 def make_release(build_dir: str | Path, version: str | Version, notes: str | None = None,
@@ -174,7 +152,7 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
 
     work = build if in_place else _stage(build, dest, manifest, link)
     try:
-        splits = _write_splits(work)
+        splits = fmt.write_splits(work)
         report: ChangeReport | None = None
         level: Change | None = None
         if previous is not None:
@@ -202,16 +180,14 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
         current = fmt.read_manifest(work)
         text = cardmod.render_card(work, manifest={**current, "release": release_info})
         cardmod.validate_card(work, text)
-        from samm_synth_dataset.builders.writer import atomic_write_bytes
-
-        atomic_write_bytes(work / fmt.CARD, text.encode("utf-8"))
+        fmt.atomic_write_bytes(work / fmt.CARD, text.encode("utf-8"))
         recorded = [fmt.CARD, splits.relative_to(work).as_posix()]
         quality = work / fmt.QUALITY_DIR
         if quality.is_dir():
             recorded += [p.relative_to(work).as_posix() for p in sorted(quality.rglob("*")) if p.is_file()]
-        final = _record_files(work, recorded)
+        final = fmt.add_files(work, recorded)
         final["release"] = release_info
-        _write_manifest(work, final)
+        fmt.write_manifest(work, final)
         cardmod.validate_card(work)
     except BaseException:
         if not in_place:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import cv2
 import numpy as np
 
+from samm_synth_dataset.images import ImageDecodeError, decode_image, to_rgb
+
 if TYPE_CHECKING:
     from samm_synth_dataset.sources.records import VideoSource
 
@@ -47,24 +49,10 @@ def read_image(path: str | Path) -> np.ndarray:
     if data is None or data.size == 0:
         raise FrameReadError(f"{path}: frame file is missing or empty")
     _check_jpeg_complete(path, data)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise FrameReadError(f"{path}: cannot decode image (corrupt or not an image); re-extract this frame")
-    if image.dtype != np.uint8:
-        raise FrameReadError(f"{path}: {image.dtype} image; only 8-bit frames are supported (convert it to 8-bit)")
-    if image.ndim == 3:
-        if image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-        else:
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return image
-
-
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    """Replicate a greyscale H×W image to H×W×3; RGB images are returned unchanged."""
-    if image.ndim == 2:
-        return np.repeat(image[:, :, None], 3, axis=2)
-    return image
+    try:
+        return decode_image(data, str(path), hint="re-extract this frame")
+    except ImageDecodeError as exc:
+        raise FrameReadError(str(exc)) from exc
 
 
 def iter_video_frames(video: "VideoSource", start: int = 0, stop: int | None = None

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
-import numpy as np
 
 Kind = Literal["ME", "MaE"]
 
@@ -91,13 +90,3 @@ class VideoSource:
     @property
     def last_frame(self) -> int:
         return self.frame_numbers[-1]
-
-    def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield ``(source frame number, image)`` for positions ``start..stop-1`` (0-based, stop exclusive).
-
-        Images are uint8 numpy arrays: H×W for greyscale sources (kept as they are), H×W×3 RGB otherwise.
-        A file that cannot be decoded raises ``FrameReadError`` naming it.
-        """
-        from samm_synth_dataset.sources.frames import iter_video_frames
-
-        yield from iter_video_frames(self, start, stop)

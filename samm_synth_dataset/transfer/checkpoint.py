@@ -10,7 +10,6 @@ prefixed ``module.``) are stripped with a warning, since they denote the same we
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import warnings
@@ -21,6 +20,7 @@ from typing import Mapping
 import torch
 from torch import Tensor, nn
 
+from samm_synth_dataset import format as fmt
 from samm_synth_dataset.transfer.fan import FAN
 from samm_synth_dataset.transfer.model import Generator, MappingNetwork, StyleEncoder
 
@@ -57,14 +57,6 @@ class StarGANConfig:
                 MappingNetwork(self.latent_dim, self.style_dim, self.num_domains, self.mapping_hidden_dim),
                 StyleEncoder(self.img_size, self.style_dim, self.num_domains, self.encoder_max_conv_dim,
                              dim_in=self.encoder_dim_in))
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_weights(path: str | Path) -> dict:
@@ -239,4 +231,4 @@ def load_networks(path: str | Path, fan_checkpoint: str | Path | None = None) ->
     for module in (generator, mapping, encoder, fan):
         if module is not None:
             module.eval().requires_grad_(False)
-    return LoadedNetworks(config, generator, mapping, encoder, fan, sha256_file(path))
+    return LoadedNetworks(config, generator, mapping, encoder, fan, fmt.sha256_file(path))

@@ -34,12 +34,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write_png(path: Path, rgb) -> None:
-    import cv2
+    from samm_synth_dataset.format import atomic_write_bytes
+    from samm_synth_dataset.images import encode_image
 
-    tmp = path.with_name(path.name + ".partial.png")
-    if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise RuntimeError(f"{path}: could not write the PNG")
-    os.replace(tmp, path)
+    atomic_write_bytes(path, encode_image(rgb, "png"))
 
 
 def run_transfer(args: argparse.Namespace) -> int:

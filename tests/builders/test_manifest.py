@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.manifest import PLAN, FinalizeError, add_files, finalize, unit_marker_path
-from samm_synth_dataset.builders.verify import verify
+from samm_synth_dataset.builders.manifest import PLAN, FinalizeError, finalize, unit_marker_path
+from samm_synth_dataset.format import add_files
+from samm_synth_dataset.format import verify
 from samm_synth_dataset.cli import main
 
 

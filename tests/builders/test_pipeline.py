@@ -230,7 +230,7 @@ def test_webdataset_only_png_release(demo_corpus, tmp_path: Path) -> None:
     import tarfile
 
     from samm_synth_dataset.builders import build, demo_config
-    from samm_synth_dataset.builders.verify import verify
+    from samm_synth_dataset.format import verify
 
     out = tmp_path / "release"
     summary = build(demo_config(demo_corpus, out, formats=("webdataset",), image_format="png", image_size=32,

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from samm_synth_dataset.builders.references import (domain_index, load_references, read_subjects,
-                                                    references_from_csv, sha256_file)
+from samm_synth_dataset.builders.references import domain_index, load_references, read_subjects, references_from_csv
+from samm_synth_dataset.format import sha256_file
 
 
 def _img(path: Path, value: int) -> Path:

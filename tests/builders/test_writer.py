@@ -7,8 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.writer import (PARTS_DIR, VideoPartsWriter, atomic_write_json, frame_json,
-                                                sha256_file)
+from samm_synth_dataset.builders.writer import PARTS_DIR, VideoPartsWriter, frame_json
+from samm_synth_dataset.format import atomic_write_json, sha256_file
 
 
 def _row(i: int) -> dict:

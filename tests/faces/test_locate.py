@@ -7,6 +7,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
+from samm_synth_dataset.sources.frames import iter_video_frames
 from samm_synth_dataset.faces import (
     MARGIN,
     SHIFT_UP,
@@ -118,7 +119,7 @@ def test_demo_corpus_greyscale_crop(demo_corpus):
     row = truth[truth["video"] == video.video].iloc[0]
     assert _inside((int(row.face_x), int(row.face_y), int(row.face_w), int(row.face_h)), crop)
     assert crop.w == crop.h
-    _, frame = next(video.iter_frames())
+    _, frame = next(iter_video_frames(video))
     assert frame.ndim == 2 and crop.apply(frame).shape == (256, 256)
 
 

@@ -11,7 +11,7 @@ import pytest
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.loaders import Split, loso_splits, read_splits, write_splits
 from samm_synth_dataset.loaders.commands import add_commands
-from samm_synth_dataset.loaders.splits import megc_k
+from samm_synth_dataset.format.splits import megc_k
 
 
 def assert_no_leak(folds: list[Split], videos: pd.DataFrame) -> None:

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.sources import iter_video_frames
 
 SIZE = 128
 
@@ -42,7 +43,7 @@ def make_tint_release(corpus: Any, out: Path, videos: tuple[str, ...] = ("006_1"
         iv = ann[ann["video"] == src]
         rows: dict[str, list[Any]] = {n: [] for n in fmt.FRAMES_SCHEMA.names}
         tint = np.array([1.05, 0.9, 0.75] if k % 2 == 0 else [0.8, 0.95, 1.1])
-        for index, (frame, image) in enumerate(s.iter_frames()):
+        for index, (frame, image) in enumerate(iter_video_frames(s)):
             g = crop.apply(image).astype(np.float32)
             rgb = np.clip(g[..., None] * tint, 0, 255).astype(np.uint8)
             ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])

@@ -40,7 +40,7 @@ def test_report_full(tint_release: Path, demo_corpus) -> None:
     from samm_synth_dataset.metrics.report import make_report
 
     _write_tracks(tint_release)
-    from samm_synth_dataset.builders.manifest import add_files
+    from samm_synth_dataset.format import add_files
 
     add_files(tint_release, sorted(p.relative_to(tint_release).as_posix()
                                    for p in (tint_release / fmt.AUS_DIR).glob("*.parquet")))

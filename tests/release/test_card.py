@@ -83,17 +83,27 @@ def test_card_of_a_built_release_has_the_real_numbers(released: Path):
 def test_card_renders_quality_headline_tables(built_release: Path):
     quality = built_release / fmt.QUALITY_DIR
     quality.mkdir(exist_ok=True)
-    (quality / "report.json").write_text(json.dumps({"headline": {
-        "au_correlation": {"title": "AU correlation", "columns": ["AU", "pearson r"],
-                           "rows": [["AU12", 0.7412], ["AU06", 0.72]]},
-        "spotting": [{"kind": "ME", "f1": 0.1}, {"kind": "MaE", "f1": 0.25}],
-        "frames_scored": 1234}}))
+    (quality / "report.json").write_text(json.dumps({
+        "headline": {
+            "au_correlation": fmt.headline_table("AU correlation", ["AU", "pearson r"],
+                                                 [["AU12", 0.7412], ["AU06", 0.72]]),
+            "spotting": fmt.headline_table("Spotting", ["kind", "f1"], [["ME", 0.1], ["MaE", None]])},
+        "claims": {"identity": "In 2 of 2 synthetic videos the source person is still recognisable."}}))
     make_release(built_release, "1.0.0")
     text = (built_release / fmt.CARD).read_text()
     assert "**AU correlation**" in text and "| AU12 | 0.7412 |" in text
-    assert "| ME | 0.1 |" in text and "| frames_scored | 1234 |" in text
+    assert "| ME | 0.1 |" in text and "| MaE | – |" in text
+    assert "- In 2 of 2 synthetic videos the source person is still recognisable." in text
     manifest = fmt.read_manifest(built_release)
     assert "quality/report.json" in {f["path"] for f in manifest["files"]}
+
+
+def test_a_report_json_of_another_shape_is_refused_naming_the_file(built_release: Path):
+    quality = built_release / fmt.QUALITY_DIR
+    quality.mkdir(exist_ok=True)
+    (quality / "report.json").write_text(json.dumps({"headline": {"spotting": [{"kind": "ME", "f1": 0.1}]}}))
+    with pytest.raises(fmt.ReleaseError, match=r"report\.json: not a quality report"):
+        make_release(built_release, "1.0.0")
 
 
 def _text(released: Path) -> str:

@@ -16,7 +16,7 @@ from huggingface_hub.hf_api import RepoFile
 
 from samm_synth_dataset import cli
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.manifest import add_files
+from samm_synth_dataset.format import add_files
 from samm_synth_dataset.release import publish as pub
 from samm_synth_dataset.release.publish import PublishError, plan_publish, publish
 from samm_synth_dataset.release.release import make_release

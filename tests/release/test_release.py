@@ -12,7 +12,7 @@ import pytest
 
 from samm_synth_dataset import cli
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.writer import sha256_file
+from samm_synth_dataset.format import sha256_file
 from samm_synth_dataset.release.release import make_release
 from samm_synth_dataset.release.versioning import Change, VersionError
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.loaders.splits import write_splits
+from samm_synth_dataset.format.splits import write_splits
 from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version, VersionError, bump_level,
                                                    check_version, compare_releases, suggest_version)
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from samm_synth_dataset.sources import FrameReadError, list_videos, read_frames_at, read_image, to_rgb
+from samm_synth_dataset.sources import FrameReadError, iter_video_frames, list_videos, read_frames_at, read_image, to_rgb
 
 
 def test_greyscale_and_colour(tmp_path, helpers):
@@ -47,7 +47,7 @@ def test_truncated_and_corrupt(tmp_path, helpers):
 
 def test_read_frames_at_video_file_matches_sequential(shared_data):
     video = list_videos(shared_data / "faces" / "single_face.mp4", "generic")[0]
-    sequential = {n: img for n, img in video.iter_frames()}
+    sequential = {n: img for n, img in iter_video_frames(video)}
     picked = list(read_frames_at(video, [71, 0, 35, 35]))
     assert [(p, n) for p, n, _ in picked] == [(0, 1), (35, 36), (71, 72)]
     for _, n, img in picked:
@@ -67,18 +67,18 @@ def test_read_frames_at_folder(tmp_path, helpers):
 def test_iter_frames_from_start_equals_sequential_reading(shared_data):
     """start > 0 on a compressed video file gives exactly the frames sequential reading gives there."""
     video = list_videos(shared_data / "faces" / "single_face.mp4", "generic")[0]
-    sequential = list(video.iter_frames())
+    sequential = list(iter_video_frames(video))
     assert len(sequential) == video.n_frames == 72
     for k in (1, 13, 36, 59, 71):
-        got = list(video.iter_frames(k))
+        got = list(iter_video_frames(video, k))
         assert [n for n, _ in got] == [n for n, _ in sequential[k:]]
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, sequential[k:])), f"start={k}"
-    window = list(video.iter_frames(40, 44))
+    window = list(iter_video_frames(video, 40, 44))
     assert [n for n, _ in window] == [41, 42, 43, 44]
     assert all(np.array_equal(img, sequential[40 + i][1]) for i, (_, img) in enumerate(window))
-    assert list(video.iter_frames(72)) == [] and list(video.iter_frames(5, 5)) == []
+    assert list(iter_video_frames(video, 72)) == [] and list(iter_video_frames(video, 5, 5)) == []
     with pytest.raises(IndexError, match="start must be >= 0"):
-        list(video.iter_frames(-1))
+        list(iter_video_frames(video, -1))
 
 
 def _write_numbered_video(path, n: int) -> None:
@@ -117,6 +117,6 @@ def test_iter_frames_start_does_not_trust_seeking(tmp_path, monkeypatch):
     video = list_videos(path, "generic")[0]
     assert video.n_frames == 20
     monkeypatch.setattr(cv2, "VideoCapture", KeyframeSeekingCapture)
-    got = list(video.iter_frames(11, 14))
+    got = list(iter_video_frames(video, 11, 14))
     assert [n for n, _ in got] == [12, 13, 14]
     assert [round(float(img.mean()) / 10) for _, img in got] == [11, 12, 13]

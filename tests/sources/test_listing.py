@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from samm_synth_dataset.sources.frames import iter_video_frames
 from samm_synth_dataset.sources import FrameGapError, FrameReadError, VideoSource, list_videos
 
 
@@ -33,7 +34,7 @@ def test_samm_lv_layout(tmp_path, helpers):
         assert v.frame_numbers == tuple(range(9995, 10004))
         assert [p.name for p in v.frame_paths][4:6] == ["016_7_9999.jpg", "016_7_10000.jpg"]
         assert (v.width, v.height) == (40, 30) and v.missing == ()
-    frames = list(videos[0].iter_frames(0, 3))
+    frames = list(iter_video_frames(videos[0], 0, 3))
     assert [n for n, _ in frames] == [1, 2, 3] and frames[0][1].ndim == 2  # greyscale stays greyscale
     assert list_videos(tmp_path, "samm-lv", videos=["016_7"], fps=100)[0].fps == 100
     with pytest.raises(FileNotFoundError, match=r"\['999_1'\]"):
@@ -93,7 +94,7 @@ def test_casme2_layout(tmp_path, helpers):
         assert [v.video for v in videos] == ["15_0101", "15_0503", "23_0502"]
         assert [v.subject for v in videos] == ["s15", "s15", "s23"]
         assert videos[1].frame_numbers == tuple(range(995, 1003)) and videos[0].fps == 30.0
-    _, image = next(videos[0].iter_frames())
+    _, image = next(iter_video_frames(videos[0]))
     assert image.shape == (30, 40, 3) and image[0, 0, 0] > 150 and image[0, 0, 2] < 50  # RGB order
     helpers.write_jpeg(raw / "s16" / "16_0101disgustingteeth" / "img001.jpg", colour)
     helpers.write_jpeg(raw / "s16" / "16_0101disgustingteeth" / "img003.jpg", colour)
@@ -125,7 +126,7 @@ def test_generic_video_file_and_folders(tmp_path, helpers):
     v = list_videos(video, "generic")[0]
     assert (v.video, v.subject, v.n_frames, v.fps, v.width, v.height) == ("my_clip", "my", 7, 25.0, 64, 48)
     assert v.video_file == video and v.frame_paths is None and v.frame_numbers == tuple(range(1, 8))
-    values = [int(img.mean()) for _, img in v.iter_frames(2, 5)]
+    values = [int(img.mean()) for _, img in iter_video_frames(v, 2, 5)]
     assert values == pytest.approx([20, 30, 40], abs=3)
     folder = tmp_path / "clips" / "cam_2"
     for n in (10, 11, 12):
@@ -153,5 +154,5 @@ def test_generic_video_file_and_folders(tmp_path, helpers):
 def test_generic_real_video(shared_data):
     v = list_videos(shared_data / "faces" / "single_face.mp4", "generic")[0]
     assert (v.n_frames, v.width, v.height) == (72, 640, 360) and v.fps == pytest.approx(30.0)
-    numbers = [n for n, img in v.iter_frames() if img.shape == (360, 640, 3)]
+    numbers = [n for n, img in iter_video_frames(v) if img.shape == (360, 640, 3)]
     assert numbers == list(range(1, 73))

@@ -1,6 +1,6 @@
 import pytest
 
-from samm_synth_dataset.builders.distributed import assign, dist_info
+from samm_synth_dataset.distributed import assign, dist_info
 
 
 @pytest.mark.parametrize("world", [1, 2, 3, 5])

@@ -4,7 +4,7 @@ Leak rule: a fold's test subject is the subject filmed in the source footage. Ev
 subject's source videos, whatever its reference face, and the subject's real videos (when mixed in), go to the
 fold's ``test`` list or are left out (``test_on``); none is ever in ``train``.
 
-k rule (SoftNet's ``cal_k``, ``source_datasets.md`` §3.3): per kind, ``k = floor((mean(offset - onset) + 1) / 2)``
+k rule (the MEGC baseline SoftNet's ``cal_k``): per kind, ``k = floor((mean(offset - onset) + 1) / 2)``
 over the fold's TRAINING intervals, each source interval counted once (its synthetic copies, one per reference, and
 its real copy are the same annotation). ``k`` is None for a kind with no training interval.
 """
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
-from samm_synth_dataset import format as fmt
+from samm_synth_dataset.format import layout as fmt
+from samm_synth_dataset.format.files import atomic_write_bytes
 
 SPLITS_VERSION = "1.0"
 TEST_ON: tuple[str, ...] = ("all", "synthetic", "real")
@@ -158,14 +158,7 @@ def write_splits(release: str | Path, real_videos: pd.DataFrame | None = None, t
     release = Path(release)
     splits = loso_splits(release, real_videos=real_videos, test_on=test_on)
     path = release / fmt.SPLITS_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(splits_to_json(splits), f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, (json.dumps(splits_to_json(splits), indent=2, sort_keys=True) + "\n").encode())
     return path
 
 

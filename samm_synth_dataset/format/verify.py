@@ -6,8 +6,9 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.writer import BUILD_DIR, sha256_file
+from samm_synth_dataset.format import layout as fmt
+from samm_synth_dataset.format.files import sha256_file
+from samm_synth_dataset.format.manifest import read_manifest
 
 
 @dataclass
@@ -47,7 +48,7 @@ def verify(release: str | Path, check_rows: bool = True) -> VerifyReport:
     """Check every file the manifest lists (exists, bytes, sha256, rows) and that ``data/frames`` and
     ``data/wds`` hold no unlisted files. Raises ReleaseError if the manifest is missing or not complete."""
     release = Path(release)
-    manifest = fmt.read_manifest(release)
+    manifest = read_manifest(release)
     report = VerifyReport(release)
     listed = set()
     for entry in manifest.get("files", []):
@@ -82,7 +83,7 @@ def verify(release: str | Path, check_rows: bool = True) -> VerifyReport:
                     report.problems.append(f"{rel}: not in the manifest (it would be loaded with the release)")
     for p in sorted(release.rglob("*")):
         rel = p.relative_to(release).as_posix()
-        if p.is_file() and rel not in listed and rel != fmt.MANIFEST and not rel.startswith(BUILD_DIR + "/") \
+        if p.is_file() and rel not in listed and rel != fmt.MANIFEST and not rel.startswith(fmt.BUILD_DIR + "/") \
                 and not rel.startswith(tuple(f"{d}/" for d in (fmt.FRAMES_DIR, fmt.WDS_DIR, fmt.AUS_DIR))):
             report.warnings.append(f"{rel}: not in the manifest")
     return report

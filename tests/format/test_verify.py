@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.verify import verify
+from samm_synth_dataset.format import verify
 from samm_synth_dataset.cli import main
 
 

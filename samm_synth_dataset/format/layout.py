@@ -1,4 +1,4 @@
-"""The release format: the one contract between builders, loaders, metrics and release.
+"""Paths, ids and Arrow schemas of a release folder.
 
 One directory is one release version::
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -42,6 +41,9 @@ VIDEOS_PATH = "data/videos/videos.parquet"
 AUS_DIR = "data/aus"
 QUALITY_DIR = "quality"
 SPLITS_PATH = "splits/loso.json"
+REPORT_JSON = f"{QUALITY_DIR}/report.json"
+#: Build state of an unfinished or finished build (never part of the release, never uploaded).
+BUILD_DIR = ".build"
 
 #: Status values of ``manifest.json``; only ``complete`` releases are read by loaders, metrics and release.
 STATUS_BUILDING = "building"
@@ -66,6 +68,12 @@ AU_PRESENCE_COLUMNS: tuple[str, ...] = tuple(
     f"AU{n:02d}_c" for n in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45)
 )
 AU_TRACKS: tuple[str, ...] = ("original", "synthetic")
+
+
+
+class ReleaseError(RuntimeError):
+    """A release directory is missing, incomplete or inconsistent with its manifest."""
+
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
@@ -244,34 +252,3 @@ def schema_for(config: str) -> pa.Schema:
     """The Arrow schema, with `huggingface` metadata, of one Parquet config."""
     schema, features, _ = CONFIGS[config]
     return with_hf_metadata(schema, features)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Manifest
-
-
-class ReleaseError(RuntimeError):
-    """A release directory is missing, incomplete or inconsistent with its manifest."""
-
-
-def read_manifest(release: str | Path, require_complete: bool = True) -> dict[str, Any]:
-    """Read ``<release>/manifest.json``; with ``require_complete`` refuse a build that did not finish.
-
-    Raises ReleaseError naming the path and what to do.
-    """
-    path = Path(release) / MANIFEST
-    if not path.is_file():
-        raise ReleaseError(f"{path}: no manifest.json; this is not a finished release (run `samm-synth build` "
-                           "or `samm-synth finalize` first)")
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ReleaseError(f"{path}: manifest is not valid JSON ({exc}); rebuild or finalize the release") from exc
-    fv = str(manifest.get("format_version", ""))
-    if fv.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-        raise ReleaseError(f"{path}: format_version {fv!r} is not readable by this package (reads "
-                           f"{FORMAT_VERSION}.x); install a matching samm-synth-dataset version")
-    if require_complete and manifest.get("status") != STATUS_COMPLETE:
-        raise ReleaseError(f"{path}: status is {manifest.get('status')!r}, not 'complete'; the build did not "
-                           "finish (re-run it with --resume)")
-    return manifest

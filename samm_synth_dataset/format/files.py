@@ -1,0 +1,136 @@
+"""Writing release files safely: sha256, atomic writes (temp name, fsync, rename, fsync the folder), canonical
+JSON, and Parquet with the release's writer options. A final name never holds a truncated file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TMP_SUFFIX = ".tmp"
+PARQUET_COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One release file: ``path`` relative to the release root (POSIX), its size, sha256 and row count (Parquet
+    rows, tar samples; None for other files)."""
+
+    path: str
+    bytes: int
+    sha256: str
+    rows: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in ``chunk``-byte blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_record(release: Path, rel: str, rows: int | None) -> FileRecord:
+    """The :class:`FileRecord` of ``<release>/<rel>`` as it is on disk now."""
+    p = release / rel
+    return FileRecord(rel, p.stat().st_size, sha256_file(p), rows)
+
+
+def tmp_path(path: Path) -> Path:
+    return path.with_name(path.name + TMP_SUFFIX)
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so a rename inside it is durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def commit(tmp: Path, final: Path) -> None:
+    """fsync ``tmp``, rename it to ``final`` and fsync the folder."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp name, fsync, rename); creates the parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+    commit(tmp, path)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """:func:`atomic_write_bytes` of UTF-8 text."""
+    atomic_write_bytes(path, text.encode())
+
+
+def dumps_json(obj: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, 2-space indent, trailing newline): equal objects give equal bytes."""
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """:func:`atomic_write_bytes` of :func:`dumps_json`."""
+    atomic_write_bytes(path, dumps_json(obj))
+
+
+def _leaf_paths(schema: pa.Schema) -> list[str]:
+    out: list[str] = []
+
+    def walk(prefix: str, typ: pa.DataType) -> None:
+        if pa.types.is_struct(typ):
+            for i in range(typ.num_fields):
+                walk(f"{prefix}.{typ.field(i).name}", typ.field(i).type)
+        elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
+            walk(f"{prefix}.list.element", typ.value_type)
+        else:
+            out.append(prefix)
+
+    for f in schema:
+        walk(f.name, f.type)
+    return out
+
+
+def parquet_writer_options(schema: pa.Schema) -> dict[str, Any]:
+    """zstd everywhere except encoded image bytes (already compressed); no statistics on image columns."""
+    leaves = _leaf_paths(schema)
+    compression = {p: ("none" if p.startswith("image.") else PARQUET_COMPRESSION) for p in leaves}
+    stats = [p for p in leaves if not p.startswith("image.")]
+    return {"compression": compression, "write_statistics": stats}
+
+
+def write_table_atomic(path: str | Path, table: pa.Table, row_group_size: int | None = None) -> None:
+    """Write a whole (small) table as Parquet atomically, with the release's writer options."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    with pq.ParquetWriter(tmp, table.schema, **parquet_writer_options(table.schema)) as w:
+        w.write_table(table, row_group_size=row_group_size)
+    commit(tmp, path)
