@@ -21,6 +21,7 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.builders.faults import kill_point
 from samm_synth_dataset.builders.writer import BUILD_DIR, PARTS_DIR, UNITS_DIR, PartRecord
 from samm_synth_dataset.format import (TMP_SUFFIX, FileRecord, atomic_write_bytes, file_record, sha256_file,
                                        write_table_atomic)
@@ -144,8 +145,7 @@ class FinalizeError(fmt.ReleaseError):
     """The build is not finished: units missing or failed, or stray files in the data folders."""
 
 
-def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: Callable[[str], None] | None = None
-             ) -> dict[str, Any]:
+def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str, Any]:
     """Merge the unit markers into the tables, the card and ``manifest.json`` (status ``complete``, written
     last). Raises FinalizeError naming missing or failed units (re-run the build with ``--resume``) or stray
     files in ``data/frames``/``data/wds``. Returns the manifest."""
@@ -202,8 +202,7 @@ def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: C
     videos = [m["videos_row"] for m in markers]
     write_table_atomic(release / fmt.INTERVALS_PATH, _table(intervals, "intervals"))
     write_table_atomic(release / fmt.VIDEOS_PATH, _table(videos, "videos"))
-    if kill_hook is not None:
-        kill_hook("tables")
+    kill_point("finalize", "tables")
 
     records = part_records + [file_record(release, fmt.INTERVALS_PATH, len(intervals)),
                               file_record(release, fmt.VIDEOS_PATH, len(videos))]
@@ -237,7 +236,6 @@ def finalize(release: str | Path, card: CardRenderer | None = None, kill_hook: C
     manifest["files"] = [r.as_dict() for r in records]
     summary["files"] = len(records)
     summary["bytes"] = sum(r.bytes for r in records)
-    if kill_hook is not None:
-        kill_hook("manifest")
+    kill_point("finalize", "manifest")
     fmt.write_manifest(release, manifest)
     return manifest

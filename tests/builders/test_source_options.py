@@ -18,7 +18,7 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders import build, demo_config
 from samm_synth_dataset.builders.commands import _config_from_args, add_commands
 from samm_synth_dataset.builders.config import BuildConfig
-from samm_synth_dataset.builders.pipeline import plan_units
+from samm_synth_dataset.builders.plan import plan_units
 from samm_synth_dataset.sources import OFFSET_FILL_RULES, AnnotationError, FrameGapError
 
 

@@ -1,0 +1,117 @@
+"""Planning a build: the units (source video × reference) to build, the skipped videos, and ``.build/plan.json``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.builders import manifest as mf
+from samm_synth_dataset.builders.config import ANNOTATION_DATASET, BuildConfig
+from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
+
+log = logging.getLogger(__name__)
+
+# Input files (config fields) whose sha256 the plan records, so that a resumed build refuses changed inputs.
+HASHED_INPUTS = ("annotations", "subjects", "boxes", "checkpoint", "fan_checkpoint", "align_landmarks")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One synthetic video to build."""
+
+    video: str
+    source: Any  # sources.VideoSource
+    reference: Reference
+    glasses: bool | None
+
+    def plan_entry(self) -> dict[str, Any]:
+        """What a resumed build must find unchanged: ids, the reference's bytes, the source frame range."""
+        return {"video": self.video, "source_video": self.source.video, "subject": self.source.subject,
+                "reference_id": self.reference.reference_id, "reference_sha256": self.reference.sha256,
+                "n_frames": self.source.n_frames, "first_frame": self.source.first_frame,
+                "last_frame": self.source.last_frame}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A build's plan: ``units`` sorted by synthetic video id, ``skipped`` ``(video, reason)`` pairs, the
+    annotations DataFrame (None without annotations), ``missing_frames`` (see :func:`missing_frames`) and
+    ``document``, the content of ``.build/plan.json``."""
+
+    units: list[Unit]
+    skipped: list[tuple[str, str]]
+    annotations: Any
+    missing_frames: dict[str, list[int]]
+    document: dict[str, Any]
+
+
+def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], Any]:
+    """The units to build (sorted by synthetic video id), the skipped ones with reasons, and the annotations
+    DataFrame (clipped to the videos' last frames; None without annotations).
+
+    The source readers get ``config.allow_gaps`` (frame gaps recorded in ``VideoSource.missing`` instead of a
+    ``FrameGapError``) and ``config.offset_fill`` (the CAS(ME)² offset-0 rule)."""
+    from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
+
+    subjects = read_subjects(config.subjects) if config.subjects is not None else {}
+    refs = load_references(config.references, config.refs_per_subject, config.seed, subjects or None)
+    sources = list_videos(config.source_root, config.dataset, fps=config.fps, videos=config.videos,
+                          allow_gaps=config.allow_gaps)
+    skipped: list[tuple[str, str]] = []
+    excluded = set(config.exclude_videos)
+    annotations = None
+    if config.annotations is not None:
+        annotations = read_annotations(config.annotations, ANNOTATION_DATASET[config.dataset],
+                                       offset_fill=config.offset_fill)
+        annotations = clip_offsets(annotations, sources)
+        listed = {s.video for s in sources}
+        wanted = set(config.videos) if config.videos is not None else None
+        for video in sorted(set(annotations["video"]) - listed):
+            if wanted is None or video in wanted:
+                skipped.append((video, "annotated, but no frames found under the source root"))
+    units: list[Unit] = []
+    for source in sources:
+        if source.video in excluded:
+            skipped.append((source.video, "excluded by the config (exclude_videos)"))
+            continue
+        subject_refs = refs.get(source.subject, [])
+        if not subject_refs:
+            skipped.append((source.video, f"no reference for subject {source.subject!r} in {config.references}"))
+            continue
+        if len(subject_refs) < config.refs_per_subject:
+            log.warning("subject %s has %d reference(s), fewer than refs_per_subject=%d", source.subject,
+                        len(subject_refs), config.refs_per_subject)
+        glasses = subjects[source.subject].glasses if source.subject in subjects else None
+        for ref in subject_refs:
+            units.append(Unit(fmt.synthetic_video_id(source.video, ref.reference_id), source, ref, glasses))
+    units.sort(key=lambda u: u.video)
+    ids = [u.video for u in units]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({v for v in ids if ids.count(v) > 1})
+        raise ValueError(f"synthetic video ids {dupes} occur twice: give references distinct reference_ids")
+    return units, sorted(skipped), annotations
+
+
+def missing_frames(units: list[Unit]) -> dict[str, list[int]]:
+    """``{source video: its missing SOURCE frame numbers}`` for the planned units' videos that have gaps
+    (only with ``allow_gaps``), sorted by video."""
+    return {v: list(m) for v, m in sorted({u.source.video: u.source.missing for u in units
+                                            if u.source.missing}.items())}
+
+
+def make_plan(config: BuildConfig) -> Plan:
+    """Plan the build of ``config``. The document holds the effective config, library versions, the units, the
+    skipped videos, the missing source frames and the sha256 of every input file that is not a frame, so that
+    ``--resume`` can refuse inputs changed since an interrupted run."""
+    units, skipped, annotations = plan_units(config)
+    missing = missing_frames(units)
+    inputs = {name: fmt.sha256_file(path) for name in HASHED_INPUTS
+              if (path := getattr(config, name, None)) is not None and Path(path).is_file()}
+    document = {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": fmt.versions(),
+                "inputs": inputs, "units": [u.plan_entry() for u in units],
+                "skipped": [{"video": v, "reason": r} for v, r in skipped],
+                "missing_frames": missing}
+    return Plan(units, skipped, annotations, missing, document)
