@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -164,7 +164,7 @@ class VideoIdentity:
     no_face_synthetic: tuple[int, ...]
     reference_found: bool
     threshold: float = DEFAULT_THRESHOLD
-    method: str = field(default=METHOD)
+    method: str = METHOD
 
     def __post_init__(self) -> None:
         n = len(self.frames)
@@ -387,12 +387,13 @@ def plot_identity_scatter(results: Sequence[VideoIdentity], methods: Mapping[str
     ax.axvline(threshold, color="k", ls="--", lw=1)
     ax.axhline(threshold, color="k", ls=":", lw=1)
     ax.text(threshold * 0.5, top * 0.98, "still the\nsource person", ha="center", va="top", fontsize=8)
-    ax.set_xlim(0, top)
-    ax.set_ylim(0, top)
+    ax.text(threshold + (top - threshold) / 2, top * 0.98, "another\nperson", ha="center", va="top", fontsize=8)
+    ax.set_xlim(-0.02 * top, top)
+    ax.set_ylim(-0.02 * top, top)
     ax.set_xlabel("median distance, synthetic ↔ original")
     ax.set_ylabel("median distance, synthetic ↔ reference")
     if by_method:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     title = f"Identity per video (dlib ResNet, threshold {threshold:g}: dashed/dotted)"
     if left_out:

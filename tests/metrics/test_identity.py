@@ -124,6 +124,14 @@ def test_copy_of_original_is_fully_recognisable(describer, faces) -> None:
     assert r.median_synthetic_reference > I.DEFAULT_THRESHOLD
     assert r.median_original_reference > I.DEFAULT_THRESHOLD
     assert r.no_face_original == () and r.no_face_synthetic == () and r.reference_found
+    # an original's descriptors, described once, serve every synthetic video made from it
+    desc = I.describe_frames([(f + 1, img) for f, img in v.items()], describer)
+    again = I.identity_from_descriptors("copy", list(desc), desc, desc, describer.describe(faces["grace"]))
+    assert again == r
+    with pytest.raises(ValueError, match="frame 1 is given twice"):
+        I.describe_frames([(1, v[0]), (1, v[0])], describer)
+    with pytest.raises(KeyError, match="no synthetic descriptor for frames \\[36\\]"):
+        I.identity_from_descriptors("copy", [1, 36], desc, {1: desc[1]}, None)
 
 
 def test_other_persons_face_is_flagged_changed(describer, faces) -> None:
