@@ -290,3 +290,16 @@ def test_inspect_source_casme3(corpus, capsys):
     assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(corpus.annotations),
                  "--casme3-rule", "onset_zero=error"]) == 1
     assert "row 10: onset 0" in capsys.readouterr().err
+
+
+def test_real_xls_file():
+    """A 5.5 KB BIFF8 .xls with made-up rows (written once with xlwt 1.3.0, which is not a dependency): the
+    authors publish .xls, which python-calamine reads."""
+    path = Path(__file__).parent / "data" / "casme3_part_A_tiny.xls"
+    df = read_annotations(path, "casme3")
+    assert df["video"].tolist() == ["spNO1_a", "spNO216_e", "spNO216_d", "spNO149_d"]
+    assert df["kind"].tolist() == ["MaE", "MaE", "ME", "ME"]
+    assert df["flags"].tolist() == [[], ["apex_missing", "onset_zero"], ["onset_after_offset_swapped", "long_me"],
+                                    ["apex_before_onset"]]
+    assert (df["onset"].tolist(), df["offset"].tolist()) == ([12, 0, 2694, 50], [20, 40, 3647, 60])
+    assert describe_workbook(path)["ignored"] == {"eye blink": "eye blinks, not expressions"}
