@@ -117,7 +117,8 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
                                ("type/kind", kind_column is not None)) if not ok]
     if missing:
         raise ValueError(f"{name}: missing column(s) {missing}; expected MEGC `vid,onset,offset,type` or "
-                         f"`vid,pred_onset,pred_offset,type` or our intervals table `video,onset,offset,kind` (has {list(df.columns)})")
+                         "`vid,pred_onset,pred_offset,type` or our intervals table `video,onset,offset,kind` "
+                         f"(has {list(df.columns)})")
     assert video_column is not None and kind_column is not None
     out = pd.DataFrame({"video": df[video_column], "onset": df["onset"], "offset": df["offset"],
                         "kind": df[kind_column]})

@@ -496,8 +496,9 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
     subject ``spNO.<N>``, interval ids ``<video>_<k>``; fixes and ``casme3_rules`` (a ``casme3.Casme3Rules``) are
     described in :mod:`samm_synth_dataset.sources.casme3`.
 
-    ``offset_fill`` (CAS(ME)² and CAS(ME)³ offset 0): one of :data:`OFFSET_FILL_RULES`. ``video_lengths``: the videos' LAST
-    source frame numbers (or their :class:`VideoSource`), to clip offsets at once (see :func:`clip_offsets`).
+    ``offset_fill`` (CAS(ME)² and CAS(ME)³ offset 0): one of :data:`OFFSET_FILL_RULES`. ``video_lengths``: the
+    videos' LAST source frame numbers (or their :class:`VideoSource`), to clip offsets at once (see
+    :func:`clip_offsets`).
     """
     path = Path(path)
     if dataset not in DATASETS:

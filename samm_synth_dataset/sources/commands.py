@@ -95,7 +95,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, choices=("samm-lv", "casme2", "casme3", "csv"),
                    help="corpus layout (csv: generic frames/videos with a generic annotation CSV)")
     p.add_argument("--root", help="frames root (SAMM-LV: SAMM_longvideos or its parent; CAS(ME)²: rawpic or its "
-                                  "parent; CAS(ME)³: the part_A tree or a folder above it; csv: a video file or folder)")
+                                  "parent; CAS(ME)³: the part_A tree or a folder above it; csv: a video file or "
+                                  "folder)")
     p.add_argument("--annotations", help="annotation file (.xlsx or .csv; CAS(ME)³ also .xls)")
     p.add_argument("--offset-fill", default="apex", choices=("apex", "mirror", "error"),
                    help="CAS(ME)²/CAS(ME)³ offset 0 rule: apex (default), mirror (2·apex − onset) or error")
