@@ -54,8 +54,6 @@ from typing import Any
 
 import pandas as pd
 
-from samm_synth_dataset.sources.casme3 import canonical_video_id
-
 KINDS: tuple[str, ...] = ("ME", "MaE")
 MATCHING_RULES: tuple[str, ...] = ("megc2020", "one-to-one")
 #: MEGC prediction CSV layouts by name: the header :func:`write_megc` writes.
@@ -103,6 +101,8 @@ def normalise_intervals(
 
 
 def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.DataFrame:
+    from samm_synth_dataset.sources.casme3 import canonical_video_id
+
     pred_cols = [c for c in ("pred_onset", "pred_offset") if c in df.columns]
     if pred_cols:
         if "onset" in df.columns or "offset" in df.columns or len(pred_cols) == 1:
@@ -173,6 +173,8 @@ def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: 
     candidates = [c for c in ("vid", "video", "source_video") if c in gt.columns]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
+    from samm_synth_dataset.sources.casme3 import canonical_video_id
+
     hits = {c: len(pred_videos & {canonical_video_id(v) for v in gt[c].astype(str)}) for c in candidates}
     best = max(candidates, key=lambda c: (hits[c], -candidates.index(c)))
     return best

@@ -303,3 +303,14 @@ def test_real_xls_file():
                                     ["apex_before_onset"]]
     assert (df["onset"].tolist(), df["offset"].tolist()) == ([12, 0, 2694, 50], [20, 40, 3647, 60])
     assert describe_workbook(path)["ignored"] == {"eye blink": "eye blinks, not expressions"}
+
+
+def test_corpus_frames_follow_the_demo_ground_truth(corpus):
+    from samm_synth_dataset.sources import demo
+
+    video = next(v for v in list_videos(corpus.root, "casme3") if v.video == "spNO1_a")
+    assert demo.true_displacement(corpus.root, "spNO1_a", 1).max() == 0.0  # before the MaE (10..60)
+    assert abs(demo.true_displacement(corpus.root, "spNO1_a", 35)).max() > 3.0  # its apex, ~4 px
+    frames = dict(video.iter_frames(0, 35))
+    assert frames[1].shape == (300, 256, 3) and (frames[1] == frames[2]).all()
+    assert abs(frames[35].astype(int) - frames[1].astype(int)).max() > 20
