@@ -195,7 +195,7 @@ def _generate(root: Path, quirks: bool) -> list[str]:
                 sheet_rows.append({"workbook": workbook, "sheet_row": sheet_row, "video": video,
                                    "subject": clip.subject, "clip": clip.folder, "event": f"{video}_{ev.name}",
                                    "kind": ev.kind, "onset": true[0], "apex": true[1], "offset": true[2],
-                                   "action_units": ev.action_units, "emotion": emotion, "quirk": quirk,
+                                   "action_units": ev.action_units, "emotion": emotion, "notes": "", "quirk": quirk,
                                    "sheet_onset": onset, "sheet_apex": apex, "sheet_offset": offset})
     blinks = [list(BLINK_COLUMNS), ["spNO.1", "a", 3, 6], ["spNO.216", "d", 20, 24]]
     (root / V2_WORKBOOK).write_bytes(_workbook_bytes({SHEET_AU_EMOTION: v2, "eye blink": blinks}))
