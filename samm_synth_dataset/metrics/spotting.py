@@ -30,13 +30,16 @@ undefined (a zero denominator). Proposals are not length-filtered: classify them
 
 Inputs
 ------
-CSV paths or DataFrames in either of two layouts:
-* MEGC2023 submissions: ``vid,onset,offset,type`` with ``type`` in ``me``/``mae`` (case-insensitive);
+CSV paths or DataFrames in any of these layouts:
+* MEGC submissions, ``type`` in ``me``/``mae`` (any case), 1-based frame numbers: ``vid,pred_onset,pred_offset,type``
+  (MEGC2022; some MEGC2023 teams) or ``vid,onset,offset,type`` (other MEGC2023 teams; the official 2023 header was
+  not found; 2024 and 2025 reuse the 2023 test set). :func:`write_megc` writes either (``layout``);
 * our intervals table (``data/intervals/intervals.parquet``): ``video`` and/or ``source_video``, ``onset``,
   ``offset``, ``kind`` in ``ME``/``MaE``.
 For a ground-truth intervals table holding both ``video`` (synthetic ids, e.g. ``006_1-ref03``) and ``source_video``
 (``006_1``), the column whose ids the predictions use is chosen (``gt_video_column="auto"``); on source ids the
-synthetic copies of one source interval are counted once.
+synthetic copies of one source interval are counted once. CAS(ME)³ ids in any MEGC spelling (``spNO.1_a``,
+``spNO1_A``) are read as ``spNO1_a``, the spelling of this package's tables (``sources.casme3.video_id``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ import pandas as pd
 
 KINDS: tuple[str, ...] = ("ME", "MaE")
 MATCHING_RULES: tuple[str, ...] = ("megc2020", "one-to-one")
+#: MEGC prediction CSV layouts by name: the header :func:`write_megc` writes.
+MEGC_LAYOUTS: dict[str, tuple[str, ...]] = {"onset": ("vid", "onset", "offset", "type"),
+                                            "pred_onset": ("vid", "pred_onset", "pred_offset", "type")}
 
 #: Dataset codes of the organisers' log file's first line.
 LOG_DATASET_CODES: dict[str, int] = {"samm": 1, "cas": 2}
@@ -95,6 +101,14 @@ def normalise_intervals(
 
 
 def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.DataFrame:
+    from samm_synth_dataset.sources.casme3 import canonical_video_id
+
+    pred_cols = [c for c in ("pred_onset", "pred_offset") if c in df.columns]
+    if pred_cols:
+        if "onset" in df.columns or "offset" in df.columns or len(pred_cols) == 1:
+            raise ValueError(f"{name}: columns {list(df.columns)} mix layouts; use either onset,offset or "
+                             "pred_onset,pred_offset")
+        df = df.rename(columns={"pred_onset": "onset", "pred_offset": "offset"})
     if video_column is None:
         video_column = next((c for c in ("vid", "video", "source_video") if c in df.columns), None)
     kind_column = "type" if "type" in df.columns else ("kind" if "kind" in df.columns else None)
@@ -102,8 +116,9 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
                                ("onset", "onset" in df.columns), ("offset", "offset" in df.columns),
                                ("type/kind", kind_column is not None)) if not ok]
     if missing:
-        raise ValueError(f"{name}: missing column(s) {missing}; expected MEGC2023 `vid,onset,offset,type` "
-                         f"or our intervals table `video,onset,offset,kind` (has {list(df.columns)})")
+        raise ValueError(f"{name}: missing column(s) {missing}; expected MEGC `vid,onset,offset,type` or "
+                         "`vid,pred_onset,pred_offset,type` or our intervals table `video,onset,offset,kind` "
+                         f"(has {list(df.columns)})")
     assert video_column is not None and kind_column is not None
     out = pd.DataFrame({"video": df[video_column], "onset": df["onset"], "offset": df["offset"],
                         "kind": df[kind_column]})
@@ -127,11 +142,27 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
         if off_f < on_f:
             raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
                              "[onset, offset] with offset >= onset")
-        rows.append((str(video).strip(), int(on_f), int(off_f), k))
+        rows.append((canonical_video_id(str(video)), int(on_f), int(off_f), k))
     result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
     if "source_id" in out.columns:
         result["source_id"] = out["source_id"].to_numpy()
     return result
+
+
+def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout: str = "onset") -> Path:
+    """Write predictions (any layout :func:`normalise_intervals` reads) as a MEGC CSV: header
+    :data:`MEGC_LAYOUTS` ``[layout]`` (``onset``: ``vid,onset,offset,type``; ``pred_onset``:
+    ``vid,pred_onset,pred_offset,type``), types ``me``/``mae``, frame numbers unchanged, rows in input order."""
+    if layout not in MEGC_LAYOUTS:
+        raise ValueError(f"layout must be one of {tuple(MEGC_LAYOUTS)}, not {layout!r}")
+    df = normalise_intervals(predictions, "predictions")
+    out = pd.DataFrame({"vid": df["video"], "on": df["onset"], "off": df["offset"],
+                        "type": df["kind"].map({"ME": "me", "MaE": "mae"})})
+    out.columns = list(MEGC_LAYOUTS[layout])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False)
+    return path
 
 
 def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str) -> str | None:
@@ -142,7 +173,9 @@ def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: 
     candidates = [c for c in ("vid", "video", "source_video") if c in gt.columns]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    hits = {c: len(pred_videos & set(gt[c].astype(str))) for c in candidates}
+    from samm_synth_dataset.sources.casme3 import canonical_video_id
+
+    hits = {c: len(pred_videos & {canonical_video_id(v) for v in gt[c].astype(str)}) for c in candidates}
     best = max(candidates, key=lambda c: (hits[c], -candidates.index(c)))
     return best
 
@@ -327,12 +360,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "score-spotting",
         help="score MaE/ME interval proposals with the MEGC rule",
-        description="Score interval proposals (MEGC2023 CSV vid,onset,offset,type) against ground truth "
+        description="Score interval proposals (MEGC CSV vid,onset,offset,type or vid,pred_onset,pred_offset,type) "
+                    "against ground truth "
                     "(a CSV in the same layout or our intervals table, or a release's intervals). Inclusive-frame "
                     "IoU >= --iou, per kind, counts pooled over videos; overall pools both kinds.",
     )
-    p.add_argument("--pred", required=True, type=Path, help="predictions CSV (vid,onset,offset,type)")
-    src = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("--pred", required=True, type=Path,
+                   help="predictions CSV (vid,onset,offset,type or vid,pred_onset,pred_offset,type)")
+    p.add_argument("--write-megc", type=Path, metavar="CSV",
+                   help="also write the predictions as a MEGC CSV in --megc-layout (no --gt/--release needed)")
+    p.add_argument("--megc-layout", choices=tuple(MEGC_LAYOUTS), default="onset",
+                   help="header of --write-megc: onset (vid,onset,offset,type; default) or pred_onset "
+                        "(vid,pred_onset,pred_offset,type, MEGC2022)")
+    src = p.add_mutually_exclusive_group()
     src.add_argument("--gt", type=Path, help="ground-truth CSV or Parquet (MEGC2023 layout or intervals table)")
     src.add_argument("--release", type=Path, help="a release directory; its data/intervals/intervals.parquet is GT")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
@@ -361,6 +401,13 @@ def _release_gt(release: Path) -> Path:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if args.write_megc is not None:
+        write_megc(args.pred, args.write_megc, layout=args.megc_layout)
+        print(f"wrote {args.write_megc} ({args.megc_layout} layout)")
+        if args.gt is None and args.release is None:
+            return 0
+    elif args.gt is None and args.release is None:
+        raise ValueError("give --gt or --release (ground truth), or --write-megc to only convert the predictions")
     gt = args.gt if args.gt is not None else _release_gt(args.release)
     result = match_spotting(args.pred, gt, iou=args.iou, matching=args.matching,
                             gt_video_column=args.gt_video_column)

@@ -1,4 +1,5 @@
-"""Reading interval annotations: SAMM-LV workbooks, the CAS(ME)² workbook and generic CSVs.
+"""Reading interval annotations: SAMM-LV workbooks, the CAS(ME)² workbook, CAS(ME)³ Part A workbooks (module
+``casme3``, its own fixes and flags) and generic CSVs.
 
 Every reader returns a pandas DataFrame with exactly ``format.ANNOTATION_COLUMNS``:
 
@@ -36,10 +37,10 @@ import pandas as pd
 from samm_synth_dataset.format import ANNOTATION_COLUMNS
 from samm_synth_dataset.sources.records import Interval, VideoSource
 
-Dataset = Literal["samm-lv", "casme2", "csv"]
+Dataset = Literal["samm-lv", "casme2", "casme3", "csv"]
 OffsetFill = Literal["apex", "mirror", "error"]
 
-DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "csv")
+DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "csv")
 #: CAS(ME)² rules for an offset of 0 (not annotated): ``apex`` offset = apex (MEGC2020 baseline, the default);
 #: ``mirror`` offset = 2·apex − onset (the movement assumed symmetric about the apex); ``error`` refuse.
 OFFSET_FILL_RULES: tuple[str, ...] = ("apex", "mirror", "error")
@@ -472,7 +473,8 @@ def _read_generic(path: Path) -> list[_Row]:
 
 
 def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: OffsetFill | str = "apex",
-                     video_lengths: Mapping[str, int] | Iterable[VideoSource] | None = None) -> pd.DataFrame:
+                     video_lengths: Mapping[str, int] | Iterable[VideoSource] | None = None,
+                     casme3_rules: Any = None) -> pd.DataFrame:
     """Read an annotation file into a DataFrame with exactly ``format.ANNOTATION_COLUMNS``.
 
     ``dataset``: ``"samm-lv"`` (``SAMM_LongVideos_V1/V2/V3_Release.xlsx`` or the CSV export; the header row is
@@ -489,8 +491,14 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
     ``disgust1_3``). CAS(ME)² ``subject`` is the folder name (``s15``); SAMM-LV 3-digit text (``006``); CSV
     its ``subject`` column or the video id's first ``_`` field.
 
-    ``offset_fill`` (CAS(ME)² offset 0): one of :data:`OFFSET_FILL_RULES`. ``video_lengths``: the videos' LAST
-    source frame numbers (or their :class:`VideoSource`), to clip offsets at once (see :func:`clip_offsets`).
+    ``"casme3"``: CAS(ME)³ Part A ``.xls``/``.xlsx`` workbooks (sheet ``AU+Emotion`` of ``CAS(ME)3_part_A_v1/v2``
+    or ``label`` of the ``…_ME_label_JpgIndex`` files; ``eye blink`` is not read); video ids ``spNO<N>_<clip>``,
+    subject ``spNO.<N>``, interval ids ``<video>_<k>``; fixes and ``casme3_rules`` (a ``casme3.Casme3Rules``) are
+    described in :mod:`samm_synth_dataset.sources.casme3`.
+
+    ``offset_fill`` (CAS(ME)² and CAS(ME)³ offset 0): one of :data:`OFFSET_FILL_RULES`. ``video_lengths``: the
+    videos' LAST source frame numbers (or their :class:`VideoSource`), to clip offsets at once (see
+    :func:`clip_offsets`).
     """
     path = Path(path)
     if dataset not in DATASETS:
@@ -505,6 +513,11 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
     elif dataset == "casme2":
         rows = _read_casme(path, offset_fill)
         bases = [_casme_base_id(r) for r in rows]
+    elif dataset == "casme3":
+        from samm_synth_dataset.sources import casme3
+
+        rows = casme3.read_casme3(path, offset_fill, casme3_rules)
+        bases = casme3.base_ids(rows)
     else:
         rows = _read_generic(path)
         bases = [_safe_id(r.source_id) for r in rows]

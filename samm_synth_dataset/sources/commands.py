@@ -8,7 +8,7 @@ from typing import Any
 
 
 def inspect_source(dataset: str, root: str | None, annotations: str | None, *, offset_fill: str = "apex",
-                   allow_gaps: bool = False, fps: float | None = None) -> dict[str, Any]:
+                   allow_gaps: bool = False, fps: float | None = None, casme3_rules: Any = None) -> dict[str, Any]:
     """A summary of a source corpus: videos and frames, intervals by kind, every fix with its count.
 
     Offsets are clipped to the listed videos' last frames when both frames and annotations are given.
@@ -28,7 +28,12 @@ def inspect_source(dataset: str, root: str | None, annotations: str | None, *, o
         report["n_missing_frames"] = sum(len(v.missing) for v in videos)
         report["subjects"] = sorted({v.subject for v in videos})
     if annotations is not None:
-        df = read_annotations(annotations, dataset if dataset != "generic" else "csv", offset_fill=offset_fill)
+        df = read_annotations(annotations, dataset if dataset != "generic" else "csv", offset_fill=offset_fill,
+                              casme3_rules=casme3_rules)
+        if dataset == "casme3":
+            from samm_synth_dataset.sources.casme3 import describe_workbook
+
+            report["workbook"] = describe_workbook(annotations)
         if videos is not None:
             df = clip_offsets(df, videos)
             listed = {v.video for v in videos}
@@ -58,6 +63,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("fixes:" + ("" if report["fixes"] else " none"))
         for flag, n in report["fixes"].items():
             lines.append(f"  {flag:<20} {n}")
+        if "workbook" in report:
+            lines.append(f"sheet read: {report['workbook']['sheet']!r}")
+            lines.extend(f"sheet not read: {name!r} ({why})" for name, why in report["workbook"]["ignored"].items())
         for key in ("videos_without_frames", "videos_without_intervals"):
             if report.get(key):
                 lines.append(f"{key.replace('_', ' ')}: {', '.join(report[key])}")
@@ -67,8 +75,13 @@ def format_report(report: dict[str, Any]) -> str:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     if args.root is None and args.annotations is None:
         raise ValueError("give --root, --annotations or both")
+    rules = None
+    if args.casme3_rule:
+        from samm_synth_dataset.sources.casme3 import Casme3Rules
+
+        rules = Casme3Rules.from_pairs(args.casme3_rule)
     report = inspect_source(args.dataset, args.root, args.annotations, offset_fill=args.offset_fill,
-                            allow_gaps=args.allow_gaps, fps=args.fps)
+                            allow_gaps=args.allow_gaps, fps=args.fps, casme3_rules=rules)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -79,13 +92,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "inspect-source", help="summarise a source corpus: videos, frames, intervals by kind, every fix",
         description="List a source corpus's videos and frames and read its annotations; print intervals by "
                     "kind and every fix applied while reading, with its count.")
-    p.add_argument("--dataset", required=True, choices=("samm-lv", "casme2", "csv"),
+    p.add_argument("--dataset", required=True, choices=("samm-lv", "casme2", "casme3", "csv"),
                    help="corpus layout (csv: generic frames/videos with a generic annotation CSV)")
     p.add_argument("--root", help="frames root (SAMM-LV: SAMM_longvideos or its parent; CAS(ME)²: rawpic or its "
-                                  "parent; csv: a video file or folder)")
-    p.add_argument("--annotations", help="annotation file (.xlsx or .csv)")
+                                  "parent; CAS(ME)³: the part_A tree or a folder above it; csv: a video file or "
+                                  "folder)")
+    p.add_argument("--annotations", help="annotation file (.xlsx or .csv; CAS(ME)³ also .xls)")
     p.add_argument("--offset-fill", default="apex", choices=("apex", "mirror", "error"),
-                   help="CAS(ME)² offset 0 rule: apex (default), mirror (2·apex − onset) or error")
+                   help="CAS(ME)²/CAS(ME)³ offset 0 rule: apex (default), mirror (2·apex − onset) or error")
+    p.add_argument("--casme3-rule", action="append", metavar="NAME=VALUE",
+                   help="CAS(ME)³ fix rule, repeatable: onset_zero=keep|first_frame|error, apex_zero=null|error, "
+                        "onset_after_offset=swap|error, apex_outside=keep|null|error, long_me=keep|macro|error, "
+                        "long_mae=keep|error, long_me_frames=N (200), long_mae_frames=N (900)")
     p.add_argument("--allow-gaps", action="store_true", help="record missing frame numbers instead of failing")
     p.add_argument("--fps", type=float, help="frame rate override (needed for generic image folders)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")

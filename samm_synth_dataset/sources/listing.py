@@ -21,7 +21,7 @@ from samm_synth_dataset.sources.records import VideoSource
 
 log = logging.getLogger(__name__)
 
-ListDataset = Literal["samm-lv", "casme2", "generic", "csv"]
+ListDataset = Literal["samm-lv", "casme2", "casme3", "generic", "csv"]
 
 SAMM_FPS = 200.0
 CASME2_FPS = 30.0
@@ -215,6 +215,9 @@ def list_videos(root: str | Path, dataset: ListDataset | str, *, allow_gaps: boo
       4- or 5-digit ``n``, 1-based; fps 200.
     * ``"casme2"``: ``rawpic/sNN/<NN>_<code><stimulus>/img<n>.jpg`` (``root`` is ``rawpic`` or its parent);
       video id ``<NN>_<code>`` (``15_0101``), subject ``sNN`` from the video folder's number; fps 30.
+    * ``"casme3"``: ``[part_A/data/part_A_split/part_A/]spNO.<N>/<clip>/color/<n>.jpg``, unpadded 1-based ``n``
+      (``depth/`` ignored); video id ``spNO<N>_<clip lower case>``, subject ``spNO.<N>``; fps 30; every JPEG is
+      checked up front and unreadable ones are named and handled as gaps (see ``sources.casme3``).
     * ``"generic"`` (alias ``"csv"``): a video file, a folder of numbered images (one video, named after the
       folder; ``fps`` required), or a folder of such videos/folders. Video files: fps from the file,
       frames numbered 1..N by position. Subject = the video id's first ``_`` field.
@@ -231,10 +234,14 @@ def list_videos(root: str | Path, dataset: ListDataset | str, *, allow_gaps: boo
         out = _samm_lv(root, fps or SAMM_FPS, allow_gaps, only)
     elif dataset == "casme2":
         out = _casme2(root, fps or CASME2_FPS, allow_gaps, only)
+    elif dataset == "casme3":
+        from samm_synth_dataset.sources.casme3 import FPS as CASME3_FPS, list_casme3
+
+        out = list_casme3(root, fps or CASME3_FPS, allow_gaps, only)
     elif dataset in ("generic", "csv"):
         out = _generic(root, fps, allow_gaps, only)
     else:
-        raise ValueError(f"unknown dataset {dataset!r}; expected 'samm-lv', 'casme2' or 'generic'")
+        raise ValueError(f"unknown dataset {dataset!r}; expected 'samm-lv', 'casme2', 'casme3' or 'generic'")
     if only is not None:
         absent = sorted(only - {v.video for v in out})
         if absent:

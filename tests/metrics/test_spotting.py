@@ -201,3 +201,55 @@ def test_cli_release_ground_truth(tmp_path, capsys):
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["MaE"]["tp"], out["MaE"]["n_gt"], out["overall"]["f1"]) == (1, 1, 1.0)
+
+
+# ---- MEGC layouts (issue 15) ----------------------------------------------------------------------------------
+
+
+def test_both_megc_headers_read_alike(tmp_path):
+    from samm_synth_dataset.metrics.spotting import normalise_intervals
+
+    old = tmp_path / "megc2022.csv"
+    new = tmp_path / "megc2023.csv"
+    old.write_text("vid,pred_onset,pred_offset,type\n006_1,10,20,ME\nspNO.1_a,5,9,Mae\n")
+    new.write_text("vid,onset,offset,type\n006_1,10,20,me\nspNO1_A,5,9,MAE\n")
+    a, b = normalise_intervals(old), normalise_intervals(new)
+    assert a.equals(b)
+    # CAS(ME)³ MEGC spellings map onto the package's video id spelling
+    assert a.values.tolist() == [["006_1", 10, 20, "ME"], ["spNO1_a", 5, 9, "MaE"]]
+    gt = megc([("006_1", 10, 20, "me"), ("spNO1_a", 5, 9, "mae")])
+    assert score_spotting(old, gt)["overall"]["f1"] == 1.0
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("vid,onset,pred_offset,type\nv,1,2,me\n")
+    with pytest.raises(ValueError, match="mix layouts"):
+        normalise_intervals(mixed)
+
+
+@pytest.mark.parametrize("layout, header", [("onset", "vid,onset,offset,type"),
+                                            ("pred_onset", "vid,pred_onset,pred_offset,type")])
+def test_write_megc_round_trip(tmp_path, layout, header):
+    from samm_synth_dataset.metrics.spotting import normalise_intervals, write_megc
+
+    preds = pd.DataFrame({"video": ["011", "spNO216_d", "011"], "onset": [3, 40, 100], "offset": [9, 52, 180],
+                          "kind": ["ME", "ME", "MaE"]})
+    path = write_megc(preds, tmp_path / "out" / "pred.csv", layout=layout)
+    lines = path.read_text().splitlines()
+    assert lines[0] == header and lines[1:] == ["011,3,9,me", "spNO216_d,40,52,me", "011,100,180,mae"]
+    assert normalise_intervals(path).equals(normalise_intervals(preds))
+    with pytest.raises(ValueError, match="layout must be one of"):
+        write_megc(preds, tmp_path / "x.csv", layout="megc")
+
+
+def test_cli_write_megc_without_ground_truth(tmp_path, capsys):
+    pred = tmp_path / "pred.csv"
+    pred.write_text("vid,onset,offset,type\nv1,10,20,me\n")
+    out = tmp_path / "p2022.csv"
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["score-spotting", "--pred", str(pred), "--write-megc", str(out),
+                              "--megc-layout", "pred_onset"])
+    assert args.func(args) == 0
+    assert out.read_text().splitlines() == ["vid,pred_onset,pred_offset,type", "v1,10,20,me"]
+    args = parser.parse_args(["score-spotting", "--pred", str(pred)])
+    with pytest.raises(ValueError, match="give --gt or --release"):
+        args.func(args)

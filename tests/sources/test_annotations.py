@@ -72,6 +72,15 @@ def test_samm_v2_int_subjects_other_header_row_same_result(samm_xlsx):
     pd.testing.assert_frame_equal(v1, no_preamble)
 
 
+def test_samm_v3_workbook_reads_as_v1_v2(samm_xlsx):
+    """SAMM_LongVideos_V3_Release.xlsx: same header on row 10, its one sheet not named FACS_Movement_Only."""
+    v1 = read_annotations(samm_xlsx(), "samm-lv")
+    v3 = read_annotations(samm_xlsx("SAMM_LongVideos_V3_Release.xlsx", sheet="SAMM_LV_V3", subject_as_int=True),
+                          "samm-lv")
+    pd.testing.assert_frame_equal(v1, v3)
+    assert fix_summary(v3) == {"rounded": 2, "apex_missing": 1, "onset_zero": 1}
+
+
 def test_samm_csv_export(tmp_path, helpers):
     df = read_annotations(helpers.write_samm_csv(tmp_path / "SAMM_LongVideos_V2_Release.csv"), "samm-lv")
     _check_contract(df)

@@ -148,7 +148,7 @@ def test_generic_video_file_and_folders(tmp_path, helpers):
     with pytest.raises(FrameReadError, match="broken.mp4"):
         list_videos(tmp_path / "broken.mp4", "generic")
     with pytest.raises(ValueError, match="unknown dataset"):
-        list_videos(tmp_path, "casme3")
+        list_videos(tmp_path, "casme9")
 
 
 def test_generic_real_video(shared_data):
