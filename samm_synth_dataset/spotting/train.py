@@ -64,10 +64,13 @@ def model_inputs(features: np.ndarray) -> np.ndarray:
     x = np.asarray(features, dtype=np.float32)
     if x.ndim != 4 or x.shape[-1] != 3:
         raise ValueError(f"features must be B×S×S×3, got shape {x.shape}")
-    lo = x.min(axis=(1, 2), keepdims=True)
-    span = x.max(axis=(1, 2), keepdims=True) - lo
-    scaled = np.divide(x - lo, span, out=np.zeros_like(x), where=span > 0)
-    return np.ascontiguousarray(scaled.transpose(0, 3, 1, 2))
+    out = x.transpose(0, 3, 1, 2).copy()  # C order; never a view of the caller's features
+    flat = out.reshape(out.shape[0], 3, -1)
+    lo = flat.min(axis=2, keepdims=True)
+    span = flat.max(axis=2, keepdims=True) - lo
+    flat -= lo
+    flat *= np.divide(1.0, span, out=np.zeros_like(span), where=span > 0)
+    return out
 
 
 def _augment(x: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -191,7 +194,7 @@ def fit_fold(items: Sequence[Item], kind: str, epochs: int = EPOCHS, seed: int =
     return model.cpu().eval()
 
 
-def predict_scores(model: SOFTNet, features: np.ndarray, device: str = "cpu", batch_size: int = 1024,
+def predict_scores(model: SOFTNet, features: np.ndarray, device: str = "cpu", batch_size: int = 64,
                    threads: int | None = 1) -> np.ndarray:
     """The model's score of every pair (i, i + k) of a video: float32 ``M`` for ``M × S × S × 3`` features
     (``threads``: torch CPU threads meanwhile, as in ``fit_fold``)."""
