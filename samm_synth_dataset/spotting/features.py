@@ -62,7 +62,7 @@ class FeatureParams:
     flow_size: int = 128
     input_size: int = 42
     nose_patch: int = 11
-    farneback: Mapping[str, float | int] = field(default_factory=lambda: dict(F.FARNEBACK))
+    farneback: Mapping[str, float | int] = field(default_factory=lambda: dict(F.FARNEBACK), hash=False)
 
     def __post_init__(self) -> None:
         if self.flow_size < 16:
