@@ -95,7 +95,7 @@ def submission_frame(rows: Iterable[tuple[str, int, int, str]]) -> pd.DataFrame:
 
 def write_submission(path: str | Path, rows: Iterable[tuple[str, int, int, str]]) -> Path:
     """Write ``submission_frame(rows)`` as CSV (header ``vid,onset,offset,type``) to ``path``, atomically."""
-    from samm_synth_dataset.builders.writer import atomic_write_bytes
+    from samm_synth_dataset.format import atomic_write_bytes
 
     path = Path(path)
     buf = io.StringIO()

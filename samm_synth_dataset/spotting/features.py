@@ -204,7 +204,7 @@ def feature_cache_key(video: str, frames: Sequence[int] | np.ndarray, crop: Any,
 
 def save_features(path: str | Path, features: np.ndarray, key: str) -> Path:
     """Write ``features`` (float32) and its cache ``key`` to ``path`` (.npz, uncompressed, no pickle), atomically."""
-    from samm_synth_dataset.builders.writer import atomic_write_bytes
+    from samm_synth_dataset.format import atomic_write_bytes
 
     path = Path(path)
     buf = io.BytesIO()

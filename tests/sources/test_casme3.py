@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources import AnnotationError, FrameGapError, FrameReadError, fix_summary, list_videos
-from samm_synth_dataset.sources import read_annotations
+from samm_synth_dataset.sources import iter_video_frames, read_annotations
 from samm_synth_dataset.sources.casme3 import Casme3Rules, canonical_video_id, describe_workbook, video_id
 
 AU_EMOTION = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type", "Objective class"]
@@ -311,6 +311,6 @@ def test_corpus_frames_follow_the_demo_ground_truth(corpus):
     video = next(v for v in list_videos(corpus.root, "casme3") if v.video == "spNO1_a")
     assert demo.true_displacement(corpus.root, "spNO1_a", 1).max() == 0.0  # before the MaE (10..60)
     assert abs(demo.true_displacement(corpus.root, "spNO1_a", 35)).max() > 3.0  # its apex, ~4 px
-    frames = dict(video.iter_frames(0, 35))
+    frames = dict(iter_video_frames(video, 0, 35))
     assert frames[1].shape == (300, 256, 3) and (frames[1] == frames[2]).all()
     assert abs(frames[35].astype(int) - frames[1].astype(int)).max() > 20
