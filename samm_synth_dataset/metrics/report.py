@@ -8,8 +8,16 @@ The report is a title, an introduction, the numbered sections of ``SECTIONS`` in
 "Settings and definitions" list. A section builder takes the ``ReportContext`` (release tables, run settings,
 figures folder) and returns a ``Section``: its title, its blocks, its ``report.json`` entry under ``key``, and what
 it skipped (``Section.skip`` for a whole section). To add a section, write such a function and append it to
-``SECTIONS``; its number follows from its position. The document model and its renderings live in
-``metrics.document``.
+``SECTIONS``; its number follows from its position::
+
+    def identity_section(ctx: ReportContext) -> Section:
+        sec = Section("identity", "Identity, original vs synthetic")   # report.json key, heading
+        sec.doc.p(...); sec.doc.table(...)                              # or: return sec.skip("why")
+        sec.result = {...}
+        return sec
+
+A table for the dataset card goes into ``_headline``. The document model and its renderings (Markdown, HTML,
+JSON, the atomic file writes) live in ``metrics.document``.
 """
 
 from __future__ import annotations
@@ -82,8 +90,9 @@ class Motion:
     """Onset→apex flow and temporal stability, measured in one pass over each video's frames.
 
     ``per_interval``: flow measures, one row per (interval, region); ``per_video``: stability, one row per
-    (video, region); ``shown``: the intervals Figure 6 shows; ``intervals_skipped``: ``{interval_id, reason}`` rows; ``videos_skipped``: ``video -> reason``
-    for the videos whose original frames are not under ``source_root``.
+    (video, region); ``shown``: the intervals Figure 6 shows; ``intervals_skipped``: ``{interval_id, reason}``
+    rows; ``videos_skipped``: ``video -> reason`` for the videos whose original frames are not under
+    ``source_root``.
     """
 
     source_root: Path
@@ -288,9 +297,9 @@ def flow_section(ctx: ReportContext) -> Section:
     scale = flow.shared_scale([f for it in m.shown for f in (it.original, it.synthetic)])
     sec.doc.p(f"Farneback flow (OpenCV, parameters {flow.FARNEBACK}) from each interval's onset to its apex, for "
               "the original (the video's crop, resized to the synthetic size, greyscale) and the synthetic "
-              f"(greyscale). {m.per_interval['interval_id'].nunique()} intervals; {len(m.intervals_skipped)} skipped (no "
-              "apex, apex not after onset, or frames outside the video); an onset before the first frame starts "
-              "at it. Per interval and region: endpoint error ‖F_orig − F_synth‖ (px), cosine "
+              f"(greyscale). {m.per_interval['interval_id'].nunique()} intervals; {len(m.intervals_skipped)} "
+              "skipped (no apex, apex not after onset, or frames outside the video); an onset before the first "
+              "frame starts at it. Per interval and region: endpoint error ‖F_orig − F_synth‖ (px), cosine "
               f"similarity where both move more than {flow.MOVING_THRESHOLD_PX} px, Pearson r of the per-pixel "
               "magnitudes, mean magnitudes and optical strain. Regions are fixed boxes of the crop "
               "(see Settings).")
@@ -300,9 +309,9 @@ def flow_section(ctx: ReportContext) -> Section:
                    f"Figure 6. Onset→apex flow of the {len(m.shown)} intervals with the strongest original "
                    f"motion; hue = direction, brightness = speed on one fixed scale (full at {scale:.2f} px) for "
                    "every panel.")
-    sec.doc.figure(save_figure(plot_region_bars(summary, ("mag_original_px", "mag_synthetic_px"),
-                                                ("original", "synthetic"), "mean |flow| (px)",
-                                                "Onset→apex motion per region"), ctx.figures / "fig7_flow_regions.png"),
+    bars = plot_region_bars(summary, ("mag_original_px", "mag_synthetic_px"), ("original", "synthetic"),
+                            "mean |flow| (px)", "Onset→apex motion per region")
+    sec.doc.figure(save_figure(bars, ctx.figures / "fig7_flow_regions.png"),
                    "Figure 7. Mean onset→apex flow magnitude per region, original vs synthetic.")
     sec.result = {"params": flow.FARNEBACK, "moving_threshold_px": flow.MOVING_THRESHOLD_PX,
                   "display_scale_px": scale, "per_interval": m.per_interval, "summary": summary,
