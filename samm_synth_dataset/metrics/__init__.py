@@ -3,8 +3,8 @@ flow (Figure 6 and per-region measures), temporal stability, the quality report,
 
 Submodules: ``openface`` (read/run OpenFace, AU track files), ``au`` (correlations, Fisher-z, tables),
 ``flow`` (Farneback, measures, strain), ``regions`` (facial regions of the crop), ``stability``,
-``au_export`` (``samm-synth aus``), ``report`` (``samm-synth report``), ``spotting``. Names below are loaded on
-first use so that importing this package stays light.
+``au_export`` (``samm-synth aus``), ``report`` (``samm-synth report``; its document model and renderings in
+``document``), ``spotting``. Names below are loaded on first use so that importing this package stays light.
 """
 
 from __future__ import annotations

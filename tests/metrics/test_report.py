@@ -220,3 +220,21 @@ def test_report_wrong_source_root_skips_flow_once(tint_release: Path, tmp_path: 
     for part in ("flow", "stability"):
         why = result["skipped"][part]
         assert "of no video were found" in why and str(tmp_path / "nowhere") in why
+
+
+def test_report_appends_a_section(tint_release: Path, monkeypatch) -> None:
+    """A builder appended to SECTIONS gets the next number, its JSON entry and its skip reason."""
+    from samm_synth_dataset.metrics import report
+
+    def extra(ctx: report.ReportContext) -> report.Section:
+        sec = report.Section("extra", "Extra measure")
+        sec.doc.p(f"{len(ctx.videos)} videos.")
+        return sec.skip("nothing to measure", videos=len(ctx.videos))
+
+    _no_originals(tint_release)
+    monkeypatch.setattr(report, "SECTIONS", report.SECTIONS + (extra,))
+    result = report.make_report(tint_release, progress=False)
+    md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
+    assert "## 4. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
+    assert result["extra"] == {"skipped": "nothing to measure", "videos": 2}
+    assert list(result["skipped"]) == ["au", "flow", "stability", "extra"]
