@@ -111,6 +111,10 @@ def _make(tiny_release: Path, root: Path, shared: Path | None) -> tuple[Path, di
         for f in frames:
             expected[(video, f)] = {"original": eo[f], "synthetic": es[f]}
     export_aus(rel, original_csv_dir=ocsv, synthetic_csv_dir=scsv, progress=False)
+    card = (rel / fmt.CARD).read_text()          # declare the aus config, as `samm-synth release` does
+    head, sep, rest = card.partition("\n---\n")
+    (rel / fmt.CARD).write_text(head + f'\n- config_name: aus\n  data_files:\n  - split: train\n    path: '
+                                f'"{fmt.AUS_DIR}/*.parquet"' + sep + rest)
     return rel, expected
 
 
@@ -208,6 +212,34 @@ def test_load_aus(aus_release, streaming: bool, tmp_path: Path) -> None:
         kept = ds.filter(lambda r: r["original_success"] and r["synthetic_success"]
                          and r["original_AU12_c"] == r["synthetic_AU12_c"])
         assert 0 < kept.num_rows < ds.num_rows
+
+
+def test_card_join_with_plain_datasets(aus_release, tmp_path: Path) -> None:
+    """The card's two-line join (plain ``datasets`` + pandas) gives the CSV values for every streamed frame."""
+    import re
+
+    import datasets
+
+    release, expected = aus_release
+    template = (Path(fmt.__file__).parent / "templates" / "dataset_card.md").read_text()
+    block = template[template.index("OpenFace AUs, of its original"):]
+    code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
+    code = code.replace('"{{ repo_id }}"', repr(str(release))).replace(', revision="{{ tag }}"', "")
+    code = code.replace('split="train")', f'split="train", cache_dir={str(tmp_path / "cache")!r})')
+    assert "{{" not in code and len(code.strip().splitlines()) == 2
+    scope: dict[str, Any] = {"load_dataset": datasets.load_dataset,
+                             "frames": datasets.load_dataset(str(release), "frames", split="train", streaming=True)}
+    exec(code, scope)
+    rows = list(scope["frames"])
+    assert len(rows) == len(expected)
+    for row in rows:
+        want = expected[(row["video"], row["frame"])]
+        for track in fmt.AU_TRACKS:
+            w = want[track]
+            assert bool(row[fmt.au_key(track, "success")]) == w["success"]
+            if w["success"]:                      # the plain join keeps OpenFace's zeros on failed frames
+                got = np.array([row[fmt.au_key(track, c)] for c in R], np.float32)
+                np.testing.assert_array_equal(got, w["au_r"])
 
 
 def _nan(v: float | None) -> float:
