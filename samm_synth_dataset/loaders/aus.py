@@ -45,6 +45,7 @@ class AUStore:
         self.fs = fs
         self.cache_videos = max(1, cache_videos)
         self._cache: OrderedDict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = OrderedDict()
+        self._rows: tuple[str, dict[int, int], dict[str, np.ndarray]] | None = None   # the last video, by frame
         if videos is not None:
             self.check(videos)
 
@@ -96,6 +97,17 @@ class AUStore:
                              f"tracks do not match the frames, {HOW_TO_MAKE} again")
         return {k: v[pos] for k, v in fields.items()}
 
+    def one(self, video: str, frame: int) -> dict[str, np.ndarray]:
+        """Fields of one SOURCE frame (``(17,)``, ``(18,)`` float32, bool, float32): :meth:`lookup` for a single
+        frame, with the row positions of the last video kept as a dict (per-sample streams)."""
+        if self._rows is None or self._rows[0] != video:
+            known, fields = self.video(video)
+            self._rows = (video, {int(f): i for i, f in enumerate(known)}, fields)
+        i = self._rows[1].get(int(frame))
+        if i is None:
+            return {k: v[0] for k, v in self.lookup(video, [frame]).items()}     # raises, naming the frame
+        return {k: v[i, ...] for k, v in self._rows[2].items()}
+
     def flat(self, video: str, frames: np.ndarray | Iterable[int]) -> dict[str, list[Any]]:
         """The ``FLAT_COLUMNS`` of these frames as lists (one value per frame): for tables."""
         got = self.lookup(video, frames)
@@ -113,6 +125,7 @@ class AUStore:
         """Picklable state with an empty cache (each worker reads its own videos)."""
         state = self.__dict__.copy()
         state["_cache"] = OrderedDict()
+        state["_rows"] = None
         return state
 
 
@@ -130,6 +143,5 @@ class AttachAUs:
                              "match AUs on (video, frame)")
         if isinstance(meta, (bytes, bytearray, str)):
             meta = json.loads(meta)
-        got = self.store.lookup(str(meta["video"]), [int(meta["frame"])])
-        sample.update({k: v[0] for k, v in got.items()})
+        sample.update(self.store.one(str(meta["video"]), int(meta["frame"])))
         return sample
