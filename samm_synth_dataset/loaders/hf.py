@@ -52,8 +52,12 @@ def load(
     joined column-wise (the images are not copied). FileNotFoundError naming ``samm-synth aus`` without AU tracks.
     """
     if aus:
-        return _with_aus(load(release, config, split=split, streaming=streaming, revision=revision, **kwargs),
-                         release, config, revision)
+        if config != "frames":
+            raise ValueError(f"aus=True joins AUs to the frames config, not {config!r} (load config='aus' for the "
+                             "AU tracks themselves)")
+        store = _au_store(release, revision)          # refuse before loading anything
+        return _join_aus(load(release, config, split=split, streaming=streaming, revision=revision, **kwargs),
+                         store)
     import datasets
 
     if is_hub_id(str(release)):
@@ -98,26 +102,33 @@ def _declared_configs(manifest: dict[str, Any]) -> set[str]:
     return set()
 
 
-def _with_aus(ds: Any, release: str | Path, config: str, revision: str | None) -> Any:
-    """``ds`` (frames: Dataset, IterableDataset or a dict of them) with the AU columns joined; see :func:`load`."""
-    import datasets
+def _au_store(release: str | Path, revision: str | None) -> Any:
+    """An ``AUStore`` over a local release or Hub repo; FileNotFoundError naming ``samm-synth aus`` when the
+    release has no AU tracks."""
+    from samm_synth_dataset.loaders.aus import HOW_TO_MAKE, AUStore
 
-    from samm_synth_dataset.loaders.aus import FLAT_COLUMNS, HOW_TO_MAKE, AUStore
-
-    if config != "frames":
-        raise ValueError(f"aus=True joins AUs to the frames config, not {config!r} (load config='aus' for the "
-                         "AU tracks themselves)")
     if is_hub_id(str(release)):
         from huggingface_hub import HfFileSystem
 
         store = AUStore(f"datasets/{release}" + (f"@{revision}" if revision else ""), fs=HfFileSystem())
         has_any = bool(store.fs.glob(f"{store.root}/{fmt.AUS_DIR}/*.parquet"))
     else:
+        if not Path(release).is_dir():
+            raise FileNotFoundError(f"{release}: no such release directory (for a Hub repo give its id as ORG/NAME)")
         store = AUStore(release)
         has_any = any((Path(release) / fmt.AUS_DIR).glob("*.parquet"))
     if not has_any:
         raise FileNotFoundError(f"{release}: this release has no AU tracks ({fmt.AUS_DIR}/<video>.parquet); "
                                 f"{HOW_TO_MAKE}")
+    return store
+
+
+def _join_aus(ds: Any, store: Any) -> Any:
+    """``ds`` (frames: Dataset, IterableDataset or a dict of them) with the AU columns joined; see :func:`load`."""
+    import datasets
+
+    from samm_synth_dataset.loaders.aus import FLAT_COLUMNS
+
     features = datasets.Features({k: datasets.Value(v) for k, v in FLAT_COLUMNS.items()})
 
     def join(videos: list[str], frames: list[int]) -> dict[str, list[Any]]:

@@ -250,9 +250,13 @@ def test_no_au_tracks_is_one_clear_error(tiny_release: Path, tmp_path: Path) -> 
     import samm_synth_dataset
 
     for make in (lambda: ClipDataset(tiny_release, aus=True), lambda: load_webdataset(tiny_release, aus=True),
-                 lambda: samm_synth_dataset.load(tiny_release, "frames", aus=True, streaming=True)):
+                 lambda: samm_synth_dataset.load(tiny_release, "frames", aus=True, streaming=True),
+                 lambda: samm_synth_dataset.load(tiny_release, "frames", aus=True, cache_dir=str(tmp_path / "c"))):
         with pytest.raises(FileNotFoundError, match=r"no AU tracks.*samm-synth aus"):
             make()
+    assert not (tmp_path / "c").exists()            # refused before loading the frames
+    with pytest.raises(ValueError, match="joins AUs to the frames config"):
+        samm_synth_dataset.load(tiny_release, "videos", aus=True)
 
 
 def test_partial_or_stale_au_tracks(aus_release, tmp_path: Path) -> None:
