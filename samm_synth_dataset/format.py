@@ -297,7 +297,7 @@ AU_PRESENCE_VALUES: tuple[float, float] = (0.0, 1.0)
 
 
 def au_key(track: str, what: str) -> str:
-    """``<track>_<what>``: the name of a per-frame AU field (``original_au_r``) or flat column (``synthetic_AU12_r``)."""
+    """``<track>_<what>``: a per-frame AU field (``original_au_r``) or flat column (``synthetic_AU12_r``)."""
     if track not in AU_TRACKS:
         raise ValueError(f"track must be one of {AU_TRACKS}, got {track!r}")
     return f"{track}_{what}"

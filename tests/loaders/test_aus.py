@@ -273,3 +273,24 @@ def test_partial_or_stale_au_tracks(aus_release, tmp_path: Path) -> None:
     first.unlink()
     with pytest.raises(FileNotFoundError, match=r"1 of 8 videos have no AU track.*samm-synth aus"):
         ClipDataset(rel, aus=True)
+
+
+def test_au_arrays_refuses_inconsistent_tracks(aus_release) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    release, _ = aus_release
+    path = sorted((release / fmt.AUS_DIR).glob("*.parquet"))[0]
+    table = pq.read_table(path)
+    frames, fields = fmt.au_arrays(table, str(path))
+    assert list(fields) == [fmt.au_key(t, w) for t in fmt.AU_TRACKS for w in fmt.AU_FIELDS]
+    assert np.all(np.diff(frames) > 0) and all(len(v) == len(frames) for v in fields.values())
+    synthetic = table.filter(pc.equal(table.column("track"), "synthetic"))
+    with pytest.raises(ValueError, match=rf"{path.name}: no 'original' track"):
+        fmt.au_arrays(synthetic, str(path))
+    with pytest.raises(ValueError, match=r"frame \d+ appears twice in the 'original' track"):
+        fmt.au_arrays(pa.concat_tables([table, table.slice(0, 1)]), str(path))
+    with pytest.raises(ValueError, match="cover different frames"):
+        fmt.au_arrays(table.slice(1), str(path))
+    with pytest.raises(ValueError, match="track must be one of"):
+        fmt.au_key("fake", "au_r")
