@@ -13,7 +13,13 @@ same DataLoader (workers, batch size, clip length, stride):
 * ``spotting-today``: per frame of every clip, read the full-size source JPEG from its folder, crop the face box
   and resize to 256² (what SoftNet-style code does per read).
 
-Goals: parquet / memory >= 0.8; parquet / spotting-today >= 10.
+* ``parquet+aus`` / ``webdataset+aus``: the same with ``aus=True`` (each frame's original and synthetic OpenFace
+  AUs from ``data/aus``, written here with random values);
+* ``wds-pipeline`` / ``wds-pipeline+aus``: ``load_webdataset(...).batched(batch × clip_len)`` (the clip runs'
+  frames per batch) frames per second, reported per clip_len frames, without / with ``aus=True``.
+
+Goals: parquet / memory >= 0.8; parquet / spotting-today >= 10; with AUs / frames alone >= 0.9.
+Choose runs with ``--only parquet,parquet+aus`` (default: all).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from samm_synth_dataset import format as fmt  # noqa: E402
 from samm_synth_dataset.loaders.clips import ClipDataset, VideoIndex, collate_clips  # noqa: E402
+from samm_synth_dataset.loaders.wds import load_webdataset  # noqa: E402
 
 SRC_W, SRC_H = 2040, 1088
 FACE_BOX = (620, 120, 820, 820)     # x, y, w, h in source pixels
@@ -116,9 +123,26 @@ def write_release(root: Path, videos: list[tuple[str, list[Path]]], part_frames:
                         info = tarfile.TarInfo(name)
                         info.size = len(data)
                         tf.addfile(info, io.BytesIO(data))
+        write_aus_track(root, video, [r["frame"] for r in rows])
     (root / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION,
                                                  "status": fmt.STATUS_COMPLETE}))
     return all_bytes
+
+
+def write_aus_track(root: Path, video: str, frames: list[int]) -> None:
+    """``data/aus/<video>.parquet`` (``AUS_SCHEMA``) with random OpenFace-like values, 2 % failed frames."""
+    rng = np.random.default_rng(len(frames))
+    n = len(frames)
+    cols: dict[str, Any] = {"video": [video] * 2 * n, "frame": frames * 2,
+                            "track": ["original"] * n + ["synthetic"] * n,
+                            "success": (rng.random(2 * n) > 0.02).tolist(),
+                            "confidence": rng.uniform(0.8, 1.0, 2 * n).astype(np.float32)}
+    for c in fmt.AU_INTENSITY_COLUMNS:
+        cols[c] = np.round(rng.uniform(0, 5, 2 * n), 2).astype(np.float32)
+    for c in fmt.AU_PRESENCE_COLUMNS:
+        cols[c] = rng.integers(0, 2, 2 * n).astype(np.float32)
+    (root / fmt.AUS_DIR).mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pydict(cols, schema=fmt.schema_for("aus")), root / fmt.au_path(video))
 
 
 class MemoryClips(ClipDataset):
@@ -187,6 +211,48 @@ def throughput(ds: IterableDataset, workers: int, batch: int, min_seconds: float
     return n / dt, total / (_cpu_seconds() - cpu0)
 
 
+def sample_rate(make: Any, workers: int, min_seconds: float) -> tuple[float, float]:
+    """(samples per wall second, per CPU second) of a batched ``load_webdataset`` pipeline, repeated endlessly and
+    read for ``min_seconds`` from the first batch on (worker start-up excluded from wall, included in CPU)."""
+    cpu0 = _cpu_seconds()
+    loader = DataLoader(make().repeat(), batch_size=None, num_workers=workers)
+    n, total, t0 = 0, 0, None
+    for b in loader:
+        total += len(b["__key__"])
+        if t0 is None:
+            t0 = time.perf_counter()
+            continue
+        n += len(b["__key__"])
+        if time.perf_counter() - t0 >= min_seconds:
+            break
+    dt = time.perf_counter() - t0
+    del loader, b
+    gc.collect()
+    return n / dt, total / (_cpu_seconds() - cpu0)
+
+
+def au_cost(release: Path, rounds: int = 5) -> tuple[float, float]:
+    """(CPU µs to attach one frame's AUs in a stream, CPU µs to decode one frame), best of ``rounds``, in-process:
+    the pairing cost without DataLoader transport or machine-load noise."""
+    from samm_synth_dataset.loaders.aus import AttachAUs, AUStore
+    from samm_synth_dataset.loaders.wds import decode_image
+
+    raw = list(load_webdataset(release, decode=False))
+    metas = [{"json": s["json"]} for s in raw]
+    attach, decode = float("inf"), float("inf")
+    for _ in range(rounds):
+        stage = AttachAUs(AUStore(release))           # cold cache: the file reads count
+        t = time.process_time()
+        for m in metas:
+            stage(dict(m))
+        attach = min(attach, (time.process_time() - t) / len(metas))
+        t = time.process_time()
+        for s in raw:
+            decode_image(s["jpg"])
+        decode = min(decode, (time.process_time() - t) / len(raw))
+    return attach * 1e6, decode * 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small data (about a minute)")
@@ -197,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=3.0, help="minimum timed seconds per measurement")
     ap.add_argument("--workdir", type=Path, default=None, help="keep the generated data here (reused if present)")
+    ap.add_argument("--only", default=None, help="comma-separated runs to time (default: all)")
     args = ap.parse_args(argv)
     n_videos, n_frames = (2, 240) if args.quick else (4, 600)
     if args.quick:
@@ -224,12 +291,30 @@ def main(argv: list[str] | None = None) -> int:
             "memory": lambda: MemoryClips(release, backend="parquet", memory=memory, **kw),
             "files-256": lambda: FileClips(release, backend="parquet", **kw),
             "spotting-today": lambda: SpottingToday(videos, args.clip_len, args.stride),
+            "parquet+aus": lambda: ClipDataset(release, backend="parquet", aus=True, **kw),
+            "webdataset+aus": lambda: ClipDataset(release, backend="webdataset", aus=True, **kw),
         }
+        frames_per_batch = args.batch * args.clip_len
+        pipelines = {
+            "wds-pipeline": lambda: load_webdataset(release, shuffle_seed=0).batched(frames_per_batch),
+            "wds-pipeline+aus": lambda: load_webdataset(release, shuffle_seed=0, aus=True).batched(frames_per_batch),
+        }
+        if args.only:
+            chosen = set(args.only.split(","))
+            unknown = chosen - set(runs) - set(pipelines)
+            if unknown:
+                ap.error(f"unknown runs {sorted(unknown)}; choose from {sorted(runs) + sorted(pipelines)}")
+            runs = {k: v for k, v in runs.items() if k in chosen}
+            pipelines = {k: v for k, v in pipelines.items() if k in chosen}
         for r in range(args.rounds):     # interleaved rounds: load drift on a shared machine hits all alike
             for name, make in runs.items():
                 wall, per_cpu = throughput(make(), args.workers, args.batch, args.seconds)
                 results.setdefault(name, []).append(wall)
                 cpu.setdefault(name, []).append(per_cpu)
+            for name, make in pipelines.items():
+                wall, per_cpu = sample_rate(make, args.workers, args.seconds)
+                results.setdefault(name, []).append(wall / args.clip_len)     # in clips of clip_len frames
+                cpu.setdefault(name, []).append(per_cpu / args.clip_len)
         best = {name: max(v) for name, v in results.items()}
         best_cpu = {name: max(v) for name, v in cpu.items()}
         print(f"\nclip streaming, {n_videos} videos x {n_frames} frames, clip_len {args.clip_len}, stride "
@@ -240,8 +325,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, v in best.items():
             print(f"  {name:15s} wall {v:8.1f} clips/s ({v * args.clip_len:7.0f} frames/s)  cpu {best_cpu[name]:8.1f}"
                   f"   wall rounds: " + " ".join(f"{x:.0f}" for x in results[name]))
+        attach_us, decode_us = au_cost(release)
+        print(f"  AU pairing in-process: {attach_us:.1f} CPU-us per frame (json parse, lookup) vs {decode_us:.0f} "
+              f"CPU-us to decode it: frames+AUs / frames alone = {decode_us / (decode_us + attach_us):.3f} "
+              "(goal >= 0.9)")
         for label, ratio_of in (("wall", best), ("cpu", best_cpu)):
             r = ratio_of
+            for base in ("parquet", "webdataset", "wds-pipeline"):
+                if base in r and f"{base}+aus" in r:
+                    print(f"  [{label}] {base}+aus / {base} (AUs paired, goal >= 0.9): "
+                          f"{r[base + '+aus'] / r[base]:.2f}")
+            if not {"parquet", "webdataset", "memory", "spotting-today", "files-256"} <= set(r):
+                continue
             print(f"  [{label}] parquet / memory (ceiling, goal >= 0.8):   {r['parquet'] / r['memory']:.2f}   "
                   f"webdataset / memory: {r['webdataset'] / r['memory']:.2f}")
             print(f"  [{label}] parquet / spotting-today (goal >= 10):     {r['parquet'] / r['spotting-today']:.1f}   "

@@ -1,6 +1,6 @@
 """The release format: the one contract between builders, loaders, metrics and release, in both directions.
 
-``layout`` (paths, ids, Arrow schemas), ``files`` (sha256, atomic writes, Parquet writer options), ``manifest``
+``layout`` (paths, ids, Arrow schemas), ``aus`` (per-frame AU fields), ``files`` (sha256, atomic writes, Parquet writer options), ``manifest``
 (read/write ``manifest.json``, add files), ``splits`` (LOSO folds and ``splits/loso.json``), ``quality`` (the
 shape of ``quality/report.json`` that cards read) and ``verify`` (check a folder against its manifest). Every
 public name is also available here: ``from samm_synth_dataset import format as fmt; fmt.read_manifest(...)``.
@@ -10,6 +10,8 @@ position of a frame inside its synthetic video; interval ``onset``/``apex``/``of
 with inclusive ends. A synthetic video id is ``<source video>-<reference id>``.
 """
 
+from samm_synth_dataset.format.aus import (AU_FIELDS, AU_INTENSITY_RANGE, AU_PRESENCE_VALUES, au_arrays, au_key,
+                                           au_path)
 from samm_synth_dataset.format.files import (PARQUET_COMPRESSION, TMP_SUFFIX, FileRecord, atomic_write_bytes,
                                              atomic_write_json, atomic_write_text, commit, dumps_json,
                                              file_record, fsync_dir, parquet_writer_options, sha256_file,
@@ -31,6 +33,7 @@ from samm_synth_dataset.format.splits import (SPLITS_VERSION, TEST_ON, Split, lo
 from samm_synth_dataset.format.verify import VerifyReport, count_rows, verify
 
 __all__ = [
+    "AU_FIELDS", "AU_INTENSITY_RANGE", "AU_PRESENCE_VALUES", "au_arrays", "au_key", "au_path",
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
     "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
     "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IMAGE_TYPE", "INTERVALS_FEATURES",

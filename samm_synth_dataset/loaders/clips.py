@@ -7,7 +7,11 @@ Each sample is a dict:
 * ``frames``: uint8 tensor ``T×C×H×W`` (RGB, or C = 1 for greyscale); for pairs T = 2 (frame i, frame i + k);
 * ``me``, ``mae``: bool tensors ``(T,)``, the per-frame labels;
 * ``frame``: int64 ``(T,)`` SOURCE frame numbers; ``index``: int64 ``(T,)`` 0-based positions in the video;
-* ``video``, ``subject``: strings; ``interval_ids``: a list of T lists of the interval ids covering each frame.
+* ``video``, ``subject``: strings; ``interval_ids``: a list of T lists of the interval ids covering each frame;
+* with ``aus=True``, per track (``original``, ``synthetic``) the OpenFace AUs of each frame (``loaders.aus``):
+  ``<track>_au_r`` float32 ``(T, 17)`` intensities 0–5 and ``<track>_au_c`` float32 ``(T, 18)`` presences 0/1 (AU
+  order ``format.AU_INTENSITY_COLUMNS`` / ``AU_PRESENCE_COLUMNS``; NaN where OpenFace failed),
+  ``<track>_success`` bool ``(T,)``, ``<track>_confidence`` float32 ``(T,)``.
 
 "Consecutive" means consecutive ``index`` (rows of the synthetic video). Windows never cross a video boundary and
 run across part files. Batch with ``collate_fn=collate_clips`` (``default_collate`` cannot stack ragged
@@ -60,6 +64,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.loaders.aus import AUStore
 from samm_synth_dataset.loaders.wds import IMAGE_EXTENSIONS, decode_image
 
 log = logging.getLogger(__name__)
@@ -115,7 +120,8 @@ class ClipDataset(IterableDataset):
     of clips (``clip_len`` is then ignored; the MEGC k of a fold is ``Split.k``). ``videos``: restrict to these
     synthetic video ids (e.g. a LOSO fold's ``train``). ``rank``/``world_size``: explicit DDP placement (default:
     ``torch.distributed`` if initialised, else 0/1). ``chunk_frames``: frames decoded together and shared by
-    overlapping windows; ``shuffle_buffer_chunks``: chunks mixed by a worker's shuffle.
+    overlapping windows; ``shuffle_buffer_chunks``: chunks mixed by a worker's shuffle. ``aus``: add each frame's
+    original and synthetic OpenFace AUs (``data/aus``, made by ``samm-synth aus``; FileNotFoundError without them).
     """
 
     def __init__(
@@ -133,6 +139,7 @@ class ClipDataset(IterableDataset):
         world_size: int | None = None,
         chunk_frames: int = 128,
         shuffle_buffer_chunks: int = 4,
+        aus: bool = False,
     ) -> None:
         super().__init__()
         if backend not in BACKENDS:
@@ -166,6 +173,7 @@ class ClipDataset(IterableDataset):
         self.index: list[VideoIndex] = self._build_index(set(videos) if videos is not None else None)
         self._handles: dict[int, Any] = {}
         self._rg_cache: OrderedDict[tuple[int, int], list[bytes]] = OrderedDict()
+        self.aus = AUStore(self.root, [v.video for v in self.index]) if aus else None
 
     # ----------------------------------------------------------------------------------------------------------
     # index
@@ -390,6 +398,8 @@ class ClipDataset(IterableDataset):
             "video": v.video,
             "subject": v.subject,
             "interval_ids": [list(v.interval_ids[int(p)]) for p in pos],
+            **({k: torch.from_numpy(a) for k, a in self.aus.lookup(v.video, v.frame[pos]).items()}
+               if self.aus is not None else {}),
         }
 
     def __iter__(self) -> Iterator[dict[str, Any]]:

@@ -31,6 +31,7 @@ def load(
     split: str = "train",
     streaming: bool = False,
     revision: str | None = None,
+    aus: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Load one config of a release with ``datasets``.
@@ -42,7 +43,21 @@ def load(
     ``videos``, ``aus``, or ``wds`` for the WebDataset tars (columns ``__key__``, ``jpg``/``png``, ``json``).
     ``split=None`` returns the DatasetDict. ``streaming=True`` returns an ``IterableDataset`` (no Arrow cache).
     Extra keyword arguments go to ``datasets.load_dataset`` (``cache_dir``, ``num_proc``, ...).
+
+    ``aus=True`` (``frames`` only) joins each frame's original and synthetic OpenFace AUs as flat columns
+    ``<track>_AUxx_r`` (intensity 0–5), ``<track>_AUxx_c`` (presence 0/1), ``<track>_success``,
+    ``<track>_confidence`` (``loaders.aus.FLAT_COLUMNS``; AU values NaN where OpenFace failed), matched on
+    (``video``, ``frame``) from ``data/aus/<video>.parquet``, one video's file at a time: streaming joins row by row
+    as it streams; a ``Dataset`` gets the AU columns computed once from the ``video`` and ``frame`` columns and
+    joined column-wise (the images are not copied). FileNotFoundError naming ``samm-synth aus`` without AU tracks.
     """
+    if aus:
+        if config != "frames":
+            raise ValueError(f"aus=True joins AUs to the frames config, not {config!r} (load config='aus' for the "
+                             "AU tracks themselves)")
+        store = _au_store(release, revision)          # refuse before loading anything
+        return _join_aus(load(release, config, split=split, streaming=streaming, revision=revision, **kwargs),
+                         store)
     import datasets
 
     if is_hub_id(str(release)):
@@ -85,3 +100,56 @@ def _declared_configs(manifest: dict[str, Any]) -> set[str]:
     if isinstance(configs, list):
         return {str(c.get("config_name", c)) if isinstance(c, dict) else str(c) for c in configs}
     return set()
+
+
+def _au_store(release: str | Path, revision: str | None) -> Any:
+    """An ``AUStore`` over a local release or Hub repo; FileNotFoundError naming ``samm-synth aus`` when the
+    release has no AU tracks."""
+    from samm_synth_dataset.loaders.aus import HOW_TO_MAKE, AUStore
+
+    if is_hub_id(str(release)):
+        from huggingface_hub import HfFileSystem
+
+        store = AUStore(f"datasets/{release}" + (f"@{revision}" if revision else ""), fs=HfFileSystem())
+        has_any = bool(store.fs.glob(f"{store.root}/{fmt.AUS_DIR}/*.parquet"))
+    else:
+        if not Path(release).is_dir():
+            raise FileNotFoundError(f"{release}: no such release directory (for a Hub repo give its id as ORG/NAME)")
+        store = AUStore(release)
+        has_any = any((Path(release) / fmt.AUS_DIR).glob("*.parquet"))
+    if not has_any:
+        raise FileNotFoundError(f"{release}: this release has no AU tracks ({fmt.AUS_DIR}/<video>.parquet); "
+                                f"{HOW_TO_MAKE}")
+    return store
+
+
+def _join_aus(ds: Any, store: Any) -> Any:
+    """``ds`` (frames: Dataset, IterableDataset or a dict of them) with the AU columns joined; see :func:`load`."""
+    import datasets
+
+    from samm_synth_dataset.loaders.aus import FLAT_COLUMNS
+
+    features = datasets.Features({k: datasets.Value(v) for k, v in FLAT_COLUMNS.items()})
+
+    def join(videos: list[str], frames: list[int]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {k: [] for k in FLAT_COLUMNS}
+        start = 0
+        for i in range(1, len(videos) + 1):            # runs of one video: one lookup each
+            if i == len(videos) or videos[i] != videos[start]:
+                for k, v in store.flat(videos[start], frames[start:i]).items():
+                    out[k].extend(v)
+                start = i
+        return out
+
+    def one(d: Any) -> Any:
+        if isinstance(d, datasets.IterableDataset):
+            merged = datasets.Features({**d.features, **features}) if d.features is not None else None
+            return d.map(join, input_columns=["video", "frame"], batched=True, batch_size=100, features=merged)
+        cols = d.select_columns(["video", "frame"]).map(join, input_columns=["video", "frame"], batched=True,
+                                                        batch_size=1000, remove_columns=["video", "frame"],
+                                                        features=features)
+        return datasets.concatenate_datasets([d, cols], axis=1)
+
+    if isinstance(ds, (datasets.DatasetDict, datasets.IterableDatasetDict)):
+        return type(ds)({name: one(d) for name, d in ds.items()})
+    return one(ds)

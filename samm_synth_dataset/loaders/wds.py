@@ -132,6 +132,7 @@ def load_webdataset(
     handler: Callable[..., Any] | None = None,
     empty_check: bool = True,
     epoch: int = 0,
+    aus: bool = False,
 ) -> ReleaseWebDataset:
     """A :class:`ReleaseWebDataset` (a ``webdataset.WebDataset``) over ``release``'s ``data/wds/*.tar`` (or an
     explicit list of shard URLs).
@@ -145,6 +146,11 @@ def load_webdataset(
     ``.shuffle(n)``. With ``decode`` each sample is ``{"__key__", "__url__", "jpg"|"png": uint8 RGB array,
     "json": dict}``. Ranks get whole shards, so they may see unequal sample counts: for DDP training use
     :class:`ClipDataset`, which equalises them, or ``.with_epoch(n)`` on a resampled pipeline.
+
+    ``aus`` (a release directory only): add the frame's original and synthetic OpenFace AUs to each sample,
+    matched on its json's ``video`` and ``frame`` (``loaders.aus``: ``<track>_au_r`` float32 (17,),
+    ``<track>_au_c`` (18,), NaN where OpenFace failed, ``<track>_success``, ``<track>_confidence``); each worker
+    reads only the AU files of the videos it streams. FileNotFoundError naming ``samm-synth aus`` without them.
     """
     if isinstance(release, (str, Path)) and Path(release).is_dir():
         urls: list[str] = shard_urls(release)
@@ -165,4 +171,11 @@ def load_webdataset(
     )
     if decode:
         ds = ds.map(decode_sample)
+    if aus:
+        from samm_synth_dataset.loaders.aus import AttachAUs, AUStore
+
+        if not (isinstance(release, (str, Path)) and Path(release).is_dir()):
+            raise ValueError("aus=True needs the release directory (the AU tracks live in its data/aus)")
+        videos = {Path(u).stem.rsplit("-", 1)[0] for u in urls}
+        ds = ds.map(AttachAUs(AUStore(release, videos, cache_videos=2)))
     return ds
