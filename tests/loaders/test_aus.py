@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from torch.utils.data import DataLoader
 
+import samm_synth_dataset
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.loaders import ClipDataset, collate_clips, load_webdataset
 from samm_synth_dataset.loaders.aus import FLAT_COLUMNS
@@ -221,7 +222,7 @@ def test_card_join_with_plain_datasets(aus_release, tmp_path: Path) -> None:
     import datasets
 
     release, expected = aus_release
-    template = (Path(fmt.__file__).parent / "templates" / "dataset_card.md").read_text()
+    template = (Path(samm_synth_dataset.__file__).parent / "templates" / "dataset_card.md").read_text()
     block = template[template.index("OpenFace AUs, of its original"):]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
     code = code.replace('"{{ repo_id }}"', repr(str(release))).replace(', revision="{{ tag }}"', "")
