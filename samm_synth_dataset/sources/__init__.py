@@ -16,7 +16,8 @@ from samm_synth_dataset.sources.annotations import (
     to_intervals,
 )
 from samm_synth_dataset.sources.frames import FrameReadError, iter_video_frames, read_frames_at, read_image, to_rgb
-from samm_synth_dataset.sources.listing import FrameGapError, list_videos
+from samm_synth_dataset.sources.folders import FrameGapError
+from samm_synth_dataset.sources.listing import list_videos
 from samm_synth_dataset.sources.records import Interval, Kind, VideoSource
 
 #: Alias of :func:`fix_summary`.
