@@ -207,7 +207,7 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 
 def demo_config(corpus: Any, out: str | Path, **overrides: Any) -> BuildConfig:
-    """The build config for a demo corpus (``sources.demo.DemoCorpus``): SAMM-LV layout, its workbook,
+    """The build config for a demo corpus (``demo.corpus.DemoCorpus``): SAMM-LV layout, its workbook,
     references CSV and subjects file, colour transfer, 2 references per subject, Parquet + WebDataset.
     ``overrides`` replace any field (e.g. ``max_part_frames=100``, ``progress=False``)."""
     values: dict[str, Any] = {

@@ -116,6 +116,11 @@ FLAG_MEANINGS: dict[str, str] = {
     "long_mae": "macro-expression longer than the long-MaE limit (default 900 frames): kept",
 }
 
+#: The authors' column headers of the two expression sheets, in their order.
+AU_EMOTION_HEADER: tuple[str, ...] = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type",
+                                      "Objective class")
+LABEL_HEADER: tuple[str, ...] = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class", "emotion")
+
 _REQUIRED = {SHEET_AU_EMOTION: ("Subject", "Filename", "Onset", "Apex", "Offset", "Expression type"),
              SHEET_LABEL: ("Subject", "Filename", "Onset", "Apex", "Offset")}
 _OPTIONAL = ("AU", "Objective class", "emotion")
@@ -365,6 +370,11 @@ def base_ids(rows: list[Row]) -> list[str]:
 
 # --------------------------------------------------------------------------------------------------------------
 # Frames
+
+
+def frame_name(frame: int) -> str:
+    """A colour frame's file name: ``<n>.jpg``, ``n`` the 1-based frame number, unpadded."""
+    return f"{frame}.jpg"
 
 
 def frames_base(root: Path) -> Path:

@@ -25,15 +25,23 @@ log = logging.getLogger(__name__)
 ListDataset = Literal["samm-lv", "casme2", "casme3", "generic", "csv"]
 
 SAMM_FPS = 200.0
+#: The SAMM-LV frames folder (``SAMM_longvideos/<video>/<video>_<n>.jpg``).
+SAMM_FRAMES_DIR = "SAMM_longvideos"
 CASME2_FPS = 30.0
 VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v",
                                             ".wmv"})
+def samm_frame_name(video: str, frame: int) -> str:
+    """A SAMM-LV frame file name, ``<video>_<n>.jpg`` with ``n`` 1-based and zero-padded to at least 4 digits (the
+    reader parses the number, never its padding width)."""
+    return f"{video}_{frame:04d}.jpg"
+
+
 def _samm_lv(root: Path, fps: float, allow_gaps: bool, only: set[str] | None) -> list[VideoSource]:
-    base = root / "SAMM_longvideos" if (root / "SAMM_longvideos").is_dir() else root
+    base = root / SAMM_FRAMES_DIR if (root / SAMM_FRAMES_DIR).is_dir() else root
     folders = sorted(p for p in base.iterdir() if p.is_dir() and re.fullmatch(r"\d+_[0-9A-Za-z]+", p.name))
     if not folders:
         raise FileNotFoundError(f"{root}: no SAMM-LV video folders (<subject>_<code>, e.g. 006_1) here or in "
-                                f"{root / 'SAMM_longvideos'}")
+                                f"{root / SAMM_FRAMES_DIR}")
     out = []
     for folder in tqdm([f for f in folders if only is None or f.name in only], desc="listing SAMM-LV",
                        unit="video", disable=None, leave=False):
