@@ -60,6 +60,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources.folders import FrameGapError, frames_matching, numbered_video
 from samm_synth_dataset.sources.frames import FrameReadError, check_jpeg_complete
 from samm_synth_dataset.sources.records import VideoSource
@@ -99,22 +100,11 @@ RULES: dict[str, tuple[str, ...]] = {
     "long_me": ("keep", "macro", "error"),
     "long_mae": ("keep", "error"),
 }
-#: Every flag this reader sets, in summary order, with its meaning (for reports and release cards).
-FLAG_MEANINGS: dict[str, str] = {
-    "rounded": "a fractional frame number was rounded half-up",
-    "onset_zero": "CAS(ME)³ onset 0 (frames start at 1): kept as 0",
-    "onset_raised": "CAS(ME)³ onset 0: set to the first frame, 1",
-    "apex_missing": "apex 0 or empty (not annotated): apex set to null",
-    "offset_filled": "offset 0 (not annotated): filled by the offset-fill rule (apex, or 2·apex − onset)",
-    "offset_filled_onset": "offset 0 and no apex: offset set to the onset (a 1-frame interval)",
-    "onset_after_offset_swapped": "onset after offset in the sheet: the two exchanged",
-    "apex_before_onset": "apex < onset in the sheet: kept as written",
-    "offset_before_apex": "offset < apex in the sheet: kept as written",
-    "apex_outside_interval": "apex outside onset..offset in the sheet: set to null",
-    "long_me": "micro-expression longer than the long-ME limit (default 200 frames): kept as ME",
-    "long_me_relabelled": "micro-expression longer than the long-ME limit: relabelled MaE",
-    "long_mae": "macro-expression longer than the long-MaE limit (default 900 frames): kept",
-}
+#: Every flag this reader sets, in summary order, with its meaning (the release format's wording).
+FLAGS: tuple[str, ...] = ("rounded", "onset_zero", "onset_raised", "apex_missing", "offset_filled",
+                          "offset_filled_onset", "onset_after_offset_swapped", "apex_before_onset",
+                          "offset_before_apex", "apex_outside_interval", "long_me", "long_me_relabelled", "long_mae")
+FLAG_MEANINGS: dict[str, str] = {flag: fmt.FLAG_MEANINGS[flag] for flag in FLAGS}
 
 #: The authors' column headers of the two expression sheets, in their order.
 AU_EMOTION_HEADER: tuple[str, ...] = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type",
