@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 1 if args.quick else args.repeat
 
     from samm_synth_dataset.sources.frames import iter_video_frames
-from samm_synth_dataset.faces import locate_face
+    from samm_synth_dataset.faces import locate_face
     from samm_synth_dataset.sources import list_videos
     from samm_synth_dataset.demo.corpus import make_demo_corpus
 

@@ -1,7 +1,9 @@
-"""Source corpora: annotation sheets (SAMM-LV, CAS(ME)², generic CSV) and frame listing.
+"""Source corpora: annotation sheets (SAMM-LV, CAS(ME)², CAS(ME)³, generic CSV) and frame listing.
 
-Frame numbers are SOURCE numbers (SAMM-LV and CAS(ME)²: 1-based, as in their sheets and file names); interval
-ends are inclusive. ``demo`` (the synthetic demo corpus) is imported on demand, not here.
+``annotations`` reads the sheets (cells and rows: ``sheets``; CAS(ME)³: ``casme3``), ``listing`` lists frame
+folders and video files (numbered folders: ``folders``), ``frames`` decodes frames. Frame numbers are SOURCE
+numbers (SAMM-LV, CAS(ME)², CAS(ME)³: 1-based, as in their sheets and file names); interval ends are inclusive.
+The generated demo corpora that mimic these layouts live in ``samm_synth_dataset.demo``.
 """
 
 from samm_synth_dataset.sources.annotations import (
