@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 1 if args.quick else args.repeat
 
     from samm_synth_dataset.sources.frames import iter_video_frames
-from samm_synth_dataset.faces import locate_face
+    from samm_synth_dataset.faces import locate_face
     from samm_synth_dataset.sources import list_videos
-    from samm_synth_dataset.sources.demo import make_demo_corpus
+    from samm_synth_dataset.demo.corpus import make_demo_corpus
 
     with tempfile.TemporaryDirectory(prefix="bench-sources-") as tmp:
         t0 = time.perf_counter()

@@ -15,7 +15,7 @@ import sys
 from samm_synth_dataset import __version__
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "samm_synth_dataset.demo",
+    "samm_synth_dataset.demo.run",
     "samm_synth_dataset.sources.commands",
     "samm_synth_dataset.transfer.commands",
     "samm_synth_dataset.builders.commands",

@@ -21,9 +21,17 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def demo_corpus(tmp_path_factory: pytest.TempPathFactory):
     """The tests' small demo corpus in SAMM-LV layout, with the real sheet's quirks on."""
-    from samm_synth_dataset.sources.demo import make_demo_corpus
+    from samm_synth_dataset.demo.corpus import make_demo_corpus
 
     return make_demo_corpus(tmp_path_factory.mktemp("demo") / "corpus", seed=0, size="small", quirks=True)
+
+
+@pytest.fixture(scope="session")
+def casme3_corpus(tmp_path_factory: pytest.TempPathFactory):
+    """The demo faces in the CAS(ME)³ Part A layout (5 clips, 620 frames, 30 fps), both workbooks' quirks on."""
+    from samm_synth_dataset.demo.casme3 import make_casme3_corpus
+
+    return make_casme3_corpus(tmp_path_factory.mktemp("casme3") / "corpus", quirks=True)
 
 
 # ---- builders: a complete small release (issue 5) -------------------------------------------------------------

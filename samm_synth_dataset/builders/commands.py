@@ -24,6 +24,7 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         "videos": tuple(args.videos) if args.videos else None,
         "exclude_videos": tuple(args.exclude_videos) if args.exclude_videos else None,
         "offset_fill": args.offset_fill,
+        "casme3_rules": tuple(args.casme3_rule) if args.casme3_rule else None,
     }
     if args.allow_gaps:
         values["allow_gaps"] = True
@@ -84,9 +85,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "re-run with --resume after an interruption. Under `torchrun --nproc-per-node N` each rank "
                     "builds its share and rank 0 finalizes.")
     p.add_argument("--config", help="TOML file with build settings (flags given here override it)")
-    p.add_argument("--dataset", choices=("samm-lv", "casme2", "generic"), help="source layout (default samm-lv)")
+    p.add_argument("--dataset", choices=("samm-lv", "casme2", "casme3", "generic"),
+                   help="source layout (default samm-lv)")
     p.add_argument("--source-root", help="folder of the source frames (e.g. the SAMM-LV root)")
-    p.add_argument("--annotations", help="annotation sheet (SAMM-LV xlsx, CAS(ME)² xlsx, or CSV for generic)")
+    p.add_argument("--annotations", help="annotation sheet (SAMM-LV xlsx, CAS(ME)² xlsx, CAS(ME)³ xls/xlsx, or "
+                                         "CSV for generic)")
     p.add_argument("--references", help="references CSV (subject,reference_path,domain[,reference_id]) or a "
                                         "folder with female/ and male/ (needs --subjects)")
     p.add_argument("--subjects", help="CSV subject,gender[,glasses]")
@@ -113,8 +116,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--videos", nargs="+", help="build only these source videos")
     p.add_argument("--exclude-videos", nargs="+", help="leave these source videos out (recorded as skipped)")
     p.add_argument("--offset-fill", choices=("apex", "mirror", "error"),
-                   help="CAS(ME)² offset 0 (not annotated): apex = offset := apex (default), mirror = offset := "
-                        "2·apex − onset, error = refuse such rows")
+                   help="CAS(ME)²/CAS(ME)³ offset 0 (not annotated): apex = offset := apex (default), mirror = "
+                        "offset := 2·apex − onset, error = refuse such rows")
+    p.add_argument("--casme3-rule", action="append", metavar="NAME=VALUE",
+                   help="CAS(ME)³ fix rule, repeatable (as inspect-source): onset_zero=keep|first_frame|error, "
+                        "apex_zero=null|error, onset_after_offset=swap|error, apex_outside=keep|null|error, "
+                        "long_me=keep|macro|error, long_mae=keep|error, long_me_frames=N, long_mae_frames=N")
     p.add_argument("--allow-gaps", action="store_true",
                    help="source frame numbers missing inside a video are recorded (build summary, plan "
                         "missing_frames) and left out of the release instead of stopping the build")

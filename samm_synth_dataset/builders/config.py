@@ -16,9 +16,9 @@ from samm_synth_dataset import format as fmt
 
 FORMATS: tuple[str, ...] = ("parquet", "webdataset")
 IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
-DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "generic")
+DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "generic")
 #: Our dataset name → ``sources.read_annotations``'s.
-ANNOTATION_DATASET: dict[str, str] = {"samm-lv": "samm-lv", "casme2": "casme2", "generic": "csv"}
+ANNOTATION_DATASET: dict[str, str] = {"samm-lv": "samm-lv", "casme2": "casme2", "casme3": "casme3", "generic": "csv"}
 
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.
 NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours")
@@ -44,9 +44,11 @@ class BuildConfig:
     (``faces.align_video``), recorded in the videos table's ``crop_matrix``.
     ``device`` "auto" picks ``cuda:<LOCAL_RANK>`` when CUDA is available, else "cpu".
 
-    Source reader options: ``offset_fill`` is the CAS(ME)² rule for an offset of 0 (not annotated), one of
-    ``sources.OFFSET_FILL_RULES`` (``apex``: offset = apex, the default; ``mirror``: 2·apex − onset; ``error``:
-    refuse); it is recorded in the effective config for ``dataset="casme2"`` only. ``allow_gaps``: source frame
+    Source reader options: ``offset_fill`` is the CAS(ME)²/CAS(ME)³ rule for an offset of 0 (not annotated), one
+    of ``sources.OFFSET_FILL_RULES`` (``apex``: offset = apex, the default; ``mirror``: 2·apex − onset; ``error``:
+    refuse); it is recorded in the effective config for those two datasets only. ``casme3_rules``: the CAS(ME)³
+    reader's other fix rules as ``NAME=VALUE`` strings (``sources.casme3.Casme3Rules``; empty = its defaults),
+    recorded for ``dataset="casme3"`` only. ``allow_gaps``: source frame
     numbers missing inside a video are recorded (``VideoSource.missing``; the build summary and the plan's
     ``missing_frames``) instead of failing the build; the missing frames are simply absent from the release.
     """
@@ -78,6 +80,7 @@ class BuildConfig:
     videos: tuple[str, ...] | None = None
     exclude_videos: tuple[str, ...] = ()
     offset_fill: str = "apex"
+    casme3_rules: tuple[str, ...] = ()
     allow_gaps: bool = False
     progress: bool = True
     dist_timeout_hours: float = 72.0
@@ -92,6 +95,9 @@ class BuildConfig:
         object.__setattr__(self, "formats", tuple(f for f in FORMATS if f in self.formats))
         if self.max_part_mb is not None:
             object.__setattr__(self, "max_part_mb", float(self.max_part_mb))
+        if isinstance(self.casme3_rules, str):
+            object.__setattr__(self, "casme3_rules", (self.casme3_rules,))
+        object.__setattr__(self, "casme3_rules", tuple(str(r) for r in self.casme3_rules))
         for name in ("videos", "exclude_videos"):
             value = getattr(self, name)
             if value is not None:
@@ -135,8 +141,19 @@ class BuildConfig:
         if self.offset_fill not in OFFSET_FILL_RULES:
             raise ValueError(f"offset_fill must be one of {OFFSET_FILL_RULES} (the CAS(ME)² rule for offset 0), "
                              f"got {self.offset_fill!r}")
+        if self.casme3_rules:
+            if self.dataset != "casme3":
+                raise ValueError(f"casme3_rules apply to dataset casme3 only (dataset is {self.dataset!r})")
+            self.casme3()
         if not isinstance(self.allow_gaps, bool):
             raise ValueError(f"allow_gaps must be true or false, got {self.allow_gaps!r}")
+
+    def casme3(self) -> Any:
+        """The CAS(ME)³ reader's rules (``sources.casme3.Casme3Rules``) from ``casme3_rules``; ValueError names a
+        bad one."""
+        from samm_synth_dataset.sources.casme3 import Casme3Rules
+
+        return Casme3Rules.from_pairs(self.casme3_rules)
 
     @property
     def max_part_bytes(self) -> int | None:
@@ -166,8 +183,10 @@ class BuildConfig:
             out.pop("jpeg_quality")
         if self.method != "color-transfer":
             out.pop("image_size")
-        if self.dataset != "casme2":
-            out.pop("offset_fill")  # only the CAS(ME)² reader fills offsets
+        if self.dataset not in ("casme2", "casme3"):
+            out.pop("offset_fill")  # only the CAS(ME)² and CAS(ME)³ readers fill offsets
+        if self.dataset != "casme3":
+            out.pop("casme3_rules")
         return out
 
     @classmethod
@@ -207,7 +226,7 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 
 def demo_config(corpus: Any, out: str | Path, **overrides: Any) -> BuildConfig:
-    """The build config for a demo corpus (``sources.demo.DemoCorpus``): SAMM-LV layout, its workbook,
+    """The build config for a demo corpus (``demo.corpus.DemoCorpus``): SAMM-LV layout, its workbook,
     references CSV and subjects file, colour transfer, 2 references per subject, Parquet + WebDataset.
     ``overrides`` replace any field (e.g. ``max_part_frames=100``, ``progress=False``)."""
     values: dict[str, Any] = {

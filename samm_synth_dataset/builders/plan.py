@@ -53,7 +53,8 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
     DataFrame (clipped to the videos' last frames; None without annotations).
 
     The source readers get ``config.allow_gaps`` (frame gaps recorded in ``VideoSource.missing`` instead of a
-    ``FrameGapError``) and ``config.offset_fill`` (the CAS(ME)² offset-0 rule)."""
+    ``FrameGapError``), ``config.offset_fill`` (the CAS(ME)²/CAS(ME)³ offset-0 rule) and, for CAS(ME)³,
+    ``config.casme3_rules``."""
     from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
 
     subjects = read_subjects(config.subjects) if config.subjects is not None else {}
@@ -65,7 +66,8 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
     annotations = None
     if config.annotations is not None:
         annotations = read_annotations(config.annotations, ANNOTATION_DATASET[config.dataset],
-                                       offset_fill=config.offset_fill)
+                                       offset_fill=config.offset_fill,
+                                       casme3_rules=config.casme3() if config.dataset == "casme3" else None)
         annotations = clip_offsets(annotations, sources)
         listed = {s.video for s in sources}
         wanted = set(config.videos) if config.videos is not None else None

@@ -66,7 +66,8 @@ class Detection:
 _cascade: cv2.CascadeClassifier | None = None
 
 
-def _get_cascade() -> cv2.CascadeClassifier:
+def haar_cascade() -> cv2.CascadeClassifier:
+    """OpenCV's bundled Haar frontal-face cascade, loaded once (nothing is downloaded)."""
     global _cascade
     if _cascade is None:
         path = Path(cv2.data.haarcascades) / CASCADE
@@ -86,7 +87,7 @@ def detect_largest_face(image: np.ndarray) -> tuple[int, int, int, int] | None:
         if scale < 1.0 else grey
     small = cv2.equalizeHist(small)
     min_side = max(20, int(MIN_FACE_FRACTION * min(small.shape)))
-    faces = _get_cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    faces = haar_cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
     if len(faces) == 0:
         return None
     fx, fy, fw, fh = max((tuple(int(v) for v in f) for f in faces), key=lambda b: b[2] * b[3])

@@ -158,6 +158,9 @@ def expected_source_path(source_root: str | Path, dataset: str, video: str) -> P
     if dataset == "casme2":
         base = root / "rawpic" if (root / "rawpic").is_dir() else root
         return base / f"s{video.split('_')[0]}"
+    if dataset == "casme3":  # spNO<N>_<clip> → spNO.<N>/<clip>/color (the clip folder's case may differ)
+        number, clip = video.removeprefix("spNO").split("_", 1)
+        return root / f"spNO.{number}" / clip / "color"
     return root / video
 
 

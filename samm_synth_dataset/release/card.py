@@ -28,23 +28,14 @@ TASK_CATEGORIES: tuple[str, ...] = ("video-classification",)
 DEFAULT_PRETTY_NAME = "SAMM-SYNTH-style synthetic long videos of facial macro- and micro-expressions"
 SPLIT = "train"
 
+#: Source datasets named in the card's access prompt and licences (in this order).
+SOURCE_NAMES: dict[str, str] = {"samm-lv": "SAMM Long Videos", "casme2": "CAS(ME)²", "casme3": "CAS(ME)³"}
+
 #: Sections a rendered card must contain (checked by ``validate_card``).
 REQUIRED_SECTIONS: tuple[str, ...] = (
     "## How the data was made", "## Label conventions", "## How to load", "## Quality report",
     "## Limitations", "## Licences", "## Citations", "## Release notes",
 )
-
-#: What each interval flag (set by ``sources.read_annotations``) means; unknown flags are listed as they are.
-FLAG_MEANINGS: dict[str, str] = {
-    "rounded": "a fractional frame number in the sheet was rounded half-up (floor(x + 0.5); SAMM-LV V1)",
-    "apex_missing": "apex -1 (SAMM-LV), 0 (CAS(ME)²) or empty in the sheet: apex set to null",
-    "onset_zero": "SAMM-LV onset 0 (movement already under way at the first frame): kept as 0",
-    "offset_filled": "CAS(ME)² offset 0 (not annotated): filled by the offset-fill rule",
-    "offset_before_apex": "offset < apex in the sheet: kept as written",
-    "apex_before_onset": "apex < onset in the sheet: kept as written",
-    "offset_clipped": "offset past the video's last frame: clipped to the last frame",
-    "apex_outside_video": "apex past the video's last frame: set to null",
-}
 
 #: Build settings that are local paths: the card shows their last component only (no machine-local folders).
 _PATH_SETTINGS: frozenset[str] = frozenset({"source_root", "annotations", "references", "subjects", "boxes",
@@ -235,8 +226,10 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
             continue
         seen.add(key)
         flag_src.update(set(flags or []))
-    flag_names = list(FLAG_MEANINGS) + sorted(set(flag_rows) - set(FLAG_MEANINGS))
-    fixes = [{"flag": f, "meaning": FLAG_MEANINGS.get(f, "see samm_synth_dataset.sources.read_annotations"),
+    # every reader's common flags always, the dataset-specific ones (CAS(ME)³'s) when an interval carries them
+    flag_names = ([f for f in fmt.FLAG_MEANINGS if f in fmt.COMMON_FLAGS or flag_rows[f]]
+                  + sorted(set(flag_rows) - set(fmt.FLAG_MEANINGS)))
+    fixes = [{"flag": f, "meaning": fmt.FLAG_MEANINGS.get(f, "see samm_synth_dataset.sources.read_annotations"),
               "source_intervals": flag_src[f], "release_rows": flag_rows[f]} for f in flag_names]
     blink_rows = sum(1 for n in intervals["notes"] if n and "blink" in n.lower())
 
@@ -278,6 +271,9 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "source_datasets": source_datasets,
         "samm_lv": "samm-lv" in source_datasets,
         "casme2": "casme2" in source_datasets,
+        "casme3": "casme3" in source_datasets,
+        "source_names": " and ".join(n for d, n in SOURCE_NAMES.items() if d in source_datasets)
+                        or "licensed source videos",
         "stargan": "stargan-v2" in methods,
         "color_transfer": "color-transfer" in methods,
         "checkpoints": checkpoints,

@@ -1,7 +1,9 @@
-"""Source corpora: annotation sheets (SAMM-LV, CAS(ME)², generic CSV) and frame listing.
+"""Source corpora: annotation sheets (SAMM-LV, CAS(ME)², CAS(ME)³, generic CSV) and frame listing.
 
-Frame numbers are SOURCE numbers (SAMM-LV and CAS(ME)²: 1-based, as in their sheets and file names); interval
-ends are inclusive. ``demo`` (the synthetic demo corpus) is imported on demand, not here.
+``annotations`` reads the sheets (cells and rows: ``sheets``; CAS(ME)³: ``casme3``), ``listing`` lists frame
+folders and video files (numbered folders: ``folders``), ``frames`` decodes frames. Frame numbers are SOURCE
+numbers (SAMM-LV, CAS(ME)², CAS(ME)³: 1-based, as in their sheets and file names); interval ends are inclusive.
+The generated demo corpora that mimic these layouts live in ``samm_synth_dataset.demo``.
 """
 
 from samm_synth_dataset.sources.annotations import (
@@ -16,7 +18,8 @@ from samm_synth_dataset.sources.annotations import (
     to_intervals,
 )
 from samm_synth_dataset.sources.frames import FrameReadError, iter_video_frames, read_frames_at, read_image, to_rgb
-from samm_synth_dataset.sources.listing import FrameGapError, list_videos
+from samm_synth_dataset.sources.folders import FrameGapError
+from samm_synth_dataset.sources.listing import list_videos
 from samm_synth_dataset.sources.records import Interval, Kind, VideoSource
 
 #: Alias of :func:`fix_summary`.

@@ -24,18 +24,26 @@ the 1-based row. The fixes (flags) are:
 from __future__ import annotations
 
 import csv
-import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import pandas as pd
 
 from samm_synth_dataset.format import ANNOTATION_COLUMNS
+from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.records import Interval, VideoSource
+from samm_synth_dataset.sources.sheets import (
+    AnnotationError,
+    Row,
+    Where,
+    cell_text,
+    expression_kind,
+    frame_number,
+    header_key,
+    is_blank,
+)
 
 Dataset = Literal["samm-lv", "casme2", "casme3", "csv"]
 OffsetFill = Literal["apex", "mirror", "error"]
@@ -57,111 +65,12 @@ _SAMM_REQUIRED: tuple[str, ...] = ("subject", "filename", "onset", "apex", "offs
 _ID_BAD = re.compile(r"[^A-Za-z0-9_\-]+")
 
 
-class AnnotationError(ValueError):
-    """An annotation row or file that cannot be read; the message names file, sheet and 1-based row."""
-
-
-@dataclass
-class _Row:
-    """One parsed row before ids are made unique."""
-
-    source_id: str
-    subject: str
-    video: str
-    onset: int
-    apex: int | None
-    offset: int
-    kind: str
-    action_units: str = ""
-    notes: str = ""
-    flags: list[str] = field(default_factory=list)
-
-
-class _Where:
-    """File/sheet/row context for error messages."""
-
-    def __init__(self, path: Path, sheet: str | None) -> None:
-        self.path = path
-        self.sheet = sheet
-
-    def at(self, row: int | None = None) -> str:
-        where = f"{self.path}"
-        if self.sheet is not None:
-            where += f", sheet {self.sheet!r}"
-        if row is not None:
-            where += f", row {row}"
-        return where
-
-    def error(self, row: int | None, message: str) -> AnnotationError:
-        return AnnotationError(f"{self.at(row)}: {message}")
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Cell helpers
-
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
-
-
-def _text(value: Any) -> str:
-    """A cell as text: '' for blank, integral floats without '.0', strings stripped."""
-    if _blank(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _number(value: Any, what: str, where: _Where, row: int) -> Decimal:
-    """A frame-number cell as an exact Decimal (numbers and numeric text accepted)."""
-    if _blank(value):
-        raise where.error(row, f"{what} is empty; fill it in or remove the row")
-    if isinstance(value, bool):
-        raise where.error(row, f"{what} is {value!r}, not a frame number")
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, float) else Decimal(repr(value))
-    except InvalidOperation:
-        raise where.error(row, f"{what} {value!r} is not a frame number") from None
-    if not number.is_finite():
-        raise where.error(row, f"{what} {value!r} is not a frame number")
-    return number
-
-
-def _frame(value: Any, what: str, where: _Where, row: int, flags: list[str]) -> int:
-    """A frame number rounded half-up (``floor(x + 0.5)``); adds ``rounded`` to ``flags`` if it was fractional."""
-    number = _number(value, what, where, row)
-    rounded = int(number.to_integral_value(rounding=ROUND_HALF_UP)) if number >= 0 else int(number)
-    if number != number.to_integral_value():
-        if number < 0:
-            raise where.error(row, f"{what} {value!r} is negative and fractional")
-        if "rounded" not in flags:
-            flags.append("rounded")
-    return rounded
-
-
-def _kind(value: Any, where: _Where, row: int) -> str:
-    """``ME`` for micro wording (``Micro - 1/2``, ``micro-expression``, ``me``), ``MaE`` for macro wording."""
-    text = re.sub(r"[\s_]+", "", _text(value)).lower()
-    if text.startswith("micro") or text == "me":
-        return "ME"
-    if text.startswith("macro") or text == "mae":
-        return "MaE"
-    raise where.error(row, f"unknown expression type {_text(value)!r}; expected a micro wording "
-                           "('Micro - 1/2', 'micro-expression', 'ME') or a macro one ('Macro', "
-                           "'macro-expression', 'MaE')")
-
-
 def _safe_id(value: str) -> str:
     """``value`` with every run of characters outside letters, digits, ``_`` and ``-`` replaced by ``_``."""
     return _ID_BAD.sub("_", value).strip("_") or "x"
 
 
-def _check_order(r: _Row, where: _Where, row: int) -> None:
+def _check_order(r: Row, where: Where, row: int) -> None:
     if r.offset < r.onset:
         raise where.error(row, f"offset {r.offset} is before onset {r.onset}; correct the row")
     if r.apex is not None:
@@ -171,7 +80,7 @@ def _check_order(r: _Row, where: _Where, row: int) -> None:
             r.flags.append("apex_before_onset")
 
 
-def _to_frame(rows: Sequence[_Row], ids: Sequence[str]) -> pd.DataFrame:
+def _to_frame(rows: Sequence[Row], ids: Sequence[str]) -> pd.DataFrame:
     df = pd.DataFrame({
         "interval_id": pd.Series(list(ids), dtype=object),
         "source_id": pd.Series([r.source_id for r in rows], dtype=object),
@@ -235,27 +144,23 @@ def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
 # SAMM-LV
 
 
-def _norm_header(value: Any) -> str:
-    return re.sub(r"[^a-z]", "", _text(value).lower())
-
-
 def _find_samm_header(rows: Sequence[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
     """Index of the header row (0-based) and column index by normalised name, found by content."""
     for i, row in enumerate(rows):
-        names = {_norm_header(v): j for j, v in reversed(list(enumerate(row))) if not _blank(v)}
+        names = {header_key(v): j for j, v in reversed(list(enumerate(row))) if not is_blank(v)}
         if all(n in names for n in _SAMM_REQUIRED):
             return i, names
     return None
 
 
-def _samm_subject(value: Any, where: _Where, row: int) -> str:
-    text = _text(value)
+def _samm_subject(value: Any, where: Where, row: int) -> str:
+    text = cell_text(value)
     if not text.isdigit():
         raise where.error(row, f"Subject {text!r} is not a subject number like '006'")
     return f"{int(text):03d}"
 
 
-def _read_samm(path: Path) -> list[_Row]:
+def _read_samm(path: Path) -> list[Row]:
     if path.suffix.lower() in (".csv", ".txt"):
         sheets = {None: _csv_rows(path)}
     else:
@@ -271,24 +176,24 @@ def _read_samm(path: Path) -> list[_Row]:
         raise AnnotationError(f"{path}: no SAMM-LV header row (a row with Subject, Filename, Onset, Apex, Offset "
                               f"and Type) in sheet(s) {[s for s in sheets if s is not None] or ['(csv)']}; "
                               "is this a SAMM Long Videos annotation file?")
-    where = _Where(path, sheet)
+    where = Where(path, sheet)
     header_index, cols = found
     get = lambda cells, name: cells[cols[name]] if name in cols and cols[name] < len(cells) else None  # noqa: E731
-    out: list[_Row] = []
+    out: list[Row] = []
     for i in range(header_index + 1, len(rows)):
         cells = rows[i]
         row = i + 1
-        if all(_blank(v) for v in cells):
+        if all(is_blank(v) for v in cells):
             continue
-        filename = _text(get(cells, "filename"))
+        filename = cell_text(get(cells, "filename"))
         parts = filename.split("_")
         if len(parts) < 3 or not all(parts[:2]):
             raise where.error(row, f"Filename {filename!r} is not '<subject>_<code>_<event>' like '006_1_1'")
         subject = _samm_subject(get(cells, "subject"), where, row)
         flags: list[str] = []
-        onset = _frame(get(cells, "onset"), "Onset", where, row, flags)
-        apex_raw = _frame(get(cells, "apex"), "Apex", where, row, flags)
-        offset = _frame(get(cells, "offset"), "Offset", where, row, flags)
+        onset = frame_number(get(cells, "onset"), "Onset", where, row, flags)
+        apex_raw = frame_number(get(cells, "apex"), "Apex", where, row, flags)
+        offset = frame_number(get(cells, "offset"), "Offset", where, row, flags)
         apex: int | None = apex_raw
         if apex_raw == -1:
             apex = None
@@ -299,9 +204,9 @@ def _read_samm(path: Path) -> list[_Row]:
             raise where.error(row, f"negative onset/offset ({onset}, {offset})")
         if onset == 0:
             flags.append("onset_zero")
-        r = _Row(source_id=filename, subject=subject, video="_".join(parts[:2]), onset=onset, apex=apex,
-                 offset=offset, kind=_kind(get(cells, "type"), where, row),
-                 action_units=_text(get(cells, "actionunits")), notes=_text(get(cells, "notes")), flags=flags)
+        r = Row(source_id=filename, subject=subject, video="_".join(parts[:2]), onset=onset, apex=apex,
+                 offset=offset, kind=expression_kind(get(cells, "type"), where, row),
+                 action_units=cell_text(get(cells, "actionunits")), notes=cell_text(get(cells, "notes")), flags=flags)
         if parts[0].isdigit() and f"{int(parts[0]):03d}" != subject:
             raise where.error(row, f"Subject {subject!r} does not match Filename {filename!r}")
         _check_order(r, where, row)
@@ -320,16 +225,16 @@ def _casme_naming(sheets: dict[str, list[tuple[Any, ...]]], path: Path
     if len(names) < 3:
         raise AnnotationError(f"{path}: a CAS(ME)² workbook has three sheets (data, 'naming rule1', 'naming "
                               f"rule2'); found {names}")
-    rule1_name = next((n for n in names if _norm_header(n) + n[-1:] == "namingrule1"), names[1])
-    rule2_name = next((n for n in names if _norm_header(n) + n[-1:] == "namingrule2"), names[2])
+    rule1_name = next((n for n in names if header_key(n) + n[-1:] == "namingrule1"), names[1])
+    rule2_name = next((n for n in names if header_key(n) + n[-1:] == "namingrule2"), names[2])
     subjects: dict[int, tuple[int, str]] = {}
-    where = _Where(path, rule1_name)
+    where = Where(path, rule1_name)
     for i, cells in enumerate(sheets[rule1_name]):
-        if all(_blank(v) for v in cells):
+        if all(is_blank(v) for v in cells):
             continue
         if len(cells) < 3:
             raise where.error(i + 1, "expected (folder number, folder name, subject index)")
-        number, folder, index = _text(cells[0]), _text(cells[1]), _text(cells[2])
+        number, folder, index = cell_text(cells[0]), cell_text(cells[1]), cell_text(cells[2])
         if not (number.isdigit() and index.isdigit() and folder):
             raise where.error(i + 1, f"expected (folder number, folder name, subject index), got "
                                      f"{cells[:3]!r}")
@@ -337,31 +242,31 @@ def _casme_naming(sheets: dict[str, list[tuple[Any, ...]]], path: Path
         if subjects.setdefault(int(index), value) != value:
             raise where.error(i + 1, f"subject index {index} maps to {subjects[int(index)]} and to {value}")
     codes: dict[str, str] = {}
-    where = _Where(path, rule2_name)
+    where = Where(path, rule2_name)
     for i, cells in enumerate(sheets[rule2_name]):
-        if all(_blank(v) for v in cells):
+        if all(is_blank(v) for v in cells):
             continue
-        if len(cells) < 2 or _blank(cells[0]) or _blank(cells[1]):
+        if len(cells) < 2 or is_blank(cells[0]) or is_blank(cells[1]):
             raise where.error(i + 1, f"expected (code like '0101', expression like 'disgust1'), got {cells!r}")
-        code = _text(cells[0])
+        code = cell_text(cells[0])
         if not code.isdigit():
             raise where.error(i + 1, f"code {code!r} is not a number like '0101'")
-        codes[_text(cells[1]).lower()] = code.zfill(4)  # codes are text; a re-saved sheet may have 101
+        codes[cell_text(cells[1]).lower()] = code.zfill(4)  # codes are text; a re-saved sheet may have 101
     return subjects, codes
 
 
-def _read_casme(path: Path, offset_fill: str) -> list[_Row]:
+def _read_casme(path: Path, offset_fill: str) -> list[Row]:
     sheets = _xlsx_sheets(path)
     subjects, codes = _casme_naming(sheets, path)
     data_name = list(sheets)[0]
-    where = _Where(path, data_name)
-    out: list[_Row] = []
+    where = Where(path, data_name)
+    out: list[Row] = []
     for i, cells in enumerate(sheets[data_name]):
         row = i + 1
-        if all(_blank(v) for v in cells):
+        if all(is_blank(v) for v in cells):
             continue
         cells = tuple(cells) + (None,) * max(0, 9 - len(cells))
-        index_text = _text(cells[0])
+        index_text = cell_text(cells[0])
         if not index_text.isdigit():
             if row == 1 and "subject" in index_text.lower():
                 continue  # a header some users add
@@ -369,16 +274,16 @@ def _read_casme(path: Path, offset_fill: str) -> list[_Row]:
         if int(index_text) not in subjects:
             raise where.error(row, f"subject index {index_text} is not in the 'naming rule1' sheet")
         number, folder = subjects[int(index_text)]
-        name = _text(cells[1])
+        name = cell_text(cells[1])
         m = re.fullmatch(r"([A-Za-z]+\d+)_(\d+)", name)
         if not m or m.group(1).lower() not in codes:
             raise where.error(row, f"expression name {name!r} is not '<stimulus><n>_<k>' with a stimulus listed "
                                    f"in the 'naming rule2' sheet ({sorted(codes)})")
         video = f"{number}_{codes[m.group(1).lower()]}"
         flags: list[str] = []
-        onset = _frame(cells[2], "onset", where, row, flags)
-        apex_raw = _frame(cells[3], "apex", where, row, flags)
-        offset = _frame(cells[4], "offset", where, row, flags)
+        onset = frame_number(cells[2], "onset", where, row, flags)
+        apex_raw = frame_number(cells[3], "apex", where, row, flags)
+        offset = frame_number(cells[4], "offset", where, row, flags)
         if onset <= 0 or apex_raw < 0 or offset < 0:
             raise where.error(row, f"onset/apex/offset ({onset}, {apex_raw}, {offset}) must be 1-based frame "
                                    "numbers (apex/offset 0 = not annotated)")
@@ -395,20 +300,20 @@ def _read_casme(path: Path, offset_fill: str) -> list[_Row]:
                                        "offset; correct the row")
             offset = apex if offset_fill == "apex" else 2 * apex - onset
             flags.append("offset_filled")
-        aus = _text(cells[5])
+        aus = cell_text(cells[5])
         if aus.lower() == "null":
             aus = ""
-        notes = "; ".join(f"{label}: {_text(v)}" for label, v in (("emotion", cells[6]),
+        notes = "; ".join(f"{label}: {cell_text(v)}" for label, v in (("emotion", cells[6]),
                                                                     ("self-report", cells[8]))
-                          if not _blank(v))
-        r = _Row(source_id=name, subject=folder, video=video, onset=onset, apex=apex, offset=offset,
-                 kind=_kind(cells[7], where, row), action_units=aus, notes=notes, flags=flags)
+                          if not is_blank(v))
+        r = Row(source_id=name, subject=folder, video=video, onset=onset, apex=apex, offset=offset,
+                 kind=expression_kind(cells[7], where, row), action_units=aus, notes=notes, flags=flags)
         _check_order(r, where, row)
         out.append(r)
     return out
 
 
-def _casme_base_id(r: _Row) -> str:
+def _casme_base_id(r: Row) -> str:
     return _safe_id(f"{r.video}_{r.source_id.rsplit('_', 1)[-1]}")
 
 
@@ -420,9 +325,9 @@ _GENERIC_ALIASES = {"vid": "video", "type": "kind", "start": "onset", "end": "of
                     "aus": "action_units", "au": "action_units"}
 
 
-def _read_generic(path: Path) -> list[_Row]:
+def _read_generic(path: Path) -> list[Row]:
     rows = _csv_rows(path)
-    where = _Where(path, None)
+    where = Where(path, None)
     if not rows:
         raise AnnotationError(f"{path}: empty CSV; expected a header 'video,onset,offset,kind'")
     header = [_GENERIC_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in rows[0]]
@@ -431,36 +336,36 @@ def _read_generic(path: Path) -> list[_Row]:
         raise where.error(1, f"header {rows[0]!r} lacks {missing}; expected 'video,onset,offset,kind' with "
                              "optional 'apex,subject,action_units,notes' (or MEGC2023's 'vid,onset,offset,type')")
     col = {name: j for j, name in reversed(list(enumerate(header)))}
-    out: list[_Row] = []
+    out: list[Row] = []
     ids: list[str] = []
     for i in range(1, len(rows)):
         cells = rows[i]
         row = i + 1
-        if all(_blank(v) for v in cells):
+        if all(is_blank(v) for v in cells):
             continue
         get = lambda name: cells[col[name]] if name in col and col[name] < len(cells) else None  # noqa: E731
-        video = _text(get("video"))
+        video = cell_text(get("video"))
         if not video:
             raise where.error(row, "video is empty")
         flags: list[str] = []
-        onset = _frame(get("onset"), "onset", where, row, flags)
-        offset = _frame(get("offset"), "offset", where, row, flags)
+        onset = frame_number(get("onset"), "onset", where, row, flags)
+        offset = frame_number(get("offset"), "offset", where, row, flags)
         apex: int | None = None
-        if not _blank(get("apex")):
-            apex = _frame(get("apex"), "apex", where, row, flags)
+        if not is_blank(get("apex")):
+            apex = frame_number(get("apex"), "apex", where, row, flags)
             if apex == -1:
                 apex = None
         if "apex" in col and apex is None:
             flags.append("apex_missing")
         if onset < 0 or offset < 0 or (apex is not None and apex < 0):
             raise where.error(row, f"negative frame number in ({onset}, {apex}, {offset})")
-        subject = _text(get("subject")) or video.split("_")[0]
-        r = _Row(source_id="", subject=subject, video=video, onset=onset, apex=apex, offset=offset,
-                 kind=_kind(get("kind"), where, row), action_units=_text(get("action_units")),
-                 notes=_text(get("notes")), flags=flags)
+        subject = cell_text(get("subject")) or video.split("_")[0]
+        r = Row(source_id="", subject=subject, video=video, onset=onset, apex=apex, offset=offset,
+                 kind=expression_kind(get("kind"), where, row), action_units=cell_text(get("action_units")),
+                 notes=cell_text(get("notes")), flags=flags)
         _check_order(r, where, row)
         out.append(r)
-        ids.append(_text(get("interval_id")))
+        ids.append(cell_text(get("interval_id")))
     per_video: Counter[str] = Counter()
     for r, given in zip(out, ids):
         per_video[r.video] += 1
@@ -514,8 +419,6 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
         rows = _read_casme(path, offset_fill)
         bases = [_casme_base_id(r) for r in rows]
     elif dataset == "casme3":
-        from samm_synth_dataset.sources import casme3
-
         rows = casme3.read_casme3(path, offset_fill, casme3_rules)
         bases = casme3.base_ids(rows)
     else:
@@ -592,6 +495,6 @@ def to_intervals(df: pd.DataFrame) -> list[Interval]:
 def from_intervals(intervals: Iterable[Interval]) -> pd.DataFrame:
     """The inverse of :func:`to_intervals`."""
     items = list(intervals)
-    rows = [_Row(i.source_id, i.subject, i.video, i.onset, i.apex, i.offset, i.kind, i.action_units, i.notes,
+    rows = [Row(i.source_id, i.subject, i.video, i.onset, i.apex, i.offset, i.kind, i.action_units, i.notes,
                  list(i.flags)) for i in items]
     return _to_frame(rows, [i.interval_id for i in items])

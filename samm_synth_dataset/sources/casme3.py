@@ -60,17 +60,20 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from samm_synth_dataset.sources.annotations import (
-    AnnotationError,
-    _blank,
-    _frame,
-    _kind,
-    _Row,
-    _text,
-    _Where,
-)
-from samm_synth_dataset.sources.frames import FrameReadError, _check_jpeg_complete
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.sources.folders import FrameGapError, frames_matching, numbered_video
+from samm_synth_dataset.sources.frames import FrameReadError, check_jpeg_complete
 from samm_synth_dataset.sources.records import VideoSource
+from samm_synth_dataset.sources.sheets import (
+    AnnotationError,
+    Row,
+    Where,
+    cell_text,
+    expression_kind,
+    frame_number,
+    header_key,
+    is_blank,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,22 +100,16 @@ RULES: dict[str, tuple[str, ...]] = {
     "long_me": ("keep", "macro", "error"),
     "long_mae": ("keep", "error"),
 }
-#: Every flag this reader sets, in summary order, with its meaning (for reports and release cards).
-FLAG_MEANINGS: dict[str, str] = {
-    "rounded": "a fractional frame number was rounded half-up",
-    "onset_zero": "CAS(ME)³ onset 0 (frames start at 1): kept as 0",
-    "onset_raised": "CAS(ME)³ onset 0: set to the first frame, 1",
-    "apex_missing": "apex 0 or empty (not annotated): apex set to null",
-    "offset_filled": "offset 0 (not annotated): filled by the offset-fill rule (apex, or 2·apex − onset)",
-    "offset_filled_onset": "offset 0 and no apex: offset set to the onset (a 1-frame interval)",
-    "onset_after_offset_swapped": "onset after offset in the sheet: the two exchanged",
-    "apex_before_onset": "apex < onset in the sheet: kept as written",
-    "offset_before_apex": "offset < apex in the sheet: kept as written",
-    "apex_outside_interval": "apex outside onset..offset in the sheet: set to null",
-    "long_me": "micro-expression longer than the long-ME limit (default 200 frames): kept as ME",
-    "long_me_relabelled": "micro-expression longer than the long-ME limit: relabelled MaE",
-    "long_mae": "macro-expression longer than the long-MaE limit (default 900 frames): kept",
-}
+#: Every flag this reader sets, in summary order, with its meaning (the release format's wording).
+FLAGS: tuple[str, ...] = ("rounded", "onset_zero", "onset_raised", "apex_missing", "offset_filled",
+                          "offset_filled_onset", "onset_after_offset_swapped", "apex_before_onset",
+                          "offset_before_apex", "apex_outside_interval", "long_me", "long_me_relabelled", "long_mae")
+FLAG_MEANINGS: dict[str, str] = {flag: fmt.FLAG_MEANINGS[flag] for flag in FLAGS}
+
+#: The authors' column headers of the two expression sheets, in their order.
+AU_EMOTION_HEADER: tuple[str, ...] = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type",
+                                      "Objective class")
+LABEL_HEADER: tuple[str, ...] = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class", "emotion")
 
 _REQUIRED = {SHEET_AU_EMOTION: ("Subject", "Filename", "Onset", "Apex", "Offset", "Expression type"),
              SHEET_LABEL: ("Subject", "Filename", "Onset", "Apex", "Offset")}
@@ -129,7 +126,7 @@ _MEGC_ID = re.compile(r"spNO\.?(\d+)[_/ ]([A-Za-z0-9]+)", re.IGNORECASE)
 
 def subject_name(value: Any) -> str:
     """``spNO.<N>`` from ``spNO.<N>``, ``spno<N>``, ``<N>`` (a number or numeric text); ValueError otherwise."""
-    text = _text(value)
+    text = cell_text(value)
     m = _SUBJECT.fullmatch(text)
     if m:
         return f"spNO.{int(m.group(1))}"
@@ -141,7 +138,7 @@ def subject_name(value: Any) -> str:
 def video_id(subject: Any, clip: str) -> str:
     """The video id ``spNO<N>_<clip in lower case>`` (``("spNO.1", "a")`` → ``spNO1_a``; ``J`` → ``j``)."""
     number = subject_name(subject).split(".", 1)[1]
-    clip = _text(clip)
+    clip = cell_text(clip)
     if not _CLIP.fullmatch(clip):
         raise ValueError(f"clip {clip!r} is not a clip name like 'a' (letters and digits)")
     return f"spNO{number}_{clip.lower()}"
@@ -216,15 +213,11 @@ def _sheets(path: Path) -> dict[str, list[list[Any]]]:
         raise AnnotationError(f"{path}: cannot open as an .xls/.xlsx workbook ({exc})") from exc
 
 
-def _norm(value: Any) -> str:
-    return re.sub(r"[^a-z]", "", _text(value).lower())
-
-
 def _pick_sheet(sheets: Mapping[str, Any], path: Path) -> str:
-    by_norm = {_norm(n): n for n in sheets}
+    by_norm = {header_key(n): n for n in sheets}
     for wanted in (SHEET_AU_EMOTION, SHEET_LABEL):
-        if _norm(wanted) in by_norm:
-            return by_norm[_norm(wanted)]
+        if header_key(wanted) in by_norm:
+            return by_norm[header_key(wanted)]
     raise AnnotationError(f"{path}: no sheet {SHEET_AU_EMOTION!r} (CAS(ME)3_part_A_v1/v2) or {SHEET_LABEL!r} "
                           f"(…_ME_label_JpgIndex_v2) among {list(sheets)}; is this a CAS(ME)³ Part A workbook?")
 
@@ -236,18 +229,18 @@ def describe_workbook(path: str | Path) -> dict[str, Any]:
     sheets = _sheets(path)
     sheet = _pick_sheet(sheets, path)
     ignored = {n: IGNORED_SHEETS.get(n, "not an expression sheet") for n in sheets if n != sheet}
-    return {"sheet": sheet, "layout": "au_emotion" if _norm(sheet) == _norm(SHEET_AU_EMOTION) else "label",
+    return {"sheet": sheet, "layout": "au_emotion" if header_key(sheet) == header_key(SHEET_AU_EMOTION) else "label",
             "ignored": ignored}
 
 
-def _header(rows: list[list[Any]], required: tuple[str, ...], where: _Where) -> tuple[int, dict[str, int]]:
+def _header(rows: list[list[Any]], required: tuple[str, ...], where: Where) -> tuple[int, dict[str, int]]:
     """(0-based header row index, normalised column name → index); names every missing required column."""
     first: tuple[int, list[str]] | None = None
     for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-        if all(_blank(v) for v in row):
+        if all(is_blank(v) for v in row):
             continue
-        cols = {_norm(v): j for j, v in reversed(list(enumerate(row))) if not _blank(v)}
-        missing = [c for c in required if _norm(c) not in cols]
+        cols = {header_key(v): j for j, v in reversed(list(enumerate(row))) if not is_blank(v)}
+        missing = [c for c in required if header_key(c) not in cols]
         if not missing:
             return i, cols
         if first is None:
@@ -258,7 +251,7 @@ def _header(rows: list[list[Any]], required: tuple[str, ...], where: _Where) -> 
                                     f"(optional {list(_OPTIONAL)})")
 
 
-def read_casme3(path: str | Path, offset_fill: str = "apex", rules: Casme3Rules | None = None) -> list[_Row]:
+def read_casme3(path: str | Path, offset_fill: str = "apex", rules: Casme3Rules | None = None) -> list[Row]:
     """Parse a CAS(ME)³ Part A workbook into rows (``read_annotations(path, "casme3")`` is the public entry).
 
     ``offset_fill``: the offset-0 rule (``apex``, ``mirror`` or ``error``); ``rules``: the other quirks' rules.
@@ -268,30 +261,30 @@ def read_casme3(path: str | Path, offset_fill: str = "apex", rules: Casme3Rules 
     rules = rules or Casme3Rules()
     sheets = _sheets(path)
     sheet = _pick_sheet(sheets, path)
-    layout = SHEET_AU_EMOTION if _norm(sheet) == _norm(SHEET_AU_EMOTION) else SHEET_LABEL
-    where = _Where(path, sheet)
+    layout = SHEET_AU_EMOTION if header_key(sheet) == header_key(SHEET_AU_EMOTION) else SHEET_LABEL
+    where = Where(path, sheet)
     rows = sheets[sheet]
     header_index, cols = _header(rows, _REQUIRED[layout], where)
 
     def get(cells: list[Any], name: str) -> Any:
-        j = cols.get(_norm(name))
+        j = cols.get(header_key(name))
         return cells[j] if j is not None and j < len(cells) else None
 
-    out: list[_Row] = []
+    out: list[Row] = []
     for i in range(header_index + 1, len(rows)):
         cells, row = rows[i], i + 1
-        if all(_blank(v) for v in cells):
+        if all(is_blank(v) for v in cells):
             continue
         try:
             subject = subject_name(get(cells, "Subject"))
-            clip = _text(get(cells, "Filename"))
+            clip = cell_text(get(cells, "Filename"))
             video = video_id(subject, clip)
         except ValueError as exc:
             raise where.error(row, f"{exc}; expected Subject 'spNO.<N>' and Filename a clip like 'a'") from None
-        kind = _kind(get(cells, "Expression type"), where, row) if layout == SHEET_AU_EMOTION else "ME"
+        kind = expression_kind(get(cells, "Expression type"), where, row) if layout == SHEET_AU_EMOTION else "ME"
         flags: list[str] = []
-        values = {name: (None if _blank(get(cells, name)) and name == "Apex"
-                         else _frame(get(cells, name), name, where, row, flags))
+        values = {name: (None if is_blank(get(cells, name)) and name == "Apex"
+                         else frame_number(get(cells, name), name, where, row, flags))
                   for name in ("Onset", "Apex", "Offset")}
         sheet_values = dict(values)
         onset, apex, offset = values["Onset"], values["Apex"], values["Offset"]
@@ -343,19 +336,19 @@ def read_casme3(path: str | Path, offset_fill: str = "apex", rules: Casme3Rules 
         elif kind == "MaE" and length > rules.long_mae_frames:
             fix("long_mae", f"macro-expression of {length} frames (> {rules.long_mae_frames})")
             flags.append("long_mae")
-        notes = [f"{label}: {_text(get(cells, name))}" for label, name in
-                 (("emotion", "emotion"), ("objective class", "Objective class")) if not _blank(get(cells, name))]
+        notes = [f"{label}: {cell_text(get(cells, name))}" for label, name in
+                 (("emotion", "emotion"), ("objective class", "Objective class")) if not is_blank(get(cells, name))]
         if (onset, apex, offset) != (sheet_values["Onset"], sheet_values["Apex"], sheet_values["Offset"]):
             notes.append("sheet: " + " ".join(f"{k.lower()}={'' if v is None else v}"
                                               for k, v in sheet_values.items()))
-        aus = _text(get(cells, "AU"))
-        out.append(_Row(source_id=f"{subject}_{clip}_r{row}", subject=subject, video=video, onset=onset, apex=apex,
+        aus = cell_text(get(cells, "AU"))
+        out.append(Row(source_id=f"{subject}_{clip}_r{row}", subject=subject, video=video, onset=onset, apex=apex,
                         offset=offset, kind=kind, action_units="" if aus.lower() == "null" else aus,
                         notes="; ".join(notes), flags=flags))
     return out
 
 
-def base_ids(rows: list[_Row]) -> list[str]:
+def base_ids(rows: list[Row]) -> list[str]:
     """Interval ids ``<video>_<k>``, ``k`` the 1-based row order within the video in the sheet."""
     seen: dict[str, int] = {}
     out = []
@@ -367,6 +360,11 @@ def base_ids(rows: list[_Row]) -> list[str]:
 
 # --------------------------------------------------------------------------------------------------------------
 # Frames
+
+
+def frame_name(frame: int) -> str:
+    """A colour frame's file name: ``<n>.jpg``, ``n`` the 1-based frame number, unpadded."""
+    return f"{frame}.jpg"
 
 
 def frames_base(root: Path) -> Path:
@@ -391,7 +389,7 @@ def _unreadable(path: str, size: int) -> str | None:
     if head != b"\xff\xd8":
         return "not a JPEG (no start-of-image marker)"
     try:
-        _check_jpeg_complete(Path(path), np.frombuffer(head + tail, dtype=np.uint8))
+        check_jpeg_complete(Path(path), np.frombuffer(head + tail, dtype=np.uint8))
     except FrameReadError:
         return "truncated (no end-of-image marker)"
     return None
@@ -427,14 +425,12 @@ def list_casme3(root: Path, fps: float, allow_gaps: bool, only: set[str] | None)
     """
     from tqdm.auto import tqdm
 
-    from samm_synth_dataset.sources.listing import FrameGapError, _frames_matching, _numbered_video
-
     pattern = re.compile(r"(\d+)\.jpe?g", re.IGNORECASE)
     found = clip_folders(root)
     out = []
     for video, (subject, color) in tqdm([(v, f) for v, f in found.items() if only is None or v in only],
                                         desc="listing CAS(ME)³", unit="video", disable=None, leave=False):
-        frames = _frames_matching(color, pattern)
+        frames = frames_matching(color, pattern)
         bad = {n: why for n, p in frames if (why := _unreadable(str(p), p.stat().st_size))}
         if bad:
             named = ", ".join(f"{n}.jpg ({why})" for n, why in sorted(bad.items())[:20])
@@ -446,5 +442,5 @@ def list_casme3(root: Path, fps: float, allow_gaps: bool, only: set[str] | None)
             log.warning("video %s: %d unreadable frames recorded as missing (allow_gaps): %s%s", video, len(bad),
                         named, more)
             frames = [(n, p) for n, p in frames if n not in bad]
-        out.append(_numbered_video(video, subject, "casme3", fps, color, frames, allow_gaps))
+        out.append(numbered_video(video, subject, "casme3", fps, color, frames, allow_gaps))
     return out

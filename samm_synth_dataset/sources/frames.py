@@ -25,7 +25,7 @@ _JPEG_EOI = b"\xff\xd9"
 _EOI_SEARCH_BYTES = 64
 
 
-def _check_jpeg_complete(path: Path, data: np.ndarray) -> None:
+def check_jpeg_complete(path: Path, data: np.ndarray) -> None:
     """Raise FrameReadError when a JPEG stream lacks its end-of-image marker (FF D9) near the end of the file.
 
     OpenCV decodes a truncated JPEG "successfully" (grey bottom rows, a warning on stderr), so the marker is
@@ -48,7 +48,7 @@ def read_image(path: str | Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None
     if data is None or data.size == 0:
         raise FrameReadError(f"{path}: frame file is missing or empty")
-    _check_jpeg_complete(path, data)
+    check_jpeg_complete(path, data)
     try:
         return decode_image(data, str(path), hint="re-extract this frame")
     except ImageDecodeError as exc:

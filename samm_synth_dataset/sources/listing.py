@@ -8,7 +8,6 @@ Frame numbers keep the SOURCE numbering parsed from the file names (SAMM-LV ``<v
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Iterable, Literal
@@ -16,7 +15,9 @@ from typing import Iterable, Literal
 import cv2
 from tqdm.auto import tqdm
 
-from samm_synth_dataset.sources.frames import FrameReadError, read_image
+from samm_synth_dataset.sources import casme3
+from samm_synth_dataset.sources.folders import IMAGE_SUFFIXES, frames_matching, numbered_video
+from samm_synth_dataset.sources.frames import FrameReadError
 from samm_synth_dataset.sources.records import VideoSource
 
 log = logging.getLogger(__name__)
@@ -24,84 +25,30 @@ log = logging.getLogger(__name__)
 ListDataset = Literal["samm-lv", "casme2", "casme3", "generic", "csv"]
 
 SAMM_FPS = 200.0
+#: The SAMM-LV frames folder (``SAMM_longvideos/<video>/<video>_<n>.jpg``).
+SAMM_FRAMES_DIR = "SAMM_longvideos"
 CASME2_FPS = 30.0
-IMAGE_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v",
                                             ".wmv"})
-_SHOW = 20  # missing frame numbers quoted in an error
-
-
-class FrameGapError(FrameReadError):
-    """Frame numbers are missing inside a video (``missing`` lists them)."""
-
-    def __init__(self, message: str, missing: tuple[int, ...]) -> None:
-        super().__init__(message)
-        self.missing = missing
-
-
-def _quote(numbers: list[int]) -> str:
-    head = ", ".join(str(n) for n in numbers[:_SHOW])
-    return head + (f", … ({len(numbers)} in all)" if len(numbers) > _SHOW else "")
-
-
-def _numbered_video(video: str, subject: str, dataset: str, fps: float, folder: Path,
-                    frames: list[tuple[int, Path]], allow_gaps: bool) -> VideoSource:
-    """A VideoSource from ``(frame number, path)`` pairs: sorted numerically, gaps checked, size from frame 1."""
-    if not frames:
-        raise FrameReadError(f"{folder}: video {video} has no frame files")
-    frames.sort(key=lambda t: t[0])
-    numbers = [n for n, _ in frames]
-    dupes = sorted({a for a, b in zip(numbers, numbers[1:]) if a == b})
-    if dupes:
-        paths = [str(p.name) for n, p in frames if n in dupes][:_SHOW]
-        raise FrameReadError(f"{folder}: frame numbers {_quote(dupes)} appear more than once ({paths}); "
-                             "remove the duplicate files")
-    missing: list[int] = []
-    if numbers[-1] - numbers[0] + 1 != len(numbers):
-        have = set(numbers)
-        missing = [n for n in range(numbers[0], numbers[-1] + 1) if n not in have]
-        if not allow_gaps:
-            raise FrameGapError(f"{folder}: video {video} lacks frame numbers {_quote(missing)} between "
-                                f"{numbers[0]} and {numbers[-1]}; restore them, or pass allow_gaps=True "
-                                "(--allow-gaps) to record them as missing", tuple(missing))
-        log.warning("video %s: %d missing frame numbers recorded (allow_gaps)", video, len(missing))
-    first = read_image(frames[0][1])
-    return VideoSource(video=video, subject=subject, dataset=dataset, fps=fps, width=int(first.shape[1]),
-                       height=int(first.shape[0]), frame_numbers=tuple(numbers),
-                       frame_paths=tuple(p for _, p in frames), missing=tuple(missing))
-
-
-def _frames_matching(folder: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
-    """``(number, path)`` for every image file of ``folder`` whose name matches ``pattern`` (group 1 = number).
-
-    An image file that does not match is an error (never silently skipped); non-image files are ignored.
-    """
-    out: list[tuple[int, Path]] = []
-    for entry in os.scandir(folder):
-        if not entry.is_file():
-            continue
-        m = pattern.fullmatch(entry.name)
-        if m:
-            out.append((int(m.group(1)), Path(entry.path)))
-        elif Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
-            raise FrameReadError(f"{entry.path}: image file name does not follow the frame naming "
-                                 f"{pattern.pattern!r}; rename or remove it")
-    return out
+def samm_frame_name(video: str, frame: int) -> str:
+    """A SAMM-LV frame file name, ``<video>_<n>.jpg`` with ``n`` 1-based and zero-padded to at least 4 digits (the
+    reader parses the number, never its padding width)."""
+    return f"{video}_{frame:04d}.jpg"
 
 
 def _samm_lv(root: Path, fps: float, allow_gaps: bool, only: set[str] | None) -> list[VideoSource]:
-    base = root / "SAMM_longvideos" if (root / "SAMM_longvideos").is_dir() else root
+    base = root / SAMM_FRAMES_DIR if (root / SAMM_FRAMES_DIR).is_dir() else root
     folders = sorted(p for p in base.iterdir() if p.is_dir() and re.fullmatch(r"\d+_[0-9A-Za-z]+", p.name))
     if not folders:
         raise FileNotFoundError(f"{root}: no SAMM-LV video folders (<subject>_<code>, e.g. 006_1) here or in "
-                                f"{root / 'SAMM_longvideos'}")
+                                f"{root / SAMM_FRAMES_DIR}")
     out = []
     for folder in tqdm([f for f in folders if only is None or f.name in only], desc="listing SAMM-LV",
                        unit="video", disable=None, leave=False):
         video = folder.name
         pattern = re.compile(rf"{re.escape(video)}_(\d+)\.jpe?g", re.IGNORECASE)
-        out.append(_numbered_video(video, f"{int(video.split('_')[0]):03d}", "samm-lv", fps, folder,
-                                   _frames_matching(folder, pattern), allow_gaps))
+        out.append(numbered_video(video, f"{int(video.split('_')[0]):03d}", "samm-lv", fps, folder,
+                                   frames_matching(folder, pattern), allow_gaps))
     return out
 
 
@@ -128,8 +75,8 @@ def _casme2(root: Path, fps: float, allow_gaps: bool, only: set[str] | None) -> 
     pattern = re.compile(r"img(\d+)\.jpe?g", re.IGNORECASE)
     for video, folder in tqdm([(v, f) for v, f in found.items() if only is None or v in only],
                               desc="listing CAS(ME)²", unit="video", disable=None, leave=False):
-        out.append(_numbered_video(video, f"s{video.split('_')[0]}", "casme2", fps, folder,
-                                   _frames_matching(folder, pattern), allow_gaps))
+        out.append(numbered_video(video, f"s{video.split('_')[0]}", "casme2", fps, folder,
+                                   frames_matching(folder, pattern), allow_gaps))
     return out
 
 
@@ -155,7 +102,7 @@ def _image_folder(folder: Path, fps: float | None, allow_gaps: bool) -> VideoSou
     if fps is None:
         raise ValueError(f"{folder}: an image folder has no frame rate; pass fps (--fps)")
     video = _safe_video_id(folder.name)
-    return _numbered_video(video, _generic_subject(video), "generic", fps, folder, frames, allow_gaps)
+    return numbered_video(video, _generic_subject(video), "generic", fps, folder, frames, allow_gaps)
 
 
 def _video_file(path: Path, fps: float | None) -> VideoSource:
@@ -235,9 +182,7 @@ def list_videos(root: str | Path, dataset: ListDataset | str, *, allow_gaps: boo
     elif dataset == "casme2":
         out = _casme2(root, fps or CASME2_FPS, allow_gaps, only)
     elif dataset == "casme3":
-        from samm_synth_dataset.sources.casme3 import FPS as CASME3_FPS, list_casme3
-
-        out = list_casme3(root, fps or CASME3_FPS, allow_gaps, only)
+        out = casme3.list_casme3(root, fps or casme3.FPS, allow_gaps, only)
     elif dataset in ("generic", "csv"):
         out = _generic(root, fps, allow_gaps, only)
     else:

@@ -30,11 +30,26 @@ def test_formats_are_ordered_and_validated() -> None:
     ({"jpeg_quality": 0}, "jpeg_quality"),
     ({"refs_per_subject": 0}, "refs_per_subject"),
     ({"max_part_mb": 0}, "max_part_mb"),
-    ({"dataset": "casme3"}, "dataset"),
+    ({"dataset": "casme4"}, "dataset"),
+    ({"casme3_rules": ("onset_zero=first_frame",)}, "casme3_rules apply to dataset casme3 only"),
+    ({"dataset": "casme3", "casme3_rules": ("onset_zero=drop",)}, "onset_zero='drop'"),
+    ({"dataset": "casme3", "casme3_rules": ("long_me_frames=0",)}, "long_me_frames"),
 ])
 def test_bad_values_raise_naming_the_field(bad: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         BuildConfig(source_root="s", references="r", out="o", **bad)
+
+
+def test_casme3_records_its_reader_rules_and_others_do_not(tmp_path: Path) -> None:
+    cfg = BuildConfig(source_root="s", references="r", out="o", dataset="casme3", offset_fill="mirror",
+                      casme3_rules=("onset_zero=first_frame", "long_me_frames=150"))
+    rules = cfg.casme3()
+    assert (rules.onset_zero, rules.long_me_frames, rules.apex_outside) == ("first_frame", 150, "keep")
+    eff = cfg.effective()
+    assert eff["dataset"] == "casme3" and eff["offset_fill"] == "mirror"
+    assert eff["casme3_rules"] == ["onset_zero=first_frame", "long_me_frames=150"]
+    samm = BuildConfig(source_root="s", references="r", out="o").effective()
+    assert "casme3_rules" not in samm and "offset_fill" not in samm
 
 
 def test_toml_with_relative_paths_and_overrides(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def warps(demo_corpus):
     through the video's face crop at 256×256 (as the report compares them)."""
     from samm_synth_dataset.faces import locate_face
     from samm_synth_dataset.sources import list_videos, read_frames_at
-    from samm_synth_dataset.sources.demo import load_displacement_table, load_ground_truth, true_displacement
+    from samm_synth_dataset.demo.corpus import load_displacement_table, load_ground_truth, true_displacement
 
     _, events = load_ground_truth(demo_corpus.root)
     disp = load_displacement_table(demo_corpus.root)

@@ -143,7 +143,7 @@ def test_samm_no_header(tmp_path):
 def test_demo_corpus_sheet_matches_ground_truth(demo_corpus):
     """The demo corpus (quirks on): every row read, fixes flagged, values equal to the generator's truth."""
     from samm_synth_dataset.sources import list_videos
-    from samm_synth_dataset.sources.demo import load_ground_truth
+    from samm_synth_dataset.demo.corpus import load_ground_truth
 
     videos = list_videos(demo_corpus.root, "samm-lv")
     df = read_annotations(demo_corpus.annotations, "samm-lv", video_lengths=videos)

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources import AnnotationError, FrameGapError, FrameReadError, fix_summary, list_videos
-from samm_synth_dataset.sources import iter_video_frames, read_annotations
+from samm_synth_dataset.sources import read_annotations
 from samm_synth_dataset.sources.casme3 import Casme3Rules, canonical_video_id, describe_workbook, video_id
 
 AU_EMOTION = ["Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type", "Objective class"]
@@ -236,13 +236,6 @@ def test_casme3_gap_and_unreadable_frame(tmp_path, helpers):
 # ---- the generated corpus ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    from samm_synth_dataset.sources.casme3_corpus import make_casme3_corpus
-
-    return make_casme3_corpus(tmp_path_factory.mktemp("casme3") / "corpus")
-
-
 EXPECTED_FLAGS = {("v2", "apex_before_onset"): ["apex_before_onset"],
                   ("v2", "apex_after_offset"): ["offset_before_apex"],
                   ("v2", "long_me"): ["long_me"],
@@ -251,43 +244,43 @@ EXPECTED_FLAGS = {("v2", "apex_before_onset"): ["apex_before_onset"],
                   ("label", "onset_after_offset"): ["onset_after_offset_swapped", "apex_before_onset"]}
 
 
-def test_corpus_reads_with_every_quirk_flagged(corpus):
-    truth = pd.read_csv(corpus.ground_truth / "intervals.csv", dtype={"quirk": str}, keep_default_na=False)
-    videos = list_videos(corpus.root, "casme3")
-    assert [v.video for v in videos] == sorted(corpus.videos)
+def test_corpus_reads_with_every_quirk_flagged(casme3_corpus):
+    truth = pd.read_csv(casme3_corpus.ground_truth / "intervals.csv", dtype={"quirk": str}, keep_default_na=False)
+    videos = list_videos(casme3_corpus.root, "casme3")
+    assert [v.video for v in videos] == sorted(casme3_corpus.videos)
     assert {v.subject for v in videos} == {"spNO.1", "spNO.216"} and all(v.fps == 30.0 for v in videos)
     assert all(v.frame_numbers == tuple(range(1, v.n_frames + 1)) for v in videos)
     assert {(wb, q) for wb, q in zip(truth["workbook"], truth["quirk"]) if q} == set(EXPECTED_FLAGS)
-    for workbook, path in (("v2", corpus.annotations), ("label", corpus.label_workbook)):
+    for workbook, path in (("v2", casme3_corpus.annotations), ("label", casme3_corpus.label_workbook)):
         df = read_annotations(path, "casme3", video_lengths=videos)
         rows = truth[truth["workbook"] == workbook].reset_index(drop=True)
-        assert len(df) == len(rows) and set(df["video"]) <= set(corpus.videos)
+        assert len(df) == len(rows) and set(df["video"]) <= set(casme3_corpus.videos)
         for rec, t in zip(df.to_dict("records"), rows.to_dict("records")):
             assert (rec["video"], rec["kind"]) == (t["video"], t["kind"])
             assert rec["flags"] == EXPECTED_FLAGS.get((workbook, t["quirk"]), []), t
             if not t["quirk"]:  # clean rows read back as the true intervals
                 assert (rec["onset"], rec["apex"], rec["offset"]) == (t["onset"], int(t["apex"]), t["offset"])
-    assert len(read_annotations(corpus.label_workbook, "casme3")) == (truth["workbook"] == "label").sum()
+    assert len(read_annotations(casme3_corpus.label_workbook, "casme3")) == (truth["workbook"] == "label").sum()
 
 
-def test_inspect_source_casme3(corpus, capsys):
+def test_inspect_source_casme3(casme3_corpus, capsys):
     from samm_synth_dataset.cli import main
 
-    assert main(["inspect-source", "--dataset", "casme3", "--root", str(corpus.root),
-                 "--annotations", str(corpus.annotations)]) == 0
+    assert main(["inspect-source", "--dataset", "casme3", "--root", str(casme3_corpus.root),
+                 "--annotations", str(casme3_corpus.annotations)]) == 0
     out = capsys.readouterr().out
     assert "videos: 5 (2 subjects), frames: 620, missing frames: 0" in out
     assert "intervals: 10 (ME 5, MaE 5)" in out
     for line in ("apex_missing", "onset_zero", "offset_before_apex", "apex_before_onset", "long_me"):
         assert f"  {line:<20} 1" in out
     assert "sheet not read: 'eye blink' (eye blinks, not expressions)" in out
-    assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(corpus.label_workbook), "--json",
-                 "--casme3-rule", "onset_after_offset=swap", "--casme3-rule", "apex_outside=null"]) == 0
+    assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(casme3_corpus.label_workbook),
+                 "--json", "--casme3-rule", "onset_after_offset=swap", "--casme3-rule", "apex_outside=null"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["fixes"] == {"offset_filled": 1, "apex_outside_interval": 1, "onset_after_offset_swapped": 1}
     assert report["intervals_by_kind"] == {"ME": 5, "MaE": 0}
     assert report["workbook"]["sheet"] == "label" and sorted(report["workbook"]["ignored"]) == ["Sheet1", "Sheet3"]
-    assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(corpus.annotations),
+    assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(casme3_corpus.annotations),
                  "--casme3-rule", "onset_zero=error"]) == 1
     assert "row 10: onset 0" in capsys.readouterr().err
 
@@ -303,14 +296,3 @@ def test_real_xls_file():
                                     ["apex_before_onset"]]
     assert (df["onset"].tolist(), df["offset"].tolist()) == ([12, 0, 2694, 50], [20, 40, 3647, 60])
     assert describe_workbook(path)["ignored"] == {"eye blink": "eye blinks, not expressions"}
-
-
-def test_corpus_frames_follow_the_demo_ground_truth(corpus):
-    from samm_synth_dataset.sources import demo
-
-    video = next(v for v in list_videos(corpus.root, "casme3") if v.video == "spNO1_a")
-    assert demo.true_displacement(corpus.root, "spNO1_a", 1).max() == 0.0  # before the MaE (10..60)
-    assert abs(demo.true_displacement(corpus.root, "spNO1_a", 35)).max() > 3.0  # its apex, ~4 px
-    frames = dict(iter_video_frames(video, 0, 35))
-    assert frames[1].shape == (300, 256, 3) and (frames[1] == frames[2]).all()
-    assert abs(frames[35].astype(int) - frames[1].astype(int)).max() > 20

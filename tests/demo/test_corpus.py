@@ -15,8 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from samm_synth_dataset.sources import demo
-from samm_synth_dataset.sources.demo import (
+from samm_synth_dataset.demo import corpus as demo
+from samm_synth_dataset.demo.corpus import (
     SHEET_COLUMNS, DemoCorpus, frame_name, load_displacement_table, load_ground_truth, load_videos_table,
     make_demo_corpus, neutral_image, temporal_profile, true_displacement, warp,
 )
@@ -251,8 +251,8 @@ def test_scripts_meet_the_design(size: str) -> None:
     scripts = demo._scripts(size)  # type: ignore[arg-type]
     demo.check_design(scripts)
     assert len({s.subject for s in scripts}) >= 2 and len(scripts) >= 4
-    broken = [demo._VideoScript(scripts[0].video, scripts[0].subject, 1, scripts[0].n_frames,
-                                (demo._Event("x", "MaE", "12", 10, 20, 60, 4.0),))] + scripts[1:]
+    broken = [demo.VideoScript(scripts[0].video, scripts[0].subject, 1, scripts[0].n_frames,
+                                (demo.Event("x", "MaE", "12", 10, 20, 60, 4.0),))] + scripts[1:]
     with pytest.raises(ValueError, match="off the design"):
         demo.check_design(broken)
 

@@ -61,21 +61,24 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from samm_synth_dataset.faces.locate import haar_cascade
+from samm_synth_dataset.images import encode_image
+from samm_synth_dataset.sources.annotations import SAMM_HEADER, SAMM_SHEET
+from samm_synth_dataset.sources.listing import SAMM_FPS, SAMM_FRAMES_DIR, samm_frame_name
+
 log = logging.getLogger(__name__)
 
-FPS = 200.0
+FPS = SAMM_FPS
 JPEG_QUALITY = 95
 WORKBOOK_NAME = "SAMM_LongVideos_Demo.xlsx"
-SHEET_NAME = "FACS_Movement_Only"
-SHEET_COLUMNS: tuple[str, ...] = ("Subject", "Filename", "Inducement Code", "Onset", "Apex", "Offset",
-                                  "Duration", "Type", "Action Units", "Notes")
+SHEET_NAME = SAMM_SHEET
+SHEET_COLUMNS: tuple[str, ...] = SAMM_HEADER
 HEADER_ROW = 10  # 1-based Excel row of the header; data start on the next row
 TYPE_MACRO = "Macro"
 TYPE_MICRO = "Micro - 1/2"
-HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 GENERATOR_VERSION = 1
 BUMP_RADIUS = 5.0  # Gaussian bumps are exactly 0 beyond this many sigmas from their centre
-_FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
+FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 Size = Literal["full", "small"]
@@ -123,7 +126,7 @@ class DemoCorpus:
 
 
 @dataclass(frozen=True)
-class _Event:
+class Event:
     """One scripted movement. Frames are 1-based POSITIONS in the video (1 = first frame).
 
     ``kind`` is ME, MaE or head (unlabelled). ``onset``/``offset`` of the temporal profile may lie outside
@@ -144,58 +147,58 @@ class _Event:
 
 
 @dataclass(frozen=True)
-class _VideoScript:
+class VideoScript:
     video: str
     subject: str
     first_frame: int
     n_frames: int
-    events: tuple[_Event, ...]
+    events: tuple[Event, ...]
 
 
-def _scripts(size: Size) -> list[_VideoScript]:
+def _scripts(size: Size) -> list[VideoScript]:
     """The scripted videos. ``small`` is a shorter cut of the same design (every quirk and case is present)."""
     n = 500 if size == "full" else 270
     full = size == "full"
     v006_1 = [
-        _Event("e1", "MaE", "12", 40, 100, 180, 4.0),
-        _Event("e2", "ME", "1+2", 90, 118, 150, 1.0, sheet_quirks=("duplicate_filename",), duplicate_of="e1"),
-        _Event("h1", "head", "", 200, 225, 250, 3.0, shift=(0.8, -0.6)),
+        Event("e1", "MaE", "12", 40, 100, 180, 4.0),
+        Event("e2", "ME", "1+2", 90, 118, 150, 1.0, sheet_quirks=("duplicate_filename",), duplicate_of="e1"),
+        Event("h1", "head", "", 200, 225, 250, 3.0, shift=(0.8, -0.6)),
     ]
     v006_2 = [
-        _Event("e1", "ME", "12", 30, 55, 85, 1.0),
-        _Event("e2", "MaE", "4", 110, 160, 230, 4.5, sheet_quirks=("apex_missing",)),
+        Event("e1", "ME", "12", 30, 55, 85, 1.0),
+        Event("e2", "MaE", "4", 110, 160, 230, 4.5, sheet_quirks=("apex_missing",)),
     ]
     v007_1 = [
         # in progress at the first frame: the profile starts 30 frames before the video
-        _Event("e1", "MaE", "1+2", -30, 30, 140, 4.0, sheet_quirks=("onset_zero",)),
-        _Event("e2", "ME", "4", 160, 185, 210, 0.8),
+        Event("e1", "MaE", "1+2", -30, 30, 140, 4.0, sheet_quirks=("onset_zero",)),
+        Event("e2", "ME", "4", 160, 185, 210, 0.8),
         # still in progress at the last frame: the profile ends 60 frames after the video
-        _Event("e3", "MaE", "12", n - 125, n - 40, n + 60, 5.0, sheet_quirks=("offset_past_end",)),
+        Event("e3", "MaE", "12", n - 125, n - 40, n + 60, 5.0, sheet_quirks=("offset_past_end",)),
     ]
     v007_2 = [
-        _Event("e1", "MaE", "4", 20, 70, 140, 4.0, sheet_quirks=("fractional",)),
-        _Event("e2", "ME", "12", 180, 205, 240, 1.2),  # frames 9980..10040: crosses 9999 -> 10000
+        Event("e1", "MaE", "4", 20, 70, 140, 4.0, sheet_quirks=("fractional",)),
+        Event("e2", "ME", "12", 180, 205, 240, 1.2),  # frames 9980..10040: crosses 9999 -> 10000
     ]
     if full:
-        v006_1 += [_Event("e3", "ME", "4", 300, 330, 370, 1.2),
-                   _Event("e4", "MaE", "1+2", 380, 440, 495, 5.0)]
-        v006_2 += [_Event("h1", "head", "", 250, 280, 320, 2.5, shift=(-0.6, 0.8)),
-                   _Event("e3", "ME", "1+2", 330, 355, 380, 1.0),
-                   _Event("e4", "MaE", "12", 385, 440, 495, 4.0)]
-        v007_1 = v007_1[:2] + [_Event("h1", "head", "", 230, 255, 290, 3.0, shift=(1.0, 0.0)),
-                               _Event("e4", "ME", "1+2", 300, 325, 360, 1.0)] + v007_1[2:]
-        v007_2 += [_Event("e3", "MaE", "12", 280, 340, 420, 4.5),
-                   _Event("e4", "ME", "1+2", 320, 345, 380, 1.0),
-                   _Event("h1", "head", "", 440, 465, 490, 2.0, shift=(0.0, 1.0))]
+        v006_1 += [Event("e3", "ME", "4", 300, 330, 370, 1.2),
+                   Event("e4", "MaE", "1+2", 380, 440, 495, 5.0)]
+        v006_2 += [Event("h1", "head", "", 250, 280, 320, 2.5, shift=(-0.6, 0.8)),
+                   Event("e3", "ME", "1+2", 330, 355, 380, 1.0),
+                   Event("e4", "MaE", "12", 385, 440, 495, 4.0)]
+        v007_1 = v007_1[:2] + [Event("h1", "head", "", 230, 255, 290, 3.0, shift=(1.0, 0.0)),
+                               Event("e4", "ME", "1+2", 300, 325, 360, 1.0)] + v007_1[2:]
+        v007_2 += [Event("e3", "MaE", "12", 280, 340, 420, 4.5),
+                   Event("e4", "ME", "1+2", 320, 345, 380, 1.0),
+                   Event("h1", "head", "", 440, 465, 490, 2.0, shift=(0.0, 1.0))]
     return [
-        _VideoScript("006_1", "006", 1, n, tuple(v006_1)),
-        _VideoScript("006_2", "006", 1, n, tuple(v006_2)),
-        _VideoScript("007_1", "007", 1, n, tuple(v007_1)),
-        _VideoScript("007_2", "007", 9801, n, tuple(v007_2)),
+        VideoScript("006_1", "006", 1, n, tuple(v006_1)),
+        VideoScript("006_2", "006", 1, n, tuple(v006_2)),
+        VideoScript("007_1", "007", 1, n, tuple(v007_1)),
+        VideoScript("007_2", "007", 9801, n, tuple(v007_2)),
     ]
 
 
-def check_design(scripts: list[_VideoScript]) -> None:
+def check_design(scripts: list[VideoScript]) -> None:
     """Raise ValueError unless the scripts meet the corpus design: labelled intervals (clipped to the video) of
     MEs last 40–100 frames with peak 0.5–1.5 px, of MaEs ≥ 106 frames with 3–6 px; onset ≤ apex ≤ offset; only
     the ``onset_zero``/``offset_past_end`` events run past the video; at least one ME inside a MaE and one head
@@ -246,25 +249,17 @@ def _photo_bgr() -> np.ndarray:
     return image
 
 
-def _haar() -> cv2.CascadeClassifier:
-    path = Path(cv2.data.haarcascades) / HAAR_CASCADE
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RuntimeError(f"{path}: OpenCV's Haar cascade is missing; install opencv-python-headless>=4.10,<5")
-    return cascade
-
-
 def detect_face(gray: np.ndarray) -> tuple[int, int, int, int]:
     """The largest Haar frontal-face box ``(x, y, w, h)`` in pixels of a greyscale image; raises when none."""
     side = min(gray.shape[:2])
-    boxes = _haar().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side // 4, side // 4))
+    boxes = haar_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side // 4, side // 4))
     if len(boxes) == 0:
         raise RuntimeError("the Haar frontal-face cascade found no face in the demo image")
     x, y, w, h = max((tuple(int(v) for v in b) for b in boxes), key=lambda b: b[2] * b[3])
     return x, y, w, h
 
 
-def _neutral(subject: str, scale: float) -> np.ndarray:
+def neutral_face(subject: str, scale: float) -> np.ndarray:
     """The subject's neutral greyscale image (H×W uint8) at ``scale`` of the photo's size."""
     bgr = _photo_bgr()
     if scale != 1.0:
@@ -283,23 +278,19 @@ def _neutral(subject: str, scale: float) -> np.ndarray:
     raise ValueError(f"unknown subject variant {variant!r}")
 
 
-def _encode_jpeg(gray: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY, cv2.IMWRITE_JPEG_OPTIMIZE, 0])
-    if not ok:
-        raise RuntimeError("OpenCV failed to encode a JPEG frame")
-    return buf.tobytes()
+def encode_jpeg(image: np.ndarray) -> bytes:
+    """A greyscale (H×W) or RGB (H×W×3) frame as the demo's JPEG (quality :data:`JPEG_QUALITY`, baseline)."""
+    return encode_image(image, "jpg", JPEG_QUALITY)
 
 
-def _encode_png(image: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    if not ok:
-        raise RuntimeError("OpenCV failed to encode a PNG image")
-    return buf.tobytes()
+def encode_png(image: np.ndarray) -> bytes:
+    """A lossless PNG of a greyscale or BGR image (colour order as stored: BGR arrays are written as BGR)."""
+    return encode_image(image if image.ndim == 2 else image[:, :, ::-1], "png")
 
 
 def frame_name(video: str, frame: int) -> str:
-    """SAMM-LV frame file name: ``<video>_<n>.jpg`` with ``n`` zero-padded to at least 4 digits."""
-    return f"{video}_{frame:04d}.jpg"
+    """SAMM-LV frame file name (the reader's naming): ``<video>_<n>.jpg``, ``n`` zero-padded to 4 digits."""
+    return samm_frame_name(video, frame)
 
 
 # --------------------------------------------------------------------------------------------- displacement
@@ -329,12 +320,12 @@ class _Component(NamedTuple):
     offset: float
 
 
-def _components(events: pd.DataFrame) -> list[_Component]:
+def warp_components(events: pd.DataFrame) -> list[_Component]:
     return [_Component(*(float(v) for v in row))
             for row in events[list(_Component._fields)].itertuples(index=False, name=None)]
 
 
-def _field(components: list[_Component], frame: int, height: int, width: int) -> np.ndarray:
+def displacement_field(components: list[_Component], frame: int, height: int, width: int) -> np.ndarray:
     """Sum of the displacement components of one video at ``frame`` (source number): H×W×2 float32 (dx, dy)."""
     field = np.zeros((height, width, 2), dtype=np.float64)
     for c in components:
@@ -402,7 +393,7 @@ def _bilinear(field: np.ndarray, cx: float, cy: float) -> tuple[float, float]:
 # ----------------------------------------------------------------------------------------------- generation
 
 
-def _event_components(script: _VideoScript, face: tuple[int, int, int, int]) -> list[dict[str, object]]:
+def event_components(script: VideoScript, face: tuple[int, int, int, int]) -> list[dict[str, object]]:
     """Rows of ``events.csv`` for one video (one per Gaussian component or uniform shift)."""
     x, y, w, h = face
     rows: list[dict[str, object]] = []
@@ -425,7 +416,7 @@ def _event_components(script: _VideoScript, face: tuple[int, int, int, int]) -> 
     return rows
 
 
-def _sheet_rows(scripts: list[_VideoScript], quirks: bool) -> list[dict[str, object]]:
+def _sheet_rows(scripts: list[VideoScript], quirks: bool) -> list[dict[str, object]]:
     """One row per labelled event: the true interval and the values the sheet shows (in sheet order)."""
     rows: list[dict[str, object]] = []
     excel_row = HEADER_ROW + 1
@@ -494,7 +485,7 @@ def _write_workbook(path: Path, rows: list[dict[str, object]]) -> None:
     ws["A5"] = '"L2 or R2" = unilateral AU (left or right)'
     ws["A6"] = '"A2" = asymmetric AU'
     ws["F7"] = "NOTE: Subjects with Apex Frame not annotated were labelled as -1."
-    ws["A8"] = "Synthetic demo sheet generated by samm_synth_dataset.sources.demo (not SAMM data)."
+    ws["A8"] = "Synthetic demo sheet generated by samm_synth_dataset.demo.corpus (not SAMM data)."
     for col, name in enumerate(SHEET_COLUMNS, start=1):
         ws.cell(row=HEADER_ROW, column=col, value=name)
     for row in rows:
@@ -505,8 +496,8 @@ def _write_workbook(path: Path, rows: list[dict[str, object]]) -> None:
                   row["action_units"], row["notes"] or None]
         for col, value in enumerate(values, start=1):
             ws.cell(row=r, column=col, value=value)
-    wb.properties.created = _FIXED_TIME
-    wb.properties.modified = _FIXED_TIME
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
     wb.properties.creator = "samm_synth_dataset"
     # ExcelWriter directly: openpyxl's save() would stamp the current time as "modified"
     buffer = io.BytesIO()
@@ -514,7 +505,7 @@ def _write_workbook(path: Path, rows: list[dict[str, object]]) -> None:
         ExcelWriter(wb, archive).write_data()
     durations = {int(row["sheet_row"]): _excel_number(float(row["sheet_offset"]) - float(row["sheet_onset"]) + 1)
                  for row in rows}
-    path.write_bytes(_fixed_zip_times(buffer.getvalue(), durations))
+    path.write_bytes(fixed_zip_times(buffer.getvalue(), durations))
 
 
 def _cache_durations(sheet_xml: bytes, durations: dict[int, int | float]) -> bytes:
@@ -534,7 +525,7 @@ def _excel_number(value: object) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def _fixed_zip_times(data: bytes, durations: dict[int, int | float]) -> bytes:
+def fixed_zip_times(data: bytes, durations: dict[int, int | float]) -> bytes:
     """Re-pack a zip (an .xlsx) with every member dated 1980-01-01 so the bytes depend only on the content,
     the Duration formulas' cached values filled in."""
     out = io.BytesIO()
@@ -550,7 +541,7 @@ def _fixed_zip_times(data: bytes, durations: dict[int, int | float]) -> bytes:
     return out.getvalue()
 
 
-def _write_references(root: Path, scale: float) -> pd.DataFrame:
+def write_references(root: Path, scale: float) -> pd.DataFrame:
     """Colour reference faces derived from the photo (graded crops), two per subject; returns references.csv."""
     bgr = _photo_bgr()
     x, y, w, h = detect_face(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
@@ -575,7 +566,7 @@ def _write_references(root: Path, scale: float) -> pd.DataFrame:
     rows = []
     for subject, ref_id, stem, image in specs:
         rel = f"references/{ref_id}_{stem}.png"
-        (root / rel).write_bytes(_encode_png(image))
+        (root / rel).write_bytes(encode_png(image))
         rows.append({"subject": subject, "reference_path": rel, "domain": "female", "reference_id": ref_id})
     return pd.DataFrame(rows, columns=["subject", "reference_path", "domain", "reference_id"])
 
@@ -586,32 +577,32 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
     rng = np.random.default_rng(seed)
     scripts = _scripts(size)
     check_design(scripts)
-    jittered: list[_VideoScript] = []
+    jittered: list[VideoScript] = []
     for script in scripts:
         events = tuple(
             e if seed == 0 else _replace_amplitude(e, e.amplitude * float(rng.uniform(0.9, 1.1)))
             for e in script.events)
-        jittered.append(_VideoScript(script.video, script.subject, script.first_frame, script.n_frames, events))
+        jittered.append(VideoScript(script.video, script.subject, script.first_frame, script.n_frames, events))
     scripts = jittered
     check_design(scripts)
     scale = 1.0 if size == "full" else 0.5
     gt = root / "ground_truth"
     (gt / "neutral").mkdir(parents=True)
-    frames_root = root / "SAMM_longvideos"
+    frames_root = root / SAMM_FRAMES_DIR
 
     neutrals: dict[str, np.ndarray] = {}
     faces: dict[str, tuple[int, int, int, int]] = {}
     for subject in sorted({s.subject for s in scripts}):
-        neutrals[subject] = _neutral(subject, scale)
+        neutrals[subject] = neutral_face(subject, scale)
         faces[subject] = detect_face(neutrals[subject])
-        (gt / "neutral" / f"{subject}.png").write_bytes(_encode_png(neutrals[subject]))
+        (gt / "neutral" / f"{subject}.png").write_bytes(encode_png(neutrals[subject]))
         log.info("subject %s: %d×%d, face box %s", subject, neutrals[subject].shape[1], neutrals[subject].shape[0],
                  faces[subject])
 
     component_rows: list[dict[str, object]] = []
     video_rows: list[dict[str, object]] = []
     for script in scripts:
-        component_rows += _event_components(script, faces[script.subject])
+        component_rows += event_components(script, faces[script.subject])
         height, width = neutrals[script.subject].shape
         x, y, w, h = faces[script.subject]
         video_rows.append({"video": script.video, "subject": script.subject, "first_frame": script.first_frame,
@@ -632,9 +623,9 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
         for script in scripts:
             neutral = neutrals[script.subject]
             height, width = neutral.shape
-            neutral_jpeg = _encode_jpeg(neutral)
+            neutral_jpeg = encode_jpeg(neutral)
             windows = _region_windows(faces[script.subject], height, width)
-            components = _components(events[events["video"] == script.video])
+            components = warp_components(events[events["video"] == script.video])
             folder = frames_root / script.video
             folder.mkdir(parents=True)
             for frame in range(script.first_frame, script.first_frame + script.n_frames):
@@ -643,8 +634,8 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
                     for region in windows:
                         displacement_rows.append((script.video, frame, region, 0.0, 0.0, 0.0))
                 else:
-                    field = _field(components, frame, height, width)
-                    data = _encode_jpeg(warp(neutral, field))
+                    field = displacement_field(components, frame, height, width)
+                    data = encode_jpeg(warp(neutral, field))
                     magnitude = np.hypot(field[..., 0], field[..., 1])
                     for region, (cx, cy, rows, cols) in windows.items():
                         dx, dy = _bilinear(field, cx, cy)
@@ -660,14 +651,14 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
     pd.DataFrame(sheet).to_csv(gt / "intervals.csv", index=False)
     _write_workbook(root / WORKBOOK_NAME, sheet)
 
-    refs = _write_references(root, scale)
+    refs = write_references(root, scale)
     refs.to_csv(root / "references.csv", index=False)
     pd.DataFrame([{"subject": s, "gender": _SUBJECTS[s]["gender"], "glasses": _SUBJECTS[s]["glasses"]}
                   for s in sorted(neutrals)]).to_csv(root / "subjects.csv", index=False)
     return [s.video for s in scripts]
 
 
-def _replace_amplitude(event: _Event, amplitude: float) -> _Event:
+def _replace_amplitude(event: Event, amplitude: float) -> Event:
     from dataclasses import replace
 
     return replace(event, amplitude=round(amplitude, 4))
@@ -699,7 +690,7 @@ def make_demo_corpus(root: str | Path, seed: int = 0, size: Size = "full", quirk
         log.info("making the %s demo corpus (seed %d, quirks %s) in %s", size, seed, quirks, root)
         videos = _generate(work, seed, size, quirks)
         (work / "ground_truth" / "corpus.json").write_text(json.dumps(
-            {"generator": "samm_synth_dataset.sources.demo", "version": GENERATOR_VERSION, "seed": seed,
+            {"generator": "samm_synth_dataset.demo.corpus", "version": GENERATOR_VERSION, "seed": seed,
              "size": size, "quirks": quirks, "fps": FPS, "videos": videos}, indent=2) + "\n")
         if root.exists():
             shutil.rmtree(root)
@@ -710,7 +701,7 @@ def make_demo_corpus(root: str | Path, seed: int = 0, size: Size = "full", quirk
     _read_csv.cache_clear()
     _video_models.cache_clear()
     log.info("demo corpus written: %s (%d videos)", root, len(videos))
-    return DemoCorpus(root=root, frames_root=root / "SAMM_longvideos", annotations=root / WORKBOOK_NAME,
+    return DemoCorpus(root=root, frames_root=root / SAMM_FRAMES_DIR, annotations=root / WORKBOOK_NAME,
                       references_csv=root / "references.csv", subjects_csv=root / "subjects.csv",
                       ground_truth=root / "ground_truth", videos=videos)
 
@@ -767,7 +758,7 @@ def _video_models(root: str, mtime_ns: int) -> dict[str, tuple[int, int, int, in
     videos = load_videos_table(root)
     _, events = load_ground_truth(root)
     return {str(v.video): (int(v.first_frame), int(v.last_frame), int(v.height), int(v.width),
-                           _components(events[events["video"] == v.video]))
+                           warp_components(events[events["video"] == v.video]))
             for v in videos.itertuples(index=False)}
 
 
@@ -784,7 +775,7 @@ def true_displacement(root: str | Path, video: str, frame: int) -> np.ndarray:
     first, last, height, width, components = models[video]
     if not first <= frame <= last:
         raise ValueError(f"video {video}: frame {frame} is outside {first}..{last}")
-    return _field(components, frame, height, width)
+    return displacement_field(components, frame, height, width)
 
 
 def neutral_image(root: str | Path, video: str) -> np.ndarray:

@@ -28,7 +28,7 @@ def _clear_previous(path: Path) -> None:
     shutil.rmtree(path)
 
 
-#: Demo sizes: corpus size (``sources.demo``) and synthetic frame side in pixels.
+#: Demo sizes: corpus size (``demo.corpus``) and synthetic frame side in pixels.
 DEMO_SIZES: dict[str, tuple[str, int]] = {"full": ("full", 256), "small": ("small", 128)}
 
 
@@ -43,7 +43,7 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True, size: str = "full"
     from samm_synth_dataset.builders.config import demo_config
     from samm_synth_dataset.metrics.report import make_report
     from samm_synth_dataset.release.release import make_release
-    from samm_synth_dataset.sources.demo import make_demo_corpus
+    from samm_synth_dataset.demo.corpus import make_demo_corpus
 
     if size not in DEMO_SIZES:
         raise ValueError(f"demo size must be one of {sorted(DEMO_SIZES)}, got {size!r}")
@@ -94,14 +94,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.sources.demo import make_demo_corpus
+    from samm_synth_dataset.demo.casme3 import make_casme3_corpus
+    from samm_synth_dataset.demo.corpus import make_demo_corpus
 
     t0 = time.perf_counter()
     try:
-        corpus = make_demo_corpus(Path(args.out), seed=args.seed, size=args.size, quirks=args.quirks)
+        if args.layout == "casme3":
+            casme3 = make_casme3_corpus(Path(args.out), quirks=args.quirks)
+        else:
+            corpus = make_demo_corpus(Path(args.out), seed=args.seed, size=args.size, quirks=args.quirks)
     except FileExistsError as exc:
         print(f"samm-synth make-demo-corpus: error: {exc}", file=sys.stderr)
         return 1
+    if args.layout == "casme3":
+        print(f"CAS(ME)³-layout demo corpus (quirks {'on' if args.quirks else 'off'}) written in "
+              f"{time.perf_counter() - t0:.1f} s to {casme3.root}")
+        print(f"  frames       {casme3.frames_root}  ({', '.join(casme3.videos)})")
+        print(f"  annotations  {casme3.annotations}  (AU+Emotion: ME and MaE)")
+        print(f"  ME labels    {casme3.label_workbook}  (label: ME only)")
+        print(f"  references   {casme3.references_csv}")
+        print(f"  ground truth {casme3.ground_truth}")
+        return 0
     print(f"demo corpus ({args.size}, seed {args.seed}, quirks {'on' if args.quirks else 'off'}) written in "
           f"{time.perf_counter() - t0:.1f} s to {corpus.root}")
     print(f"  frames       {corpus.frames_root}  ({', '.join(corpus.videos)})")
@@ -122,16 +135,22 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_demo)
 
     m = subparsers.add_parser(
-        "make-demo-corpus", help="write the real-face demo corpus (SAMM-LV layout + ground truth)",
+        "make-demo-corpus", help="write the real-face demo corpus (SAMM-LV or CAS(ME)³ layout + ground truth)",
         description="Write the demo corpus: the matplotlib sample face animated with scripted micro-/macro-"
-                    "expressions, as SAMM-LV frames and annotation workbook, colour references, and exact ground "
+                    "expressions, as SAMM-LV (or, with --layout casme3, CAS(ME)³ Part A) frames and annotation "
+                    "workbook(s), colour references, and exact ground "
                     "truth (intervals, warp parameters, per-frame displacement) in DIR/ground_truth.")
     m.add_argument("--out", required=True, metavar="DIR",
                    help="corpus folder (created; a previous demo corpus there is replaced)")
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0: the nominal design)")
     m.add_argument("--size", choices=("full", "small"), default="full",
                    help="full: 4 videos × 500 frames, 512×600 px (demo); small: 4 × 270 frames, 256×300 px (tests)")
+    m.add_argument("--layout", choices=("samm-lv", "casme3"), default="samm-lv",
+                   help="samm-lv (default) or casme3: the same faces as CAS(ME)³ Part A frame folders (30 fps, "
+                        "5 clips of 2 subjects, 620 frames) with AU+Emotion and JpgIndex-style label workbooks; "
+                        "--size and --seed apply to samm-lv only")
     m.add_argument("--quirks", action="store_true",
-                   help="write the real SAMM-LV sheet's quirks into the workbook (fractional frame, apex -1, "
-                        "onset 0, duplicate Filename, offset past the last frame)")
+                   help="write the real sheet's quirks into the workbook (SAMM-LV: fractional frame, apex -1, "
+                        "onset 0, duplicate Filename, offset past the last frame; CAS(ME)³: onset/apex 0, apex "
+                        "outside the interval, a long ME, offset 0, onset after offset)")
     m.set_defaults(func=_cmd_make_demo_corpus)

@@ -1,8 +1,9 @@
 """A real-face test corpus in the CAS(ME)³ Part A layout, with workbooks in the authors' format, quirks included.
 
-The frames are the SAMM-LV demo's (``sources.demo``): its neutral faces animated by its scripted local warps,
-here at 30 fps with CAS(ME)³-length events (micro-expressions 12–13 frames, macro-expressions 40–91). Nothing
-here is CAS(ME)³ data: the layout and the quirks are the real ones, the rows are made up.
+The frames are the SAMM-LV demo's (:mod:`samm_synth_dataset.demo.corpus`): its neutral faces animated by its
+scripted local warps, here at 30 fps with CAS(ME)³-length events (micro-expressions 12–13 frames,
+macro-expressions 40–91). Nothing here is CAS(ME)³ data: the layout and the quirks are the real ones, the rows
+are made up.
 
 Layout written under ``root``::
 
@@ -12,7 +13,8 @@ Layout written under ``root``::
     cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx    sheets label (ME only), Sheet1 and Sheet3 (empty)
     references/…, references.csv                 the demo's colour reference faces, subjects renamed spNO.<N>
     ground_truth/intervals.csv                   per workbook row: the TRUE interval, the values written, quirk
-    ground_truth/events.csv, videos.csv, neutral/ in the demo's format (``demo.true_displacement`` reads them)
+    ground_truth/events.csv, videos.csv, neutral/ in the demo's format (``demo.corpus.true_displacement``
+                                                 reads them)
     ground_truth/corpus.json                     written last
 
 The authors publish ``.xls`` files; no maintained library writes ``.xls``, so the workbooks are ``.xlsx`` with the
@@ -38,21 +40,31 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from samm_synth_dataset.sources import demo
-from samm_synth_dataset.sources.casme3 import FPS, SHEET_AU_EMOTION, SHEET_LABEL, video_id
+from samm_synth_dataset.demo import corpus
+from samm_synth_dataset.images import to_rgb
+from samm_synth_dataset.sources.casme3 import (
+    AU_EMOTION_HEADER,
+    COLOR_DIR,
+    FPS,
+    FRAME_SUBDIRS,
+    LABEL_HEADER,
+    SHEET_AU_EMOTION,
+    SHEET_LABEL,
+    frame_name,
+    video_id,
+)
 
-FRAMES_SUBDIR = "part_A/data/part_A_split/part_A"
+#: The deepest of the reader's frame folders: the path inside the authors' archive.
+FRAMES_SUBDIR = FRAME_SUBDIRS[-1]
 V2_WORKBOOK = "CAS(ME)3_part_A_v2.xlsx"
 LABEL_WORKBOOK = "cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx"
-AU_EMOTION_COLUMNS = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Expression type", "Objective class")
-LABEL_COLUMNS = ("Subject", "Filename", "Onset", "Apex", "Offset", "AU", "Objective class", "emotion")
 BLINK_COLUMNS = ("Subject", "Filename", "Onset", "Offset")
 SCALE = 0.5  # of the demo photo: frames 256 × 300
 #: CAS(ME)³ subject → the demo subject whose face it wears.
 SUBJECTS: dict[str, str] = {"spNO.1": "006", "spNO.216": "007"}
 _EMOTION = {"12": ("happy", "I"), "4": ("disgust", "II"), "1+2": ("surprise", "III")}
 
-_E = demo._Event
+_E = corpus.Event
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,7 @@ class _Clip:
     subject: str
     folder: str  # clip folder name as on disk (``J`` keeps its case)
     n_frames: int
-    events: tuple[demo._Event, ...]
+    events: tuple[corpus.Event, ...]
     # (event name, workbook "v2"/"label", quirk); applied only with quirks on
     quirks: tuple[tuple[str, str, str], ...] = ()
 
@@ -94,7 +106,7 @@ class Casme3Corpus:
     videos: list[str]
 
 
-def _sheet_values(clip: _Clip, ev: demo._Event, workbook: str, quirks: bool) -> tuple[int, int, int, str]:
+def _sheet_values(clip: _Clip, ev: corpus.Event, workbook: str, quirks: bool) -> tuple[int, int, int, str]:
     """(onset, apex, offset, quirk) as ``workbook`` writes ``ev``."""
     onset, apex, offset = max(ev.onset, 1), ev.apex, min(ev.offset, clip.n_frames)
     quirk = next((q for name, wb, q in clip.quirks if quirks and name == ev.name and wb == workbook), "")
@@ -126,12 +138,12 @@ def _workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
         ws = wb.create_sheet(name)
         for row in rows:
             ws.append(row)
-    wb.properties.created = wb.properties.modified = demo._FIXED_TIME
+    wb.properties.created = wb.properties.modified = corpus.FIXED_TIME
     wb.properties.creator = "samm_synth_dataset"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
-    return demo._fixed_zip_times(buffer.getvalue(), {})
+    return corpus.fixed_zip_times(buffer.getvalue(), {})
 
 
 def _generate(root: Path, quirks: bool) -> list[str]:
@@ -141,19 +153,19 @@ def _generate(root: Path, quirks: bool) -> list[str]:
     frames_root = root / FRAMES_SUBDIR
     neutrals, faces = {}, {}
     for subject, variant in SUBJECTS.items():
-        neutrals[subject] = demo._neutral(variant, SCALE)
-        faces[subject] = demo.detect_face(neutrals[subject])
-        (gt / "neutral" / f"{subject}.png").write_bytes(demo._encode_png(neutrals[subject]))
+        neutrals[subject] = corpus.neutral_face(variant, SCALE)
+        faces[subject] = corpus.detect_face(neutrals[subject])
+        (gt / "neutral" / f"{subject}.png").write_bytes(corpus.encode_png(neutrals[subject]))
 
     component_rows: list[dict[str, object]] = []
     video_rows: list[dict[str, object]] = []
     sheet_rows: list[dict[str, object]] = []
-    v2: list[list[object]] = [list(AU_EMOTION_COLUMNS)]
-    label: list[list[object]] = [list(LABEL_COLUMNS)]
+    v2: list[list[object]] = [list(AU_EMOTION_HEADER)]
+    label: list[list[object]] = [list(LABEL_HEADER)]
     for ci, clip in enumerate(clips):
         video = video_id(clip.subject, clip.folder)
-        script = demo._VideoScript(video, clip.subject, 1, clip.n_frames, clip.events)
-        components = demo._event_components(script, faces[clip.subject])
+        script = corpus.VideoScript(video, clip.subject, 1, clip.n_frames, clip.events)
+        components = corpus.event_components(script, faces[clip.subject])
         component_rows += components
         neutral = neutrals[clip.subject]
         height, width = neutral.shape
@@ -161,17 +173,17 @@ def _generate(root: Path, quirks: bool) -> list[str]:
         video_rows.append({"video": video, "subject": clip.subject, "first_frame": 1, "last_frame": clip.n_frames,
                            "n_frames": clip.n_frames, "width": width, "height": height, "fps": FPS, "face_x": x,
                            "face_y": y, "face_w": w, "face_h": h, "neutral": f"neutral/{clip.subject}.png"})
-        model = demo._components(pd.DataFrame(components))
-        color = frames_root / clip.subject / clip.folder / "color"
+        model = corpus.warp_components(pd.DataFrame(components))
+        color = frames_root / clip.subject / clip.folder / COLOR_DIR
         color.mkdir(parents=True)
-        still = demo._encode_jpeg(cv2.cvtColor(neutral, cv2.COLOR_GRAY2BGR))
+        still = corpus.encode_jpeg(to_rgb(neutral))
         for frame in range(1, clip.n_frames + 1):
-            if any(demo.temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
-                image = demo.warp(neutral, demo._field(model, frame, height, width))
-                data = demo._encode_jpeg(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+            if any(corpus.temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
+                image = corpus.warp(neutral, corpus.displacement_field(model, frame, height, width))
+                data = corpus.encode_jpeg(to_rgb(image))
             else:
                 data = still
-            (color / f"{frame}.jpg").write_bytes(data)
+            (color / frame_name(frame)).write_bytes(data)
         if ci == 0:  # depth frames exist in the real tree and are ignored by the lister
             depth = color.parent / "depth"
             depth.mkdir()
@@ -203,7 +215,7 @@ def _generate(root: Path, quirks: bool) -> list[str]:
     pd.DataFrame(component_rows).to_csv(gt / "events.csv", index=False)
     pd.DataFrame(video_rows).to_csv(gt / "videos.csv", index=False)
     pd.DataFrame(sheet_rows).astype({"apex": "Int64"}).to_csv(gt / "intervals.csv", index=False)
-    refs = demo._write_references(root, SCALE)
+    refs = corpus.write_references(root, SCALE)
     refs["subject"] = refs["subject"].map({v: k for k, v in SUBJECTS.items()})
     refs.to_csv(root / "references.csv", index=False)
     return [r["video"] for r in video_rows]
@@ -224,7 +236,7 @@ def make_casme3_corpus(root: str | Path, quirks: bool = True) -> Casme3Corpus:
     try:
         videos = _generate(work, quirks)
         (work / "ground_truth" / "corpus.json").write_text(json.dumps(
-            {"generator": "samm_synth_dataset.sources.casme3_corpus", "quirks": quirks, "fps": FPS,
+            {"generator": "samm_synth_dataset.demo.casme3", "quirks": quirks, "fps": FPS,
              "videos": videos}, indent=2) + "\n")
         if root.exists():
             root.rmdir()

@@ -1,0 +1,115 @@
+"""Cells and rows of annotation sheets: the primitives every sheet reader shares.
+
+Frame-number cells are read exactly (``Decimal``) and rounded half-up (``floor(x + 0.5)``); a fractional one
+adds the ``rounded`` flag. Rows are numbered 1-based, as a spreadsheet shows them, in every error message.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+
+class AnnotationError(ValueError):
+    """An annotation row or file that cannot be read; the message names file, sheet and 1-based row."""
+
+
+@dataclass
+class Row:
+    """One parsed sheet row before interval ids are made unique (frames as in the sheet, ends inclusive)."""
+
+    source_id: str
+    subject: str
+    video: str
+    onset: int
+    apex: int | None
+    offset: int
+    kind: str
+    action_units: str = ""
+    notes: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+class Where:
+    """File/sheet/row context for error messages."""
+
+    def __init__(self, path: Path, sheet: str | None) -> None:
+        self.path = path
+        self.sheet = sheet
+
+    def at(self, row: int | None = None) -> str:
+        where = f"{self.path}"
+        if self.sheet is not None:
+            where += f", sheet {self.sheet!r}"
+        if row is not None:
+            where += f", row {row}"
+        return where
+
+    def error(self, row: int | None, message: str) -> AnnotationError:
+        return AnnotationError(f"{self.at(row)}: {message}")
+
+
+def is_blank(value: Any) -> bool:
+    """None, NaN or whitespace-only text."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: '' for blank, integral floats without '.0', strings stripped."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def header_key(value: Any) -> str:
+    """A header cell compared by its letters only, lower case (``"Expression type"`` → ``expressiontype``)."""
+    return re.sub(r"[^a-z]", "", cell_text(value).lower())
+
+
+def _number(value: Any, what: str, where: Where, row: int) -> Decimal:
+    """A frame-number cell as an exact Decimal (numbers and numeric text accepted)."""
+    if is_blank(value):
+        raise where.error(row, f"{what} is empty; fill it in or remove the row")
+    if isinstance(value, bool):
+        raise where.error(row, f"{what} is {value!r}, not a frame number")
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, float) else Decimal(repr(value))
+    except InvalidOperation:
+        raise where.error(row, f"{what} {value!r} is not a frame number") from None
+    if not number.is_finite():
+        raise where.error(row, f"{what} {value!r} is not a frame number")
+    return number
+
+
+def frame_number(value: Any, what: str, where: Where, row: int, flags: list[str]) -> int:
+    """A frame number rounded half-up (``floor(x + 0.5)``); adds ``rounded`` to ``flags`` if it was fractional."""
+    number = _number(value, what, where, row)
+    rounded = int(number.to_integral_value(rounding=ROUND_HALF_UP)) if number >= 0 else int(number)
+    if number != number.to_integral_value():
+        if number < 0:
+            raise where.error(row, f"{what} {value!r} is negative and fractional")
+        if "rounded" not in flags:
+            flags.append("rounded")
+    return rounded
+
+
+def expression_kind(value: Any, where: Where, row: int) -> str:
+    """``ME`` for micro wording (``Micro - 1/2``, ``micro-expression``, ``me``), ``MaE`` for macro wording."""
+    text = re.sub(r"[\s_]+", "", cell_text(value)).lower()
+    if text.startswith("micro") or text == "me":
+        return "ME"
+    if text.startswith("macro") or text == "mae":
+        return "MaE"
+    raise where.error(row, f"unknown expression type {cell_text(value)!r}; expected a micro wording "
+                           "('Micro - 1/2', 'micro-expression', 'ME') or a macro one ('Macro', "
+                           "'macro-expression', 'MaE')")

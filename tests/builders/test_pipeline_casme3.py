@@ -1,0 +1,93 @@
+"""A CAS(ME)³-layout corpus end to end: build (colour transfer, tiny) → release (card) → load → LOSO splits.
+
+The corpus is the demo faces in the CAS(ME)³ Part A layout (``casme3_corpus``: 5 clips of 2 subjects, 620 frames
+at 30 fps, the v2-style AU+Emotion workbook with its quirks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.builders import build
+from samm_synth_dataset.builders.config import BuildConfig
+from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
+
+
+@pytest.fixture(scope="module")
+def casme3_release(casme3_corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from samm_synth_dataset.release.release import make_release
+
+    build_dir = tmp_path_factory.mktemp("casme3_build") / "build"
+    summary = build(BuildConfig(source_root=casme3_corpus.root, references=casme3_corpus.references_csv,
+                                out=build_dir, dataset="casme3", annotations=casme3_corpus.annotations,
+                                casme3_rules=("onset_zero=keep",), image_size=32, face_samples=3,
+                                formats=("parquet", "webdataset"), max_part_frames=100, progress=False))
+    assert summary.complete, summary.format()
+    release = build_dir.parent / "release"
+    make_release(build_dir, "1.0.0", out=release, notes="CAS(ME)³-layout test release.")
+    return release
+
+
+def test_release_tables_keep_the_casme3_ids_fps_and_flags(casme3_corpus, casme3_release: Path) -> None:
+    assert fmt.verify(casme3_release).ok
+    manifest = fmt.read_manifest(casme3_release)
+    assert manifest["config"]["dataset"] == "casme3"
+    assert manifest["config"]["casme3_rules"] == ["onset_zero=keep"] and manifest["config"]["offset_fill"] == "apex"
+    videos = pd.read_parquet(casme3_release / fmt.VIDEOS_PATH)
+    assert sorted(videos["source_video"]) == sorted(casme3_corpus.videos)
+    assert set(videos["subject"]) == {"spNO.1", "spNO.216"} and set(videos["source_dataset"]) == {"casme3"}
+    assert set(videos["fps"]) == {30.0} and videos["n_frames"].sum() == 620
+    intervals = pd.read_parquet(casme3_release / fmt.INTERVALS_PATH)
+    flags = sorted(f for fl in intervals["flags"] for f in fl)
+    assert flags == ["apex_before_onset", "apex_missing", "long_me", "offset_before_apex", "onset_zero"]
+
+
+def test_loaders_read_the_casme3_release(casme3_release: Path) -> None:
+    import samm_synth_dataset as sss
+    from samm_synth_dataset.loaders.clips import ClipDataset
+
+    frames = sss.load(casme3_release, config="frames")
+    assert len(frames) == 620 and set(frames["subject"]) == {"spNO.1", "spNO.216"}
+    intervals = sss.load(casme3_release, config="intervals").to_pandas()
+    assert set(intervals["kind"]) == {"ME", "MaE"} and len(intervals) == 10
+    clips = list(ClipDataset(casme3_release, clip_len=8, stride=30, shuffle=False, videos=["spNO1_a-ref01"]))
+    assert [int(c["index"][0]) for c in clips] == [0, 30, 60]
+    assert clips[0]["frames"].shape[0] == 8 and 32 in clips[0]["frames"].shape
+    # the MaE of spNO.1 a spans source frames 10..60: frame 35 (the 2nd clip's 6th) is labelled MaE, not ME
+    assert bool(clips[1]["mae"][5]) and not bool(clips[1]["me"][5])
+
+
+def test_loso_by_spno_subject_with_megc_k_from_the_other_subject(casme3_corpus, casme3_release: Path) -> None:
+    folds = {s.test_subject: s for s in fmt.read_splits(casme3_release)}
+    assert sorted(folds) == ["spNO.1", "spNO.216"]
+    assert all(v.startswith("spNO1_") for v in folds["spNO.1"].test)
+    assert all(v.startswith("spNO216_") for v in folds["spNO.1"].train)
+    # k from the training subject's intervals (30 fps source frames), each source interval once
+    table = clip_offsets(read_annotations(casme3_corpus.annotations, "casme3"),
+                         list_videos(casme3_corpus.root, "casme3"))
+    for test_subject, fold in folds.items():
+        train = table[table["subject"] != test_subject]
+        for kind in ("ME", "MaE"):
+            d = (train.loc[train["kind"] == kind, "offset"] - train.loc[train["kind"] == kind, "onset"]).tolist()
+            assert fold.k[kind] == fmt.megc_k(d), (test_subject, kind)
+    # by hand: spNO.216's MEs last 42−31 and 72−60 frames → floor((11.5 + 1) / 2) = 6; spNO.1's 82−70, 31−20 and
+    # the long ME written from frame 5 (248−5) → floor((88.67 + 1) / 2) = 44
+    assert (folds["spNO.1"].k["ME"], folds["spNO.216"].k["ME"]) == (6, 44)
+
+
+def test_card_names_casme3_terms_and_flags(casme3_release: Path) -> None:
+    from samm_synth_dataset.release.card import validate_card
+
+    card = (casme3_release / fmt.CARD).read_text()
+    validate_card(casme3_release)
+    assert "I have signed the CAS(ME)³ licence agreement" in card
+    assert "CAS(ME)³ Part A (frames and annotation workbooks): obtained under the CAS(ME)³ licence" in card
+    assert "SAMM Long Videos licence agreement" not in card
+    assert "derived frame by frame from CAS(ME)³," in card and "@article{li2023casme3" in card
+    assert "| `long_me` | CAS(ME)³ micro-expression longer than the long-ME limit" in card
+    assert "| `onset_zero` | onset 0 in the sheet, kept as 0 (SAMM-LV: " in card
+    assert "`long_me_relabelled`" not in card  # CAS(ME)³-only flags appear only when an interval carries them
