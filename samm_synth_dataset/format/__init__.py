@@ -1,10 +1,10 @@
 """The release format: the one contract between builders, loaders, metrics and release, in both directions.
 
 ``layout`` (paths, ids, Arrow schemas), ``aus`` (per-frame AU fields), ``files`` (sha256, atomic writes,
-Parquet writer options), ``manifest`` (read/write ``manifest.json``, add files), ``splits`` (LOSO folds and ``splits/loso.json``), ``quality`` (the
-shape of ``quality/report.json`` that cards read) and ``verify`` (check a folder against its manifest);
-``flags`` says what each interval flag means. Every public name is also available here:
-``from samm_synth_dataset import format as fmt; fmt.read_manifest(...)``.
+Parquet writer options), ``manifest`` (read/write ``manifest.json``, add files), ``splits`` (LOSO folds and
+``splits/loso.json``), ``quality`` (the shape of ``quality/report.json`` that cards read), ``verify`` (check a
+folder against its manifest) and ``flags`` (what each interval flag means). Every public name is also available
+here: ``from samm_synth_dataset import format as fmt; fmt.read_manifest(...)``.
 
 Conventions: ``frame`` is the SOURCE frame number (SAMM-LV: 1-based, as in its sheet); ``index`` is the 0-based
 position of a frame inside its synthetic video; interval ``onset``/``apex``/``offset`` are source frame numbers
