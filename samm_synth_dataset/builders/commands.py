@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from samm_synth_dataset.builders.config import DATASETS
+from samm_synth_dataset.transfer.engine import METHODS
+
 
 def _config_from_args(args: argparse.Namespace) -> Any:
     from samm_synth_dataset.builders.config import BuildConfig, parse_formats
@@ -84,7 +87,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "re-run with --resume after an interruption. Under `torchrun --nproc-per-node N` each rank "
                     "builds its share and rank 0 finalizes.")
     p.add_argument("--config", help="TOML file with build settings (flags given here override it)")
-    p.add_argument("--dataset", choices=("samm-lv", "casme2", "generic"), help="source layout (default samm-lv)")
+    p.add_argument("--dataset", choices=DATASETS, help="source layout (default samm-lv)")
     p.add_argument("--source-root", help="folder of the source frames (e.g. the SAMM-LV root)")
     p.add_argument("--annotations", help="annotation sheet (SAMM-LV xlsx, CAS(ME)² xlsx, or CSV for generic)")
     p.add_argument("--references", help="references CSV (subject,reference_path,domain[,reference_id]) or a "
@@ -95,7 +98,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--face-samples", type=int, help="frames sampled per video to locate the face (default 25)")
     p.add_argument("--image-size", type=int, help="synthetic frame side in pixels (colour transfer; default 256)")
     p.add_argument("--refs-per-subject", type=int, help="references per subject (default 1)")
-    p.add_argument("--method", choices=("stargan-v2", "color-transfer"), help="default color-transfer")
+    p.add_argument("--method", choices=list(METHODS), help="default color-transfer")
     p.add_argument("--checkpoint", help="StarGAN v2 checkpoint (.pt/.ckpt, loaded weights-only)")
     p.add_argument("--fan-checkpoint", help="FAN landmark checkpoint (optional, for StarGAN v2 masks)")
     p.add_argument("--align-landmarks", metavar="NPZ",
