@@ -51,7 +51,8 @@ DEFAULT_POLYORDER = 2
 #: Intervals shown in Figure 6 (half ME, half MaE where possible).
 FLOW_FIGURE_INTERVALS = 4
 #: Display names of the ``source_dataset`` values, for the report title.
-DATASET_NAMES: dict[str, str] = {"samm-lv": "SAMM-LV", "casme2": "CAS(ME)²", "generic": "generic"}
+DATASET_NAMES: dict[str, str] = {"samm-lv": "SAMM-LV", "casme2": "CAS(ME)²", "casme3": "CAS(ME)³",
+                                 "generic": "generic"}
 
 
 def smoothing_text(window: int | None, polyorder: int = DEFAULT_POLYORDER) -> str:
