@@ -36,8 +36,7 @@ def make_corpus(root: Path, n_short: int, n_long: int, width: int, height: int) 
     ``900_2`` (n_long frames); a references CSV (one colour reference) and a boxes CSV (the face box)."""
     import matplotlib.cbook
 
-    from samm_synth_dataset.sources.frames import iter_video_frames
-from samm_synth_dataset.faces import detect_largest_face
+    from samm_synth_dataset.faces import detect_largest_face
 
     face = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
     scale = min(width / face.shape[1], height / face.shape[0])
@@ -98,7 +97,7 @@ def model_only_fps(config: "object", repeats: int = 1) -> float:
     from samm_synth_dataset.builders.plan import plan_units
     from samm_synth_dataset.builders.unit import load_reference_image
     from samm_synth_dataset.faces import locate_face
-    from samm_synth_dataset.sources import to_rgb
+    from samm_synth_dataset.sources import iter_video_frames, to_rgb
     from samm_synth_dataset.transfer import load_method
 
     units, _, _ = plan_units(config)

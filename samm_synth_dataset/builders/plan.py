@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders import manifest as mf
 from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
 
