@@ -3,9 +3,10 @@
 ``build(BuildConfig(...)) -> BuildSummary``; ``finalize(release)``; checking a folder is ``format.verify``.
 Crash-safe (temp names, fsync, rename, markers last; ``resume=True`` continues), and torchrun-aware.
 
-Stages: ``config`` (BuildConfig), ``plan``, ``resume``, ``unit`` (one synthetic video), ``stream`` (decode →
-transfer → encode), ``writer`` (parts), ``manifest`` (build state, finalize), ``faults`` (crash-test hooks),
-``pipeline`` (``build``). Names are imported on first use (no torch, no OpenCV on import).
+Stages: ``config`` (BuildConfig), ``plan`` (with ``references``: which face restyles which subject), ``resume``,
+``unit`` (one synthetic video; ``labels`` per frame), ``stream`` (decode → transfer → encode), ``writer``
+(parts), ``manifest`` (build state, finalize), ``faults`` (crash-test hooks), ``pipeline`` (``build``). Names
+are imported on first use (no torch, no OpenCV on import).
 """
 
 from __future__ import annotations
