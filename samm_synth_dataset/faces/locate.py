@@ -22,7 +22,6 @@ Boxes are source pixels, 0-based, top-left origin, end exclusive.
 from __future__ import annotations
 
 import csv
-import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,14 +63,18 @@ class Detection:
     h: int
 
 
-@functools.cache
-def haar_cascade() -> cv2.CascadeClassifier:
-    """OpenCV's bundled Haar frontal-face cascade (:data:`CASCADE`), loaded once per process."""
-    path = Path(cv2.data.haarcascades) / CASCADE
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RuntimeError(f"{path}: cannot load OpenCV's Haar cascade; reinstall opencv-python-headless>=4.10,<5")
-    return cascade
+_cascade: cv2.CascadeClassifier | None = None
+
+
+def _get_cascade() -> cv2.CascadeClassifier:
+    global _cascade
+    if _cascade is None:
+        path = Path(cv2.data.haarcascades) / CASCADE
+        cascade = cv2.CascadeClassifier(str(path))
+        if cascade.empty():
+            raise RuntimeError(f"{path}: cannot load OpenCV's Haar cascade; reinstall opencv-python-headless")
+        _cascade = cascade
+    return _cascade
 
 
 def detect_largest_face(image: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -83,7 +86,7 @@ def detect_largest_face(image: np.ndarray) -> tuple[int, int, int, int] | None:
         if scale < 1.0 else grey
     small = cv2.equalizeHist(small)
     min_side = max(20, int(MIN_FACE_FRACTION * min(small.shape)))
-    faces = haar_cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    faces = _get_cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
     if len(faces) == 0:
         return None
     fx, fy, fw, fh = max((tuple(int(v) for v in f) for f in faces), key=lambda b: b[2] * b[3])

@@ -72,6 +72,7 @@ SHEET_COLUMNS: tuple[str, ...] = ("Subject", "Filename", "Inducement Code", "Ons
 HEADER_ROW = 10  # 1-based Excel row of the header; data start on the next row
 TYPE_MACRO = "Macro"
 TYPE_MICRO = "Micro - 1/2"
+HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 GENERATOR_VERSION = 1
 BUMP_RADIUS = 5.0  # Gaussian bumps are exactly 0 beyond this many sigmas from their centre
 _FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
@@ -245,12 +246,18 @@ def _photo_bgr() -> np.ndarray:
     return image
 
 
+def _haar() -> cv2.CascadeClassifier:
+    path = Path(cv2.data.haarcascades) / HAAR_CASCADE
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise RuntimeError(f"{path}: OpenCV's Haar cascade is missing; install opencv-python-headless>=4.10,<5")
+    return cascade
+
+
 def detect_face(gray: np.ndarray) -> tuple[int, int, int, int]:
     """The largest Haar frontal-face box ``(x, y, w, h)`` in pixels of a greyscale image; raises when none."""
-    from samm_synth_dataset.faces.locate import haar_cascade
-
     side = min(gray.shape[:2])
-    boxes = haar_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side // 4, side // 4))
+    boxes = _haar().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side // 4, side // 4))
     if len(boxes) == 0:
         raise RuntimeError("the Haar frontal-face cascade found no face in the demo image")
     x, y, w, h = max((tuple(int(v) for v in b) for b in boxes), key=lambda b: b[2] * b[3])
