@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from samm_synth_dataset.builders.config import DATASETS
 from samm_synth_dataset.transfer.engine import METHODS
 
 
@@ -87,7 +86,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "re-run with --resume after an interruption. Under `torchrun --nproc-per-node N` each rank "
                     "builds its share and rank 0 finalizes.")
     p.add_argument("--config", help="TOML file with build settings (flags given here override it)")
-    p.add_argument("--dataset", choices=DATASETS, help="source layout (default samm-lv)")
+    p.add_argument("--dataset", choices=("samm-lv", "casme2", "generic"), help="source layout (default samm-lv)")
     p.add_argument("--source-root", help="folder of the source frames (e.g. the SAMM-LV root)")
     p.add_argument("--annotations", help="annotation sheet (SAMM-LV xlsx, CAS(ME)² xlsx, or CSV for generic)")
     p.add_argument("--references", help="references CSV (subject,reference_path,domain[,reference_id]) or a "

@@ -16,7 +16,6 @@ from samm_synth_dataset.transfer.engine import METHODS
 
 FORMATS: tuple[str, ...] = ("parquet", "webdataset")
 IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
-#: Source datasets the builder reads (names as ``sources.list_videos`` and ``sources.read_annotations`` take them).
 DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "generic")
 
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.

@@ -52,7 +52,7 @@ DEFAULT_POLYORDER = 2
 FLOW_FIGURE_INTERVALS = 4
 #: Display names of the ``source_dataset`` values, for the report title.
 DATASET_NAMES: dict[str, str] = {"samm-lv": "SAMM-LV", "casme2": "CAS(ME)²", "casme3": "CAS(ME)³",
-                                 "generic": "generic"}
+                                  "generic": "generic"}
 
 
 def smoothing_text(window: int | None, polyorder: int = DEFAULT_POLYORDER) -> str:
