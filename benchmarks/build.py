@@ -36,8 +36,7 @@ def make_corpus(root: Path, n_short: int, n_long: int, width: int, height: int) 
     ``900_2`` (n_long frames); a references CSV (one colour reference) and a boxes CSV (the face box)."""
     import matplotlib.cbook
 
-    from samm_synth_dataset.sources.frames import iter_video_frames
-from samm_synth_dataset.faces import detect_largest_face
+    from samm_synth_dataset.faces import detect_largest_face
 
     face = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
     scale = min(width / face.shape[1], height / face.shape[0])
@@ -96,19 +95,18 @@ def config_for(corpus: dict[str, Path], out: Path, video: str, method: str, chec
 def model_only_fps(config: "object", repeats: int = 1) -> float:
     """frames/s of ``method.apply`` alone over the same frames, decoded and cropped beforehand."""
     from samm_synth_dataset.builders.plan import plan_units
-    from samm_synth_dataset.builders.unit import domain_of, load_reference_image
+    from samm_synth_dataset.builders.unit import load_reference_image
     from samm_synth_dataset.faces import locate_face
-    from samm_synth_dataset.sources import to_rgb
+    from samm_synth_dataset.sources import iter_video_frames, to_rgb
     from samm_synth_dataset.transfer import load_method
 
     units, _, _ = plan_units(config)
     unit = units[0]
-    extra = {"image_size": config.image_size} if config.method == "color-transfer" else {}
     method = load_method(config.method, checkpoint=config.checkpoint, device="cpu", batch_size=config.batch_size,
-                         **extra)
+                         image_size=config.image_size)
     crop = locate_face(unit.source, size=method.image_size, boxes_csv=config.boxes)
     style = method.style(load_reference_image(unit.reference, method.image_size),
-                         domain_of(method, unit.reference.domain))
+                         method.domain_index(unit.reference.domain))
     frames = np.stack([to_rgb(crop.apply(img)) for _, img in iter_video_frames(unit.source)])
     b = config.batch_size
     method.apply(frames[:b], style)  # warm-up

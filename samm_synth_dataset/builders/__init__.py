@@ -2,27 +2,30 @@
 
 ``build(BuildConfig(...)) -> BuildSummary``; ``finalize(release)``; checking a folder is ``format.verify``.
 Crash-safe (temp names, fsync, rename, markers last; ``resume=True`` continues), and torchrun-aware.
+
+Stages: ``config`` (BuildConfig), ``plan`` (with ``references``: which face restyles which subject), ``resume``,
+``unit`` (one synthetic video; ``labels`` per frame), ``stream`` (decode → transfer → encode), ``writer``
+(parts), ``manifest`` (build state, finalize), ``faults`` (crash-test hooks), ``pipeline`` (``build``). Names
+are imported on first use (no torch, no OpenCV on import).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__all__ = ["BuildConfig", "BuildSummary", "build", "demo_config", "finalize"]
+_LAZY: dict[str, str] = {
+    "BuildConfig": "samm_synth_dataset.builders.config",
+    "demo_config": "samm_synth_dataset.builders.config",
+    "build": "samm_synth_dataset.builders.pipeline",
+    "BuildSummary": "samm_synth_dataset.builders.pipeline",
+    "finalize": "samm_synth_dataset.builders.manifest",
+}
+
+__all__ = [*_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `import samm_synth_dataset.builders` stays light (no torch, no OpenCV).
-    if name in ("BuildConfig", "demo_config"):
-        from samm_synth_dataset.builders import config
-
-        return getattr(config, name)
-    if name in ("build", "BuildSummary"):
-        from samm_synth_dataset.builders import pipeline as _build
-
-        return getattr(_build, name)
-    if name == "finalize":
-        from samm_synth_dataset.builders.manifest import finalize
-
-        return finalize
-    raise AttributeError(f"module 'samm_synth_dataset.builders' has no attribute {name!r}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from samm_synth_dataset.transfer.engine import METHODS
+
 
 def _config_from_args(args: argparse.Namespace) -> Any:
     from samm_synth_dataset.builders.config import BuildConfig, parse_formats
@@ -98,7 +100,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--face-samples", type=int, help="frames sampled per video to locate the face (default 25)")
     p.add_argument("--image-size", type=int, help="synthetic frame side in pixels (colour transfer; default 256)")
     p.add_argument("--refs-per-subject", type=int, help="references per subject (default 1)")
-    p.add_argument("--method", choices=("stargan-v2", "color-transfer"), help="default color-transfer")
+    p.add_argument("--method", choices=list(METHODS), help="default color-transfer")
     p.add_argument("--checkpoint", help="StarGAN v2 checkpoint (.pt/.ckpt, loaded weights-only)")
     p.add_argument("--fan-checkpoint", help="FAN landmark checkpoint (optional, for StarGAN v2 masks)")
     p.add_argument("--align-landmarks", metavar="NPZ",

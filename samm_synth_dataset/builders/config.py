@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samm_synth_dataset import format as fmt
+from samm_synth_dataset.transfer.engine import METHODS
 
 FORMATS: tuple[str, ...] = ("parquet", "webdataset")
 IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
 DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "generic")
-#: Our dataset name → ``sources.read_annotations``'s.
-ANNOTATION_DATASET: dict[str, str] = {"samm-lv": "samm-lv", "casme2": "casme2", "casme3": "casme3", "generic": "csv"}
 
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.
 NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours")
@@ -106,18 +104,17 @@ class BuildConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the bad field and what to do."""
-        if self.dataset == "csv":
-            object.__setattr__(self, "dataset", "generic")
         if self.dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
-        if self.method not in fmt.METHODS:
-            raise ValueError(f"method must be one of {fmt.METHODS}, got {self.method!r}")
-        if self.method == "stargan-v2" and self.checkpoint is None:
-            raise ValueError("method stargan-v2 needs --checkpoint (the official StarGAN v2 generator/style "
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}, got {self.method!r}")
+        if METHODS[self.method].weights and self.checkpoint is None:
+            raise ValueError(f"method {self.method} needs --checkpoint (the official StarGAN v2 generator/style "
                              "encoder checkpoint)")
-        if self.align_landmarks is not None and self.method != "stargan-v2":
-            raise ValueError("align_landmarks (the FAN alignment) needs method stargan-v2: the landmarks come from "
-                             "its FAN")
+        if self.align_landmarks is not None and not METHODS[self.method].weights:
+            with_weights = " or ".join(name for name, info in METHODS.items() if info.weights)
+            raise ValueError(f"align_landmarks (the FAN alignment) needs method {with_weights}, not {self.method}: "
+                             "the landmarks come from its FAN")
         if not self.formats:
             raise ValueError(f"formats must name at least one of {FORMATS}")
         if self.image_format not in IMAGE_FORMATS:
@@ -181,8 +178,8 @@ class BuildConfig:
             out[f.name] = value
         if self.image_format == "png":
             out.pop("jpeg_quality")
-        if self.method != "color-transfer":
-            out.pop("image_size")
+        if METHODS[self.method].weights:
+            out.pop("image_size")  # the checkpoint fixes it
         if self.dataset not in ("casme2", "casme3"):
             out.pop("offset_fill")  # only the CAS(ME)² and CAS(ME)³ readers fill offsets
         if self.dataset != "casme3":

@@ -26,6 +26,7 @@ from samm_synth_dataset.builders.unit import UnitContext, build_unit
 from samm_synth_dataset.builders.writer import BUILD_DIR
 from samm_synth_dataset.distributed import DistInfo, Group, assign, dist_info
 from samm_synth_dataset.format import atomic_write_json, dumps_json
+from samm_synth_dataset.transfer.engine import load_method, method_info
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def _prepare_release(config: BuildConfig, plan: Plan) -> None:
 def _resolve_device(config: BuildConfig, info: DistInfo) -> str:
     if config.device != "auto":
         return config.device
-    if config.method == "color-transfer":
+    if not method_info(config.method).weights:
         return "cpu"  # no model: do not import torch
     try:
         import torch
@@ -165,14 +166,11 @@ def _run_units(config: BuildConfig, todo: list[Unit], plan: Plan, kill: KillSwit
     others go on."""
     from tqdm.auto import tqdm
 
-    from samm_synth_dataset.transfer import load_method
-
     release = summary.release
     device = _resolve_device(config, info)
-    extra = {"image_size": config.image_size} if config.method == "color-transfer" else {}
     method = load_method(config.method, checkpoint=config.checkpoint, fan_checkpoint=config.fan_checkpoint,
-                         device=device, batch_size=config.batch_size, **extra)
-    if config.align_landmarks is not None and getattr(method, "fan", None) is None:
+                         device=device, batch_size=config.batch_size, image_size=config.image_size)
+    if config.align_landmarks is not None and not method.has_landmarks:
         raise ValueError(f"{config.checkpoint}: --align-landmarks needs a FAN, and this checkpoint has none (pass "
                          "the official wing.ckpt as --fan-checkpoint)")
     total = sum(u.source.n_frames for u in todo)

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders import manifest as mf
-from samm_synth_dataset.builders.config import ANNOTATION_DATASET, BuildConfig
+from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
 
 log = logging.getLogger(__name__)
@@ -65,8 +64,7 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
     excluded = set(config.exclude_videos)
     annotations = None
     if config.annotations is not None:
-        annotations = read_annotations(config.annotations, ANNOTATION_DATASET[config.dataset],
-                                       offset_fill=config.offset_fill,
+        annotations = read_annotations(config.annotations, config.dataset, offset_fill=config.offset_fill,
                                        casme3_rules=config.casme3() if config.dataset == "casme3" else None)
         annotations = clip_offsets(annotations, sources)
         listed = {s.video for s in sources}

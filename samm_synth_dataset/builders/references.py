@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.transfer.base import domain_index
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 GENDER_DOMAINS: tuple[str, ...] = ("female", "male")
@@ -42,16 +43,6 @@ class Subject:
     subject: str
     gender: str | None
     glasses: bool | None
-
-
-def domain_index(domain: str) -> int:
-    """StarGAN v2 domain index: ``female`` → 0, ``male`` → 1 (CelebA-HQ order), digits → that number."""
-    d = domain.strip().lower()
-    if d in GENDER_DOMAINS:
-        return GENDER_DOMAINS.index(d)
-    if d.isdigit():
-        return int(d)
-    raise ValueError(f"unknown reference domain {domain!r}: use female, male or a domain number")
 
 
 def _reference_id_from_name(name: str) -> str:

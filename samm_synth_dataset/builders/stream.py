@@ -19,6 +19,7 @@ import numpy as np
 
 from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.images import encode_image
+from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
 
 
 def thread_counts() -> tuple[int, int]:
@@ -73,14 +74,13 @@ def cropped_frames(source: Any, crop: Any, pool: ThreadPoolExecutor, lookahead: 
     yield from _ordered_map(load, source.frame_paths, pool, lookahead)
 
 
-def encoded_frames(config: BuildConfig, method: Any, style: Any, source: Any, crop: Any,
+def encoded_frames(config: BuildConfig, method: TransferMethod, style: StyleCode, source: Any, crop: Any,
                    pools: Pools) -> Iterator[bytes]:
     """The frames of ``source`` cropped by ``crop``, restyled by ``method`` with ``style`` in batches of
-    ``config.batch_size``, encoded as ``config.image_format``; in order, up to two batches ahead per stage."""
-    from samm_synth_dataset.transfer import translate_frames
+    ``method.batch_size``, encoded as ``config.image_format``; in order, up to two batches ahead per stage."""
+    from samm_synth_dataset.transfer.engine import translate_frames
 
-    lookahead = 2 * config.batch_size
-    out = translate_frames(method, style, cropped_frames(source, crop, pools.decode, lookahead),
-                           batch_size=config.batch_size)
+    lookahead = 2 * method.batch_size
+    out = translate_frames(method, style, cropped_frames(source, crop, pools.decode, lookahead))
     return _ordered_map(partial(encode_image, ext=config.image_format, jpeg_quality=config.jpeg_quality), out,
                         pools.encode, lookahead)

@@ -12,9 +12,10 @@ from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.builders.faults import KillSwitch
 from samm_synth_dataset.builders.labels import LabelIndex, intervals_rows
 from samm_synth_dataset.builders.plan import Unit
-from samm_synth_dataset.builders.references import Reference, domain_index
+from samm_synth_dataset.builders.references import Reference
 from samm_synth_dataset.builders.stream import Pools, encoded_frames
 from samm_synth_dataset.builders.writer import VideoPartsWriter
+from samm_synth_dataset.transfer.base import TransferMethod
 
 
 @dataclass
@@ -25,7 +26,7 @@ class UnitContext:
     references)."""
 
     config: BuildConfig
-    method: Any
+    method: TransferMethod
     annotations: Any
     release: Path
     kill: KillSwitch
@@ -48,18 +49,7 @@ def load_reference_image(ref: Reference, size: int) -> np.ndarray:
     return img
 
 
-def domain_of(method: Any, domain: str) -> int:
-    """Domain index for ``method``: the model's own naming when it has ``num_domains`` (StarGAN v2), else
-    female 0 / male 1 / digits."""
-    num_domains = getattr(method, "num_domains", None)
-    if num_domains is not None:
-        from samm_synth_dataset.transfer import domain_index as model_domain_index
-
-        return model_domain_index(domain, int(num_domains))
-    return domain_index(domain)
-
-
-def video_crop(config: BuildConfig, source: Any, method: Any, size: int) -> Any:
+def video_crop(config: BuildConfig, source: Any, method: TransferMethod, size: int) -> Any:
     """ONE crop for the whole source video: the located (or boxes-CSV) box, refined by the official FAN
     alignment when ``config.align_landmarks`` is set."""
     from samm_synth_dataset.faces import locate_face
@@ -85,7 +75,7 @@ def build_unit(ctx: UnitContext, unit: Unit) -> dict[str, Any]:
     if source.video not in ctx.crops:
         ctx.crops[source.video] = video_crop(config, source, method, size)
     crop = ctx.crops[source.video]
-    style = method.style(load_reference_image(unit.reference, size), domain_of(method, unit.reference.domain))
+    style = method.style(load_reference_image(unit.reference, size), method.domain_index(unit.reference.domain))
     intervals = intervals_rows(ctx.annotations, source.video, unit.video)
     index = LabelIndex(intervals)
     writer = VideoPartsWriter(ctx.release, unit.video, config.formats, config.image_ext, config.max_part_bytes,

@@ -1,6 +1,7 @@
 """The official StarGAN v2 face alignment (``--mode align``), computed ONCE per video from FAN landmarks.
 
-Similarity transform = T_ref · S · R · T_src (``specs/stargan_v2.md`` §4), here directly in source pixels:
+Similarity transform = T_ref · S · R · T_src, as the official ``align_faces`` computes it, here directly in
+source pixels:
 
 * T_src moves the centroid of the 98 WFLW source landmarks to the origin;
 * R rotates the source "x-axis" onto the reference one, x-axis = normalise((eyeR − eyeL) − rot90(eyeCentre −

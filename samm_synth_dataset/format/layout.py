@@ -196,7 +196,7 @@ VIDEOS_SCHEMA = pa.schema([
     ("video", pa.string()),
     ("source_video", pa.string()),
     ("subject", pa.string()),
-    ("source_dataset", pa.string()),   # "samm-lv" | "casme2" | "generic"
+    ("source_dataset", pa.string()),   # "samm-lv" | "casme2" | "casme3" | "generic" (sources.DATASETS)
     ("n_frames", pa.int64()),
     ("fps", pa.float64()),
     ("width", pa.int32()),             # synthetic frame size, pixels

@@ -12,18 +12,31 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_EXPORTS: dict[str, str] = {
-    "read_openface_csv": "openface", "run_openface": "openface", "find_openface": "openface",
-    "correlate_video": "au", "correlate_videos": "au", "fisher_mean": "au", "table_per_au": "au",
-    "table_per_participant": "au", "farneback": "flow", "compare_flows": "flow", "optical_strain": "flow",
-    "flow_to_rgb": "flow", "region_boxes": "regions", "region_masks": "regions", "stability_table": "stability",
-    "export_aus": "au_export", "make_report": "report", "score_spotting": "spotting",
+_LAZY: dict[str, str] = {
+    "read_openface_csv": "samm_synth_dataset.metrics.openface",
+    "run_openface": "samm_synth_dataset.metrics.openface",
+    "find_openface": "samm_synth_dataset.metrics.openface",
+    "correlate_video": "samm_synth_dataset.metrics.au",
+    "correlate_videos": "samm_synth_dataset.metrics.au",
+    "fisher_mean": "samm_synth_dataset.metrics.au",
+    "table_per_au": "samm_synth_dataset.metrics.au",
+    "table_per_participant": "samm_synth_dataset.metrics.au",
+    "farneback": "samm_synth_dataset.metrics.flow",
+    "compare_flows": "samm_synth_dataset.metrics.flow",
+    "optical_strain": "samm_synth_dataset.metrics.flow",
+    "flow_to_rgb": "samm_synth_dataset.metrics.flow",
+    "region_boxes": "samm_synth_dataset.metrics.regions",
+    "region_masks": "samm_synth_dataset.metrics.regions",
+    "stability_table": "samm_synth_dataset.metrics.stability",
+    "export_aus": "samm_synth_dataset.metrics.au_export",
+    "make_report": "samm_synth_dataset.metrics.report",
+    "score_spotting": "samm_synth_dataset.metrics.spotting",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [*_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

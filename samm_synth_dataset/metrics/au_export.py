@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.metrics import data as D
+from samm_synth_dataset.metrics import data
 from samm_synth_dataset.metrics.openface import (
     find_openface, read_openface_csv, run_openface, track_table, write_aus,
 )
@@ -39,7 +39,7 @@ def _write_rgb(path: Path, image: np.ndarray) -> None:
 def export_original_frames(source_root: Path, row: pd.Series, frames: np.ndarray, out: Path) -> Path:
     """Write the cropped original frames (``frames``: SOURCE numbers, in order) as ``000001.png`` ... into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    originals = D.OriginalFrames(source_root, row)
+    originals = data.OriginalFrames(source_root, row)
     pos = {int(f): i for i, f in enumerate(frames)}
     written = 0
     for frame, image in originals.iter():
@@ -56,7 +56,7 @@ def export_synthetic_frames(release: Path, video: str, out: Path) -> np.ndarray:
     """Write the synthetic frames as ``000001.png`` ... (index order) into ``out``; return their SOURCE numbers."""
     out.mkdir(parents=True, exist_ok=True)
     frames = []
-    for i, (frame, image) in enumerate(D.iter_synthetic_frames(release, video)):
+    for i, (frame, image) in enumerate(data.iter_synthetic_frames(release, video)):
         _write_rgb(out / f"{i + 1:06d}.png", image)
         frames.append(frame)
     return np.asarray(frames, dtype=np.int64)
@@ -66,7 +66,7 @@ def original_key(row: pd.Series | dict[str, Any], frames: np.ndarray) -> tuple[s
     """Cache key of an original's OpenFace CSV: the source video, the crop (box, and ``crop_matrix`` when the
     videos table has one), the output size (px) and the SOURCE frame numbers exported (sha1 of them as int64, in
     order): two synthetic videos share the original's CSV only when all of these are equal."""
-    face = D.crop_of(row)
+    face = data.crop_of(row)
     crop = repr((face.as_dict(), face.matrix_list()))
     digest = hashlib.sha1(np.ascontiguousarray(frames, dtype=np.int64).tobytes()).hexdigest()
     return str(row["source_video"]), crop, int(row["width"]), int(row["height"]), digest
@@ -99,10 +99,10 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
     exe = None
     if not precomputed:
         exe = find_openface(openface_bin)
-        source_root = Path(source_root) if source_root else D.source_root_of(release)
+        source_root = Path(source_root) if source_root else data.source_root_of(release)
         if source_root is None:
             raise ValueError("the originals' AUs need the source corpus: pass --source-root DIR")
-    videos = D.read_videos(release)
+    videos = data.read_videos(release)
     tmp_root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="samm-synth-aus-"))
     original_cache: dict[tuple[str, str, int, int, str], Path] = {}
     coverage = []
@@ -110,7 +110,7 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
     try:
         for row in tqdm([r for _, r in videos.iterrows()], desc="AU tracks", unit="video", disable=not progress):
             video = str(row["video"])
-            frames = D.synthetic_frame_numbers(release, video)
+            frames = data.synthetic_frame_numbers(release, video)
             if precomputed:
                 o_csv = _precomputed(Path(original_csv_dir), [video, str(row["source_video"])])
                 s_csv = _precomputed(Path(synthetic_csv_dir), [video])

@@ -7,20 +7,24 @@ data meaning; ``plan_publish``/``publish`` (publish.py) upload it and tag ``vX.Y
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__all__ = ["make_release", "render_card", "validate_card", "compare_releases", "check_version", "Version",
-           "plan_publish", "publish"]
-
-_WHERE = {
-    "make_release": "release", "render_card": "card", "validate_card": "card", "compare_releases": "versioning",
-    "check_version": "versioning", "Version": "versioning", "plan_publish": "publish", "publish": "publish",
+_LAZY: dict[str, str] = {
+    "make_release": "samm_synth_dataset.release.release",
+    "render_card": "samm_synth_dataset.release.card",
+    "validate_card": "samm_synth_dataset.release.card",
+    "compare_releases": "samm_synth_dataset.release.versioning",
+    "check_version": "samm_synth_dataset.release.versioning",
+    "Version": "samm_synth_dataset.release.versioning",
+    "plan_publish": "samm_synth_dataset.release.publish",
+    "publish": "samm_synth_dataset.release.publish",
 }
+
+__all__ = [*_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(f"samm_synth_dataset.release.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'samm_synth_dataset.release' has no attribute {name!r}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

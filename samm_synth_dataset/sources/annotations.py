@@ -33,7 +33,7 @@ import pandas as pd
 
 from samm_synth_dataset.format import ANNOTATION_COLUMNS
 from samm_synth_dataset.sources import casme3
-from samm_synth_dataset.sources.records import Interval, VideoSource
+from samm_synth_dataset.sources.records import DATASETS, Dataset, VideoSource
 from samm_synth_dataset.sources.sheets import (
     AnnotationError,
     Row,
@@ -45,10 +45,8 @@ from samm_synth_dataset.sources.sheets import (
     is_blank,
 )
 
-Dataset = Literal["samm-lv", "casme2", "casme3", "csv"]
 OffsetFill = Literal["apex", "mirror", "error"]
 
-DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "csv")
 #: CAS(ME)² rules for an offset of 0 (not annotated): ``apex`` offset = apex (MEGC2020 baseline, the default);
 #: ``mirror`` offset = 2·apex − onset (the movement assumed symmetric about the apex); ``error`` refuse.
 OFFSET_FILL_RULES: tuple[str, ...] = ("apex", "mirror", "error")
@@ -385,8 +383,8 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
     ``dataset``: ``"samm-lv"`` (``SAMM_LongVideos_V1/V2/V3_Release.xlsx`` or the CSV export; the header row is
     found by its content), ``"casme2"`` (``CAS(ME)^2code_final.xlsx``: data on the first sheet, no header; the
     ``naming rule1``/``naming rule2`` sheets give video ids ``<subject number>_<code>`` like ``15_0101``) or
-    ``"csv"`` (``video,onset,offset,kind`` with optional ``apex,subject,action_units,notes,interval_id``, or
-    MEGC2023's ``vid,onset,offset,type``). Frame numbers are source numbers, ends inclusive (SAMM-LV and
+    ``"generic"`` (a CSV ``video,onset,offset,kind`` with optional ``apex,subject,action_units,notes,
+    interval_id``, or MEGC2023's ``vid,onset,offset,type``). Frame numbers are source numbers, ends inclusive (SAMM-LV and
     CAS(ME)²: 1-based).
 
     ``interval_id`` is unique and release-safe (letters, digits, ``_``, ``-``): SAMM-LV the Filename
@@ -477,24 +475,3 @@ def fix_summary(df: pd.DataFrame) -> dict[str, int]:
     ordered = {f: counts[f] for f in FLAGS if counts[f]}
     ordered.update({f: n for f, n in sorted(counts.items()) if f not in ordered})
     return ordered
-
-
-def to_intervals(df: pd.DataFrame) -> list[Interval]:
-    """The rows of an annotation DataFrame as :class:`Interval` records."""
-    out: list[Interval] = []
-    for rec in df.to_dict("records"):
-        apex = rec["apex"]
-        out.append(Interval(
-            interval_id=str(rec["interval_id"]), source_id=str(rec["source_id"]), subject=str(rec["subject"]),
-            video=str(rec["video"]), onset=int(rec["onset"]), apex=None if pd.isna(apex) else int(apex),
-            offset=int(rec["offset"]), kind=rec["kind"], action_units=str(rec["action_units"]),
-            notes=str(rec["notes"]), flags=tuple(rec["flags"])))
-    return out
-
-
-def from_intervals(intervals: Iterable[Interval]) -> pd.DataFrame:
-    """The inverse of :func:`to_intervals`."""
-    items = list(intervals)
-    rows = [Row(i.source_id, i.subject, i.video, i.onset, i.apex, i.offset, i.kind, i.action_units, i.notes,
-                 list(i.flags)) for i in items]
-    return _to_frame(rows, [i.interval_id for i in items])

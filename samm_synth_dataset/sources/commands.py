@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from samm_synth_dataset.sources.records import DATASETS
+
 
 def inspect_source(dataset: str, root: str | None, annotations: str | None, *, offset_fill: str = "apex",
                    allow_gaps: bool = False, fps: float | None = None, casme3_rules: Any = None) -> dict[str, Any]:
@@ -19,7 +21,7 @@ def inspect_source(dataset: str, root: str | None, annotations: str | None, *, o
     report: dict[str, Any] = {"dataset": dataset}
     videos = None
     if root is not None:
-        videos = list_videos(root, "generic" if dataset == "csv" else dataset, allow_gaps=allow_gaps, fps=fps)
+        videos = list_videos(root, dataset, allow_gaps=allow_gaps, fps=fps)
         report["videos"] = [{"video": v.video, "subject": v.subject, "frames": v.n_frames,
                              "first_frame": v.first_frame, "last_frame": v.last_frame, "fps": v.fps,
                              "width": v.width, "height": v.height, "missing": len(v.missing)} for v in videos]
@@ -28,7 +30,7 @@ def inspect_source(dataset: str, root: str | None, annotations: str | None, *, o
         report["n_missing_frames"] = sum(len(v.missing) for v in videos)
         report["subjects"] = sorted({v.subject for v in videos})
     if annotations is not None:
-        df = read_annotations(annotations, dataset if dataset != "generic" else "csv", offset_fill=offset_fill,
+        df = read_annotations(annotations, dataset, offset_fill=offset_fill,
                               casme3_rules=casme3_rules)
         if dataset == "casme3":
             from samm_synth_dataset.sources.casme3 import describe_workbook
@@ -86,16 +88,22 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset(name: str) -> str:
+    """A ``--dataset`` value: ``csv``, the old name of ``generic``, is still accepted."""
+    return "generic" if name == "csv" else name
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``inspect-source``."""
     p = subparsers.add_parser(
         "inspect-source", help="summarise a source corpus: videos, frames, intervals by kind, every fix",
         description="List a source corpus's videos and frames and read its annotations; print intervals by "
                     "kind and every fix applied while reading, with its count.")
-    p.add_argument("--dataset", required=True, choices=("samm-lv", "casme2", "casme3", "csv"),
-                   help="corpus layout (csv: generic frames/videos with a generic annotation CSV)")
+    p.add_argument("--dataset", required=True, type=_dataset, choices=DATASETS,
+                   help="corpus layout (generic: a video file or numbered-image folders with an annotation CSV; "
+                        "'csv' is accepted for generic)")
     p.add_argument("--root", help="frames root (SAMM-LV: SAMM_longvideos or its parent; CAS(ME)²: rawpic or its "
-                                  "parent; CAS(ME)³: the part_A tree or a folder above it; csv: a video file or "
+                                  "parent; CAS(ME)³: the part_A tree or a folder above it; generic: a video file or "
                                   "folder)")
     p.add_argument("--annotations", help="annotation file (.xlsx or .csv; CAS(ME)³ also .xls)")
     p.add_argument("--offset-fill", default="apex", choices=("apex", "mirror", "error"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable
 
 import cv2
 from tqdm.auto import tqdm
@@ -18,11 +18,10 @@ from tqdm.auto import tqdm
 from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.folders import IMAGE_SUFFIXES, frames_matching, numbered_video
 from samm_synth_dataset.sources.frames import FrameReadError
-from samm_synth_dataset.sources.records import VideoSource
+from samm_synth_dataset.sources.records import Dataset, VideoSource
 
 log = logging.getLogger(__name__)
 
-ListDataset = Literal["samm-lv", "casme2", "casme3", "generic", "csv"]
 
 SAMM_FPS = 200.0
 #: The SAMM-LV frames folder (``SAMM_longvideos/<video>/<video>_<n>.jpg``).
@@ -154,7 +153,7 @@ def _generic(root: Path, fps: float | None, allow_gaps: bool, only: set[str] | N
     return out
 
 
-def list_videos(root: str | Path, dataset: ListDataset | str, *, allow_gaps: bool = False,
+def list_videos(root: str | Path, dataset: Dataset | str, *, allow_gaps: bool = False,
                 fps: float | None = None, videos: Iterable[str] | None = None) -> list[VideoSource]:
     """List the source videos under ``root``, sorted by video id.
 
@@ -165,7 +164,7 @@ def list_videos(root: str | Path, dataset: ListDataset | str, *, allow_gaps: boo
     * ``"casme3"``: ``[part_A/data/part_A_split/part_A/]spNO.<N>/<clip>/color/<n>.jpg``, unpadded 1-based ``n``
       (``depth/`` ignored); video id ``spNO<N>_<clip lower case>``, subject ``spNO.<N>``; fps 30; every JPEG is
       checked up front and unreadable ones are named and handled as gaps (see ``sources.casme3``).
-    * ``"generic"`` (alias ``"csv"``): a video file, a folder of numbered images (one video, named after the
+    * ``"generic"``: a video file, a folder of numbered images (one video, named after the
       folder; ``fps`` required), or a folder of such videos/folders. Video files: fps from the file,
       frames numbered 1..N by position. Subject = the video id's first ``_`` field.
 
@@ -183,7 +182,7 @@ def list_videos(root: str | Path, dataset: ListDataset | str, *, allow_gaps: boo
         out = _casme2(root, fps or CASME2_FPS, allow_gaps, only)
     elif dataset == "casme3":
         out = casme3.list_casme3(root, fps or casme3.FPS, allow_gaps, only)
-    elif dataset in ("generic", "csv"):
+    elif dataset == "generic":
         out = _generic(root, fps, allow_gaps, only)
     else:
         raise ValueError(f"unknown dataset {dataset!r}; expected 'samm-lv', 'casme2', 'casme3' or 'generic'")

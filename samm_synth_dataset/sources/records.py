@@ -1,4 +1,4 @@
-"""Records shared by every stage: an annotated interval and a source video.
+"""Records shared by every stage: the source dataset names, an interval kind and a source video.
 
 Frame numbers are always the SOURCE numbering (SAMM-LV: 1-based, as in its sheet; CAS(ME)²: as in its
 ``img<n>.jpg`` names), so labels join frames 1:1. Interval ends are inclusive.
@@ -12,43 +12,9 @@ from typing import Literal
 
 
 Kind = Literal["ME", "MaE"]
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """One annotated movement.
-
-    ``onset``, ``apex`` and ``offset`` are source frame numbers; ``onset..offset`` is inclusive. ``apex`` is None
-    when the sheet gives none. ``flags`` lists the fixes applied while reading (e.g. ``rounded``,
-    ``apex_missing``, ``onset_zero``, ``offset_clipped``).
-    """
-
-    interval_id: str
-    source_id: str
-    subject: str
-    video: str
-    onset: int
-    apex: int | None
-    offset: int
-    kind: Kind
-    action_units: str = ""
-    notes: str = ""
-    flags: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("ME", "MaE"):
-            raise ValueError(f"interval {self.interval_id}: kind must be 'ME' or 'MaE', got {self.kind!r}")
-        if self.offset < self.onset:
-            raise ValueError(f"interval {self.interval_id}: offset {self.offset} < onset {self.onset}")
-
-    @property
-    def length(self) -> int:
-        """Number of frames, ends inclusive (offset − onset + 1)."""
-        return self.offset - self.onset + 1
-
-    def contains(self, frame: int) -> bool:
-        """True when source frame number ``frame`` lies in ``onset..offset`` (inclusive)."""
-        return self.onset <= frame <= self.offset
+#: Source datasets, named so by every reader, the builder and a release's ``source_dataset`` column.
+Dataset = Literal["samm-lv", "casme2", "casme3", "generic"]
+DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "generic")
 
 
 @dataclass(frozen=True)

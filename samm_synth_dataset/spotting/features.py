@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import cv2
 import numpy as np
 
-from samm_synth_dataset.metrics import flow as F
+from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.regions import region_boxes
 
 #: Bumped whenever the feature computation changes, so that old caches are not reused.
@@ -62,7 +62,7 @@ class FeatureParams:
     flow_size: int = 128
     input_size: int = 42
     nose_patch: int = 11
-    farneback: Mapping[str, float | int] = field(default_factory=lambda: dict(F.FARNEBACK), hash=False)
+    farneback: Mapping[str, float | int] = field(default_factory=lambda: dict(optical_flow.FARNEBACK), hash=False)
 
     def __post_init__(self) -> None:
         if self.flow_size < 16:
@@ -119,10 +119,10 @@ def layout(params: FeatureParams, landmarks: np.ndarray | None = None, frame_siz
 def pair_feature(grey_a: np.ndarray, grey_b: np.ndarray, params: FeatureParams, where: Layout) -> np.ndarray:
     """The ``input_size`` × ``input_size`` × 3 float32 (|u|, |v|, ε) map of one pair of ``flow_size`` greyscale
     uint8 frames (steps 2-5 of the module docstring)."""
-    flow = F.farneback(grey_a, grey_b, params.farneback)
+    flow = optical_flow.farneback(grey_a, grey_b, params.farneback)
     maps = np.empty(flow.shape[:2] + (3,), dtype=np.float32)
     maps[..., :2] = flow
-    maps[..., 2] = F.optical_strain(flow)
+    maps[..., 2] = optical_flow.optical_strain(flow)
     maps -= maps[where.nose].reshape(-1, 3).mean(axis=0)
     np.abs(maps[..., :2], out=maps[..., :2])
     maps[where.eyes] = 0.0
@@ -160,7 +160,7 @@ def flow_features(frames: Iterable[np.ndarray], k: int, params: FeatureParams | 
         elif frame.shape != shape:
             raise ValueError(f"{video}, frame position {pos}: size {frame.shape} differs from the first frame's "
                              f"{shape}; crop every frame with the video's one crop")
-        window.append(F.to_grey(frame, size))
+        window.append(optical_flow.to_grey(frame, size))
         if len(window) == k + 1:
             assert where is not None
             out.append(pair_feature(window[0], window[-1], params, where))

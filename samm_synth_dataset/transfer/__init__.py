@@ -1,5 +1,6 @@
 """Style transfer: StarGAN v2 from official checkpoints (``StarGANv2``), a no-weights colour-statistics baseline
-(``ColorTransfer``), ``load_method`` to pick one, and ``translate_frames``, the batched video engine.
+(``ColorTransfer``), both behind the :class:`TransferMethod` protocol (``base``); ``engine`` holds the method
+registry (``METHODS``, ``load_method``) and ``translate_frames``, the batched video engine.
 
 Names are imported lazily so that ``samm-synth --help`` does not import torch.
 """
@@ -9,16 +10,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
+from samm_synth_dataset.transfer.base import StyleCode, TransferMethod, domain_index
 
-_LAZY = {
+_LAZY: dict[str, str] = {
     "StarGANv2": "samm_synth_dataset.transfer.stargan",
     "images_to_tensor": "samm_synth_dataset.transfer.stargan",
     "tensor_to_images": "samm_synth_dataset.transfer.stargan",
     "load_image": "samm_synth_dataset.transfer.stargan",
-    "domain_index": "samm_synth_dataset.transfer.stargan",
     "ColorTransfer": "samm_synth_dataset.transfer.color",
     "load_method": "samm_synth_dataset.transfer.engine",
+    "method_info": "samm_synth_dataset.transfer.engine",
     "translate_frames": "samm_synth_dataset.transfer.engine",
     "METHODS": "samm_synth_dataset.transfer.engine",
     "CheckpointError": "samm_synth_dataset.transfer.checkpoint",
@@ -28,10 +29,10 @@ _LAZY = {
     "FAN": "samm_synth_dataset.transfer.fan",
 }
 
-__all__ = ["StyleCode", "TransferMethod", *_LAZY]
+__all__ = ["StyleCode", "TransferMethod", "domain_index", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'samm_synth_dataset.transfer' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,11 +14,12 @@ Greyscale frames (replicated to RGB) have flat a/b channels: a channel whose spr
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable
 
 import cv2
 import numpy as np
 
-from samm_synth_dataset.transfer.base import StyleCode
+from samm_synth_dataset.transfer.base import StyleCode, domain_index
 
 METHOD_NAME = "color-transfer"
 FACE_AXES = (0.40, 0.48)  # semi-axes of the face ellipse as fractions of width and height
@@ -64,11 +65,22 @@ class ColorTransfer:
 
     name = METHOD_NAME
     checkpoint_sha256: str | None = None
+    has_landmarks = False
     description = ("Reinhard et al. 2001 Lab mean/std colour transfer inside an elliptical face region; "
                    "changes colour only, NOT identity")
 
-    def __init__(self, image_size: int = 256) -> None:
+    def __init__(self, image_size: int = 256, batch_size: int = 8) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
         self.image_size = image_size
+        self.batch_size = batch_size
+
+    def domain_index(self, domain: str | int) -> int:
+        """``female`` → 0, ``male`` → 1, a number → itself; recorded in the style code, the colours ignore it."""
+        return domain_index(domain)
+
+    def landmarks(self, frames: np.ndarray) -> np.ndarray:
+        raise ValueError("color-transfer has no landmark model; face alignment needs stargan-v2 with its FAN")
 
     def style(self, reference: np.ndarray, domain: int) -> StyleCode:
         """Lab statistics of the reference's face ellipse (``values`` = 3 means then 3 stds). ``domain`` is
@@ -87,6 +99,11 @@ class ColorTransfer:
         if frames.dtype != np.uint8 or frames.ndim not in (3, 4):
             raise ValueError(f"frames must be uint8 N×H×W[×3], got {frames.dtype} {frames.shape}")
         return np.stack([self._one(f, np.asarray(style.values, np.float32)) for f in frames])
+
+    def submit(self, frames: np.ndarray, style: StyleCode) -> Callable[[], np.ndarray]:
+        """:meth:`apply` at once; returns a function handing out the result."""
+        out = self.apply(frames, style)
+        return lambda: out
 
     def _one(self, frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
         rgb = np.repeat(frame[:, :, None], 3, axis=2) if frame.ndim == 2 else frame

@@ -1,17 +1,21 @@
-"""The video engine: ``load_method`` picks a transfer method, ``translate_frames`` streams frames through it.
+"""The method registry and the video engine.
 
-The style code is computed ONCE per (reference, domain) by the caller (``method.style``) and reused for every
-frame. Frames are read from the caller's iterable in a worker thread (so decoding overlaps compute), replicated
-to RGB when greyscale, batched, translated and yielded in order. At most ``prefetch`` batches wait in the queue,
-so memory is bounded by (prefetch + 2) × batch_size frames.
+``METHODS`` maps each method name to what the builder must know before loading it and to its loader;
+``load_method`` is the one place a name becomes a :class:`TransferMethod`. ``translate_frames`` streams frames
+through a method: the style code is computed ONCE per (reference, domain) by the caller (``method.style``) and
+reused for every frame. Frames are read from the caller's iterable in a worker thread (so decoding overlaps
+compute), replicated to RGB when greyscale, batched, translated and yielded in order. At most ``prefetch``
+batches wait in the queue, one is being built and two are submitted to the method (the one being handed out and
+the next), so memory is bounded by (prefetch + 3) × batch_size frames.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -20,32 +24,21 @@ from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
 if TYPE_CHECKING:
     import torch
 
-METHODS = ("stargan-v2", "color-transfer")
 _DONE = object()
 
 
-def load_method(name: str, checkpoint: str | Path | None = None, fan_checkpoint: str | Path | None = None,
-                device: str = "cpu", dtype: "torch.dtype | str | None" = None, batch_size: int | None = None,
-                compile: bool = False,
-                channels_last: bool = True, image_size: int = 256) -> TransferMethod:
-    """Build a transfer method by name.
+def _load_color(checkpoint: str | Path | None, fan_checkpoint: str | Path | None, image_size: int,
+                batch_size: int | None, **_: Any) -> TransferMethod:
+    if checkpoint is not None or fan_checkpoint is not None:
+        raise ValueError("color-transfer uses no weights; do not pass a checkpoint")
+    from samm_synth_dataset.transfer.color import ColorTransfer
 
-    ``"stargan-v2"`` needs ``checkpoint`` (official ``*_nets_ema.ckpt``) and, for a masked model without a
-    ``fan`` entry, ``fan_checkpoint`` (``wing.ckpt``). ``dtype`` is the compute precision: None = float32 on
-    CPU (official outputs), bfloat16 autocast on CUDA (float16 where bf16 is unsupported); a torch dtype or
-    ``"float32"``/``"bfloat16"``/``"float16"`` chooses explicitly. ``batch_size``: frames per model call
-    (None: 1 on CPU, 16 on CUDA); ``compile``: ``torch.compile`` the FAN and generator (measured no faster on
-    this CPU, minutes of compile time). ``"color-transfer"`` takes no weights
-    (``image_size`` is its nominal frame size).
-    """
-    if name == "color-transfer":
-        if checkpoint is not None or fan_checkpoint is not None:
-            raise ValueError("color-transfer uses no weights; do not pass a checkpoint")
-        from samm_synth_dataset.transfer.color import ColorTransfer
+    return ColorTransfer(image_size=image_size, **({} if batch_size is None else {"batch_size": batch_size}))
 
-        return ColorTransfer(image_size=image_size)
-    if name != "stargan-v2":
-        raise ValueError(f"unknown transfer method {name!r}; choose one of {list(METHODS)}")
+
+def _load_stargan(checkpoint: str | Path | None, fan_checkpoint: str | Path | None, device: str,
+                  dtype: "torch.dtype | str | None", batch_size: int | None, compile: bool, channels_last: bool,
+                  **_: Any) -> TransferMethod:
     if checkpoint is None:
         raise ValueError("stargan-v2 needs checkpoint= (the official 100000_nets_ema.ckpt); for a run without "
                          "weights use the 'color-transfer' method")
@@ -65,6 +58,49 @@ def load_method(name: str, checkpoint: str | Path | None = None, fan_checkpoint:
         dtype = getattr(torch, dtype)
     return StarGANv2.from_checkpoint(checkpoint, fan_checkpoint, device=dev, dtype=dtype, batch_size=batch_size,
                                      channels_last=channels_last, compile=compile)
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """A registered method. ``weights``: it loads official weights, so it needs a checkpoint, the checkpoint
+    fixes its image size, it runs on a torch device and its FAN (when present) can align faces; without
+    weights it runs on the CPU at the configured image size."""
+
+    name: str
+    weights: bool
+    load: Callable[..., TransferMethod]
+
+
+#: Every transfer method by name (the names a release's ``videos.method`` column holds).
+METHODS: dict[str, MethodInfo] = {
+    "stargan-v2": MethodInfo("stargan-v2", weights=True, load=_load_stargan),
+    "color-transfer": MethodInfo("color-transfer", weights=False, load=_load_color),
+}
+
+
+def method_info(name: str) -> MethodInfo:
+    """The registry entry of ``name``; ValueError naming the known methods otherwise."""
+    if name not in METHODS:
+        raise ValueError(f"unknown transfer method {name!r}; choose one of {list(METHODS)}")
+    return METHODS[name]
+
+
+def load_method(name: str, checkpoint: str | Path | None = None, fan_checkpoint: str | Path | None = None,
+                device: str = "cpu", dtype: "torch.dtype | str | None" = None, batch_size: int | None = None,
+                compile: bool = False, channels_last: bool = True, image_size: int = 256) -> TransferMethod:
+    """Build a transfer method by name.
+
+    ``"stargan-v2"`` needs ``checkpoint`` (official ``*_nets_ema.ckpt``) and, for a masked model without a
+    ``fan`` entry, ``fan_checkpoint`` (``wing.ckpt``). ``dtype`` is the compute precision: None = float32 on
+    CPU (official outputs), bfloat16 autocast on CUDA (float16 where bf16 is unsupported); a torch dtype or
+    ``"float32"``/``"bfloat16"``/``"float16"`` chooses explicitly. ``batch_size``: frames per model call
+    (None: the method's default — StarGAN v2 1 on CPU, 16 on CUDA; colour transfer 8); ``compile``:
+    ``torch.compile`` the FAN and generator (measured no faster on this CPU, minutes of compile time).
+    ``"color-transfer"`` takes no weights; ``image_size`` is its frame size (a checkpoint fixes its own).
+    """
+    return method_info(name).load(checkpoint=checkpoint, fan_checkpoint=fan_checkpoint, device=device,
+                                  dtype=dtype, batch_size=batch_size, compile=compile,
+                                  channels_last=channels_last, image_size=image_size)
 
 
 def _as_rgb(frame: np.ndarray, index: int) -> np.ndarray:
@@ -110,13 +146,14 @@ def _producer(frames: Iterable[np.ndarray], size: int, batch_size: int, out: que
         put(exc)
 
 
-def translate_frames(method: TransferMethod, style: StyleCode, frames: Iterable[np.ndarray], batch_size: int = 8,
-                     prefetch: int = 2) -> Iterator[np.ndarray]:
+def translate_frames(method: TransferMethod, style: StyleCode, frames: Iterable[np.ndarray],
+                     batch_size: int | None = None, prefetch: int = 2) -> Iterator[np.ndarray]:
     """Yield ``method.apply`` of every frame (H×W×3 uint8 RGB, S×S where S = ``method.image_size``), in input
-    order. Input frames may be greyscale H×W (replicated to RGB). Errors from the input iterable are re-raised
-    here; stopping early stops the reader. Frames are read in a worker thread (``prefetch`` batches ahead);
-    a method with ``submit`` (StarGAN v2) gets batch i+1 before batch i is collected, so on CUDA the GPU
-    computes while this thread hands out, encodes and writes the previous batch."""
+    order, in batches of ``batch_size`` frames (None: ``method.batch_size``). Input frames may be greyscale H×W
+    (replicated to RGB). Errors from the input iterable are re-raised here; stopping early stops the reader.
+    Frames are read in a worker thread (``prefetch`` batches ahead); batch i+1 is submitted before batch i is
+    collected, so on CUDA the GPU computes while this thread hands out, encodes and writes the previous batch."""
+    batch_size = method.batch_size if batch_size is None else batch_size
     if batch_size < 1 or prefetch < 1:
         raise ValueError(f"batch_size and prefetch must be ≥ 1, got {batch_size}, {prefetch}")
     pending: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -124,8 +161,7 @@ def translate_frames(method: TransferMethod, style: StyleCode, frames: Iterable[
     worker = threading.Thread(target=_producer, args=(frames, method.image_size, batch_size, pending, stop),
                               name="translate-frames-reader", daemon=True)
     worker.start()
-    submit = getattr(method, "submit", None)  # asynchronous methods: one batch in flight while we yield
-    in_flight = None
+    in_flight: Callable[[], np.ndarray] | None = None
     try:
         while True:
             item = pending.get()
@@ -133,10 +169,7 @@ def translate_frames(method: TransferMethod, style: StyleCode, frames: Iterable[
                 break
             if isinstance(item, BaseException):
                 raise item
-            if submit is None:
-                yield from method.apply(item, style)
-                continue
-            started = submit(item, style)
+            started = method.submit(item, style)
             if in_flight is not None:
                 yield from in_flight()
             in_flight = started

@@ -1,5 +1,6 @@
 """StarGAN v2 networks (Choi et al., CVPR 2020) with the exact module names of the official release, so that the
-official ``*_nets_ema.ckpt`` state dicts load strictly (see ``shared/specs/stargan_v2.md`` §1-§2).
+official ``*_nets_ema.ckpt`` state dicts (generator, mapping_network, style_encoder; fan in ``wing.ckpt`` or
+the masked checkpoints) load strictly.
 
 Images are N×3×H×W float tensors on the [-1, 1] scale; style codes are N×style_dim (one row broadcasts).
 ``dim_in`` defaults to the official ``2**14 // img_size``; it is a parameter only so tests can build tiny models.

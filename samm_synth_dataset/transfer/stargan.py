@@ -18,28 +18,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from samm_synth_dataset.transfer.base import StyleCode
+from samm_synth_dataset.transfer.base import StyleCode, domain_index
 from samm_synth_dataset.transfer.checkpoint import LoadedNetworks, StarGANConfig, load_networks
 
 log = logging.getLogger(__name__)
 
 METHOD_NAME = "stargan-v2"
-# Sub-folder order of the official data folders (torchvision ImageFolder sorts them): the label is the index.
-DOMAIN_NAMES: dict[int, tuple[str, ...]] = {2: ("female", "male"), 3: ("cat", "dog", "wild")}
-
-
-def domain_index(domain: str | int, num_domains: int) -> int:
-    """``"female"``/``"male"`` (2-domain CelebA-HQ), ``"cat"``/``"dog"``/``"wild"`` (AFHQ) or an index."""
-    names = DOMAIN_NAMES.get(num_domains, ())
-    if isinstance(domain, str) and not domain.strip().lstrip("-").isdigit():
-        if domain.lower() not in names:
-            raise ValueError(f"unknown domain {domain!r} for a {num_domains}-domain model; use one of "
-                             f"{list(names) or []} or an index 0..{num_domains - 1}")
-        return names.index(domain.lower())
-    index = int(domain)
-    if not 0 <= index < num_domains:
-        raise ValueError(f"domain {index} is out of range for a {num_domains}-domain model (0..{num_domains - 1})")
-    return index
 
 
 def images_to_tensor(images: np.ndarray) -> Tensor:
@@ -287,6 +271,15 @@ class StarGANv2:
         return self._generator_fn(x, s, masks)
 
     # ----------------------------------------------------------------------------------------- TransferMethod
+    @property
+    def has_landmarks(self) -> bool:
+        """True when the FAN is loaded (:meth:`landmarks` works)."""
+        return self.fan is not None
+
+    def domain_index(self, domain: str | int) -> int:
+        """Label of ``domain`` for this checkpoint: female/male (CelebA-HQ), cat/dog/wild (AFHQ) or an index."""
+        return domain_index(domain, self.num_domains)
+
     def style(self, reference: np.ndarray, domain: int | str) -> StyleCode:
         """Style code of one reference face (H×W×3 or H×W uint8; resized to img_size with PIL bilinear as the
         official loader does) in target ``domain`` (index, or "female"/"male" for CelebA-HQ)."""

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from samm_synth_dataset.builders.references import domain_index, load_references, read_subjects, references_from_csv
+from samm_synth_dataset.builders.references import load_references, read_subjects, references_from_csv
 from samm_synth_dataset.format import sha256_file
 
 
@@ -71,7 +71,3 @@ def test_directory_assignment_is_gender_matched_seeded_and_per_subject(tmp_path:
         load_references(tmp_path / "pool", 4, seed=1, subjects=subjects)
     with pytest.raises(ValueError, match="--subjects"):
         load_references(tmp_path / "pool", 1)
-
-
-def test_domain_index() -> None:
-    assert domain_index("female") == 0 and domain_index("Male") == 1 and domain_index("2") == 2

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from samm_synth_dataset.format import ANNOTATION_COLUMNS, check_id
 from samm_synth_dataset.sources import (
     AnnotationError,
-    Interval,
     clip_offsets,
     fix_summary,
-    from_intervals,
     read_annotations,
-    to_intervals,
 )
 
 
@@ -272,7 +267,7 @@ def test_generic_csv(tmp_path):
                     "clip_a,30,80,macro,,p1,,\n"
                     "clip_a,30,80,MaE,-1,p1,,\n"
                     "clip_b,5.5,9,me,7,,,\n")
-    df = read_annotations(path, "csv")
+    df = read_annotations(path, "generic")
     _check_contract(df)
     assert list(df["interval_id"]) == ["clip_a_1", "clip_a_2", "clip_a_3", "clip_b_1"]
     assert list(df["kind"]) == ["ME", "MaE", "MaE", "ME"]
@@ -285,7 +280,7 @@ def test_generic_csv(tmp_path):
 def test_megc2023_csv(tmp_path):
     path = tmp_path / "samm_pred.csv"
     path.write_text("vid,onset,offset,type\n006_1,100,150,me\n006_1,400,900,mae\n")
-    df = read_annotations(path, "csv")
+    df = read_annotations(path, "generic")
     _check_contract(df)
     assert list(df["kind"]) == ["ME", "MaE"] and list(df["subject"]) == ["006", "006"]
     assert df["apex"].isna().all() and df["flags"].tolist() == [[], []]
@@ -295,25 +290,25 @@ def test_generic_csv_errors(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("video,onset,kind\na,1,ME\n")
     with pytest.raises(AnnotationError, match=r"row 1: header .* lacks \['offset'\]"):
-        read_annotations(path, "csv")
+        read_annotations(path, "generic")
     path.write_text("video,onset,offset,kind\na,1,5,ME\na,1,5,blink\n")
     with pytest.raises(AnnotationError, match=rf"{path}, row 3: unknown expression type 'blink'"):
-        read_annotations(path, "csv")
+        read_annotations(path, "generic")
     path.write_text("")
     with pytest.raises(AnnotationError, match=rf"{path}: empty CSV"):
-        read_annotations(path, "csv")
+        read_annotations(path, "generic")
     path.write_text("video,onset,offset,kind\n,1,5,ME\n")
     with pytest.raises(AnnotationError, match=rf"{path}, row 2: video is empty"):
-        read_annotations(path, "csv")
+        read_annotations(path, "generic")
     path.write_text("video,onset,offset,kind,apex\na,1,5,ME,-4\n")
     with pytest.raises(AnnotationError, match=rf"{path}, row 2: negative frame number in \(1, -4, 5\)"):
-        read_annotations(path, "csv")
+        read_annotations(path, "generic")
 
 
 def test_generic_ids_sanitised_and_unique(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("interval_id,video,onset,offset,kind\nev.1,a,1,5,ME\nev.1,a,2,6,ME\nev_1-2,a,3,7,ME\n")
-    df = read_annotations(path, "csv")
+    df = read_annotations(path, "generic")
     _check_contract(df)
     assert list(df["source_id"]) == ["ev.1", "ev.1", "ev_1-2"]
     assert list(df["interval_id"]) == ["ev_1", "ev_1-3", "ev_1-2"]  # never collides with an existing id
@@ -335,18 +330,3 @@ def test_clip_offsets_rules(samm_xlsx):
     assert pd.isna(_row(out, "037_4_1-2")["apex"]) and "apex_outside_video" in _row(out, "037_4_1-2")["flags"]
     with pytest.raises(AnnotationError, match="onset 1488 is past the video's last frame 1000"):
         clip_offsets(df, {"037_4": 1000})
-
-
-def test_intervals_round_trip(samm_xlsx):
-    df = read_annotations(samm_xlsx(), "samm-lv")
-    intervals = to_intervals(df)
-    assert all(isinstance(i, Interval) for i in intervals)
-    assert intervals[2].apex is None and intervals[2].flags == ("apex_missing",)
-    pd.testing.assert_frame_equal(from_intervals(intervals), df)
-
-
-def test_summarize_alias():
-    from samm_synth_dataset import sources
-
-    assert sources.summarize_fixes is fix_summary
-    assert Path(sources.__file__).name == "__init__.py"

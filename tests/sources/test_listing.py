@@ -135,7 +135,7 @@ def test_generic_video_file_and_folders(tmp_path, helpers):
         list_videos(folder, "generic")
     one = list_videos(folder, "generic", fps=50)[0]
     assert (one.video, one.frame_numbers, one.fps) == ("cam_2", (10, 11, 12), 50)
-    both = list_videos(tmp_path / "clips", "csv", fps=50)
+    both = list_videos(tmp_path / "clips", "generic", fps=50)
     assert [b.video for b in both] == ["cam_2", "my_clip"] and both[1].fps == 50
     helpers.write_jpeg(folder / "cover.jpg", helpers.grey_frame())
     with pytest.raises(FrameReadError, match="some image names carry a frame number"):

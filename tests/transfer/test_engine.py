@@ -64,7 +64,7 @@ def test_reads_in_a_worker_thread_with_bounded_read_ahead():
     stream = translate_frames(method, code, source(), batch_size=4, prefetch=2)
     next(stream)
     assert threading.current_thread().name not in threads  # decoding happens off the compute thread
-    assert len(pulled) <= (2 + 2) * 4 + 1  # queue + the batch being built + the batch being translated
+    assert len(pulled) <= (2 + 3) * 4 + 1  # queue + the batch being built + the two batches submitted
     stream.close()  # stopping early stops the reader
     assert len(pulled) < 200
 
@@ -106,3 +106,15 @@ def test_load_method_errors(celeba_ckpt):
         load_method("cyclegan")
     with pytest.raises(ValueError, match="float16 autocast is for CUDA"):
         load_method("stargan-v2", celeba_ckpt, dtype="float16")
+
+
+def test_the_registry_names_the_release_methods(celeba_ckpt):
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.transfer import METHODS, TransferMethod, method_info
+
+    assert tuple(METHODS) == fmt.METHODS
+    assert method_info("stargan-v2").weights and not method_info("color-transfer").weights
+    stargan = load_method("stargan-v2", celeba_ckpt, batch_size=2)
+    assert isinstance(stargan, TransferMethod) and stargan.batch_size == 2 and stargan.has_landmarks
+    assert stargan.domain_index("male") == 1
+    assert load_method("color-transfer", batch_size=5, image_size=48).batch_size == 5
