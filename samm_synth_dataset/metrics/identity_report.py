@@ -5,7 +5,8 @@ synthetic video, the same SOURCE frames of its original through the video's crop
 described with dlib's ResNet face descriptor (``metrics.identity``). Results are cached per video under
 ``<release>/.build/identity/`` keyed by ``identity.cache_key`` (method, video, original source video + crop +
 output size + sampled frames, reference sha256, sha256 of the video's frame files); an original's descriptors are
-cached too (``original-<key>.json``), so the synthetic videos made from one original describe it once.
+cached too (``original-<key>.json``, and a reference's as ``reference-<sha256>.json``), so the synthetic videos
+made from one original (or reference) describe it once.
 
 The reference image of a video is found through the build's ``references`` setting (manifest config): a CSV
 ``subject, reference_path, domain[, reference_id]`` (paths relative to the CSV's folder; the id defaults to the
@@ -190,8 +191,15 @@ def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: 
     synthetic = I.describe_frames(((f, synth[f]) for f in frames), describer, f"video {video} synthetic frame")
     ref = None
     if reference is not None:
-        ref = describer.describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
-        faces += 1
+        ref_path = folder / f"reference-{re.sub(r'[^0-9A-Za-z]', '_', str(row['reference_sha256']))[:64]}.json"
+        ref_hit = _read_json(ref_path) if cache else None
+        if ref_hit is not None and ref_hit.get("method") == I.METHOD:
+            ref = _descriptors_from_json(ref_hit["descriptors"])[0]
+        else:
+            ref = describer.describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
+            faces += 1
+            if cache:
+                fmt.atomic_write_json(ref_path, {"method": I.METHOD, "descriptors": _descriptors_json({0: ref})})
     faces += len(frames)
     result = I.identity_from_descriptors(video, frames, original, synthetic, ref)
     if cache:
@@ -339,11 +347,11 @@ def identity_section(ctx: "ReportContext") -> "Section":
                                                     references, samples=samples, workers=ctx.workers,
                                                     progress=ctx.progress)
     results = [r.with_threshold(threshold) for r in results]
-    for video, why in not_measured.items():
-        sec.skipped[f"identity:{video}"] = why
     if not results:
         return sec.skip(f"the original frames of no video were found under {ctx.source_root} (first video: "
                         f"{next(iter(not_measured.values()), '')})", videos_skipped=not_measured)
+    for video, why in not_measured.items():
+        sec.skipped[f"identity:{video}"] = why
     methods = {str(r.video): str(r.method) for r in ctx.videos.itertuples()}
     summary = summarise(results, methods)
     doc = sec.doc
