@@ -22,7 +22,7 @@ import logging
 import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,9 +32,6 @@ from samm_synth_dataset.images import decode_image, to_rgb
 from samm_synth_dataset.metrics import identity as I
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
 from samm_synth_dataset.metrics.document import save_figure
-
-if TYPE_CHECKING:
-    from samm_synth_dataset.metrics.report import ReportContext, Section
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +308,7 @@ def headline(summary: Mapping[str, Any], threshold: float) -> dict[str, Any]:
 # The section
 
 
-def _strip_items(ctx: "ReportContext", chosen: Sequence[I.VideoIdentity], references: Mapping[str, Path]
+def _strip_items(ctx: Any, chosen: Sequence[I.VideoIdentity], references: Mapping[str, Path]
                  ) -> list[tuple[I.VideoIdentity, int, np.ndarray, np.ndarray, np.ndarray]]:
     assert ctx.source_root is not None
     rows = ctx.videos.set_index("video", drop=False)
@@ -329,19 +326,18 @@ def _strip_items(ctx: "ReportContext", chosen: Sequence[I.VideoIdentity], refere
     return items
 
 
-def identity_section(ctx: "ReportContext") -> "Section":
-    """Identity change per video: table, scatter (Figure 9), sample frames of the most and least changed videos
-    (Figure 10); the card's claim sentence and headline table."""
-    from samm_synth_dataset.metrics.report import NO_SOURCE_ROOT, Section
-
-    sec = Section("identity", "Identity: is the source person still recognisable?")
+def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
+    """Fill the report's identity ``Section`` ``sec`` from its ``ReportContext`` ``ctx`` (``metrics.report``,
+    which calls this): table, scatter (Figure 9), sample frames of the most and least changed videos (Figure 10),
+    the card's claim sentence and headline table; or skip it with the reason (``no_source_root`` without the
+    original frames). Returns ``sec``."""
     samples, threshold = ctx.identity_samples, ctx.identity_threshold
     try:
         _describer()
     except I.IdentityUnavailable as exc:
         return sec.skip(exc.reason)
     if ctx.source_root is None:
-        return sec.skip(NO_SOURCE_ROOT)
+        return sec.skip(no_source_root)
     references, ref_missing = resolve_references(ctx.release, ctx.manifest, ctx.videos)
     results, not_measured, faces = measure_identity(ctx.release, ctx.manifest, ctx.videos, ctx.source_root,
                                                     references, samples=samples, workers=ctx.workers,

@@ -42,7 +42,7 @@ from samm_synth_dataset.metrics.data import (OriginalFrames, read_intervals, rea
 from samm_synth_dataset.metrics.document import (FIGURES, Document, cell, jsonable, save_figure, table_dict,
                                                  write_report_files)
 from samm_synth_dataset.metrics.identity import DEFAULT_SAMPLES, DEFAULT_THRESHOLD
-from samm_synth_dataset.metrics.identity_report import identity_section
+from samm_synth_dataset.metrics import identity_report
 
 log = logging.getLogger(__name__)
 
@@ -362,6 +362,12 @@ def stability_section(ctx: ReportContext) -> Section:
     sec.result = {"step": ctx.stability_step, "max_pairs": ctx.stability_pairs, "per_video": stab,
                   "per_region": per_region, "videos_skipped": m.videos_skipped}
     return sec
+
+
+def identity_section(ctx: ReportContext) -> Section:
+    """Is the source person still recognisable? dlib descriptors per video (``metrics.identity_report``)."""
+    sec = Section("identity", "Identity: is the source person still recognisable?")
+    return identity_report.fill_section(sec, ctx, NO_SOURCE_ROOT)
 
 
 #: The report's numbered sections, in order. Append a builder here to add a section.

@@ -27,6 +27,12 @@ def _ctx(release: Path, source_root: Path | None, **settings):
                          progress=False, **settings)
 
 
+def _section(ctx):
+    from samm_synth_dataset.metrics.report import identity_section
+
+    return identity_section(ctx)
+
+
 @pytest.fixture
 def describer_or_skip() -> None:
     try:
@@ -38,7 +44,7 @@ def describer_or_skip() -> None:
 def test_colour_transfer_videos_are_still_recognisable(small_release_copy: Path, demo_corpus,
                                                        describer_or_skip) -> None:
     release = small_release_copy
-    sec = R.identity_section(_ctx(release, demo_corpus.frames_root, identity_samples=2))
+    sec = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2))
     assert sec.skipped == {}                                   # every reference image found through the CSV
     res = sec.result
     # 4 originals and 4 references shared by 8 videos: described once each, the 8 synthetic videos twice each
@@ -61,7 +67,7 @@ def test_colour_transfer_videos_are_still_recognisable(small_release_copy: Path,
     assert fmt.verify(release).ok                              # the cache lives in .build/, never listed
 
     # cached: nothing recomputed, same distances; judged against another threshold, the claim follows
-    again = R.identity_section(_ctx(release, demo_corpus.frames_root, identity_samples=2, identity_threshold=0.01))
+    again = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2, identity_threshold=0.01))
     assert again.result["descriptors_computed"] == 0
     assert pd.DataFrame(again.result["per_video"])["synthetic_to_original"].tolist() == \
         table["synthetic_to_original"].tolist()
@@ -79,7 +85,7 @@ def test_a_changed_reference_image_is_named_not_guessed(small_release_copy: Path
     manifest = json.loads((small_release_copy / fmt.MANIFEST).read_text())
     manifest["config"]["references"] = str(csv_path)
     (small_release_copy / fmt.MANIFEST).write_text(json.dumps(manifest))
-    sec = R.identity_section(_ctx(small_release_copy, demo_corpus.frames_root, identity_samples=1))
+    sec = _section(_ctx(small_release_copy, demo_corpus.frames_root, identity_samples=1))
     why = sec.skipped["identity:references"]
     assert "differs from the image the build used" in why and first.split("/")[-1] in why
     missing = sec.result["references_missing"]
@@ -92,7 +98,7 @@ def test_a_changed_reference_image_is_named_not_guessed(small_release_copy: Path
 def test_skipped_without_dlib(small_release_copy: Path, demo_corpus, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "dlib", None)  # what Python does when a module cannot be imported
     monkeypatch.setattr(R, "_DESCRIBER", None)
-    sec = R.identity_section(_ctx(small_release_copy, demo_corpus.frames_root))
+    sec = _section(_ctx(small_release_copy, demo_corpus.frames_root))
     assert "pip install dlib-bin" in sec.skipped["identity"] and "pip install dlib-bin" in sec.result["skipped"]
     assert sec.claims == {} and sec.headline == {}
 
@@ -100,9 +106,9 @@ def test_skipped_without_dlib(small_release_copy: Path, demo_corpus, monkeypatch
 def test_skipped_without_original_frames(small_release_copy: Path, tmp_path: Path, describer_or_skip) -> None:
     from samm_synth_dataset.metrics.report import NO_SOURCE_ROOT
 
-    sec = R.identity_section(_ctx(small_release_copy, None))
+    sec = _section(_ctx(small_release_copy, None))
     assert sec.result == {"skipped": NO_SOURCE_ROOT} and sec.claims == {}
-    sec = R.identity_section(_ctx(small_release_copy, tmp_path / "nowhere", identity_samples=1))
+    sec = _section(_ctx(small_release_copy, tmp_path / "nowhere", identity_samples=1))
     assert "of no video were found" in sec.skipped["identity"] and sec.claims == {}
     assert not list((small_release_copy / R.CACHE_DIR).glob("*.json"))
 
