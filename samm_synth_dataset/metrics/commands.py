@@ -28,7 +28,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     result = make_report(args.release, source_root=args.source_root, window=args.smooth_window,
                          stability_step=args.stability_step, stability_pairs=args.stability_pairs,
-                         progress=not args.quiet, figure3_videos=args.au_curves or None)
+                         progress=not args.quiet, figure3_videos=args.au_curves or None,
+                         identity_samples=args.identity_samples, identity_threshold=args.identity_threshold,
+                         workers=args.workers)
     quality = Path(args.release) / "quality"
     print(f"quality report: {quality / 'report.html'} (also report.md, report.json, figures/)")
     for what, why in result["skipped"].items():
@@ -56,7 +58,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser(
         "report", help="write the quality report (quality/report.{md,html,json}, figures)",
-        description="AU agreement (needs data/aus), onset→apex optical flow and temporal stability (need the "
+        description="AU agreement (needs data/aus), onset→apex optical flow, temporal stability and identity (need the "
                     "original frames), written into <release>/quality/; skipped parts are named with the reason.")
     p.add_argument("release", help="a complete release directory")
     p.add_argument("--source-root", help="the source corpus the release was built from (default: the manifest's)")
@@ -66,4 +68,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stability-pairs", type=int, default=16, help="frame pairs per video (default 16)")
     p.add_argument("--au-curves", nargs="+", metavar="VIDEO",
                    help="synthetic videos whose AU curves Figure 3 shows (default: the best-tracked one)")
+    p.add_argument("--identity-samples", type=int, default=25,
+                   help="frames sampled evenly per video for the identity section (default 25)")
+    p.add_argument("--identity-threshold", type=float, default=0.6,
+                   help="dlib descriptor distance below which two faces are the same person (default 0.6)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes for the identity descriptors (default 1: in this process)")
     p.set_defaults(func=_cmd_report)

@@ -41,6 +41,8 @@ from samm_synth_dataset.metrics.data import (OriginalFrames, read_intervals, rea
                                              synthetic_frame_numbers, synthetic_frames)
 from samm_synth_dataset.metrics.document import (FIGURES, Document, cell, jsonable, save_figure, table_dict,
                                                  write_report_files)
+from samm_synth_dataset.metrics.identity import DEFAULT_SAMPLES, DEFAULT_THRESHOLD
+from samm_synth_dataset.metrics import identity_report
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,9 @@ class ReportContext:
     stability_pairs: int = 16
     progress: bool = True
     figure3_videos: Sequence[str] | None = None
+    identity_samples: int = DEFAULT_SAMPLES
+    identity_threshold: float = DEFAULT_THRESHOLD
+    workers: int = 1
 
     @cached_property
     def motion(self) -> Motion:
@@ -151,13 +156,16 @@ class ReportContext:
 @dataclass
 class Section:
     """One numbered section: ``title`` (numbered by its place in ``SECTIONS``), its blocks, its ``report.json``
-    entry under ``key``, and ``skipped`` (``report.json``'s ``skipped`` entries, ``name -> reason``)."""
+    entry under ``key``, ``skipped`` (``report.json``'s ``skipped`` entries, ``name -> reason``), and what it
+    adds to the card: ``claims`` (sentences) and ``headline`` (tables, ``format.headline_table``)."""
 
     key: str
     title: str
     doc: Document = field(default_factory=Document)
     result: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)
+    headline: dict[str, Any] = field(default_factory=dict)
 
     def skip(self, reason: str, **details: Any) -> Section:
         """Skip the whole section: a "**Skipped**: <reason>." paragraph; ``{"skipped": reason, **details}``."""
@@ -357,8 +365,15 @@ def stability_section(ctx: ReportContext) -> Section:
     return sec
 
 
+def identity_section(ctx: ReportContext) -> Section:
+    """Is the source person still recognisable? dlib descriptors per video (``metrics.identity_report``)."""
+    sec = Section("identity", "Identity: is the source person still recognisable?")
+    return identity_report.fill_section(sec, ctx, NO_SOURCE_ROOT)
+
+
 #: The report's numbered sections, in order. Append a builder here to add a section.
-SECTIONS: tuple[Callable[[ReportContext], Section], ...] = (au_section, flow_section, stability_section)
+SECTIONS: tuple[Callable[[ReportContext], Section], ...] = (au_section, flow_section, stability_section,
+                                                            identity_section)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -557,13 +572,16 @@ def _headline(result: dict[str, Any]) -> dict[str, Any]:
 def make_report(release: str | Path, source_root: str | Path | None = None, window: int | None = DEFAULT_WINDOW,
                 polyorder: int = DEFAULT_POLYORDER, stability_step: int = 1, stability_pairs: int = 16,
                 progress: bool = True, update_manifest: bool = True,
-                figure3_videos: Sequence[str] | None = None) -> dict[str, Any]:
+                figure3_videos: Sequence[str] | None = None, identity_samples: int = DEFAULT_SAMPLES,
+                identity_threshold: float = DEFAULT_THRESHOLD, workers: int = 1) -> dict[str, Any]:
     """Write the quality report into ``<release>/quality/`` and return its JSON content (plus ``paths``).
 
     ``source_root``: the corpus the release was built from (default: the manifest's ``config.source_root``
     when it exists here); without it, flow and stability are skipped. ``window``: Savitzky–Golay window for the
     AU correlations (None = unsmoothed, the default). ``figure3_videos``: videos whose AU curves Figure 3 shows
-    (default: the one with the most frames tracked in both). The quality files are added to the manifest.
+    (default: the one with the most frames tracked in both). ``identity_samples``/``identity_threshold``: frames
+    per video and dlib distance threshold of the identity section; ``workers`` > 1: its videos in a process
+    pool. The quality files are added to the manifest.
     """
     t0 = time.perf_counter()
     release = Path(release)
@@ -580,7 +598,8 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
     ctx = ReportContext(release=release, manifest=manifest, videos=videos, intervals=intervals, figures=figdir,
                         source_root=Path(source_root) if source_root else None, window=window,
                         polyorder=polyorder, stability_step=stability_step, stability_pairs=stability_pairs,
-                        progress=progress, figure3_videos=figure3_videos)
+                        progress=progress, figure3_videos=figure3_videos, identity_samples=identity_samples,
+                        identity_threshold=identity_threshold, workers=workers)
 
     title = report_title(release, manifest, videos)
     doc = Document()
@@ -591,19 +610,24 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
                               "videos": int(len(videos)), "intervals": int(len(intervals)),
                               "manifest_config": manifest.get("config", {})}
     skipped: dict[str, str] = {}
+    claims: dict[str, str] = {}
+    headline: dict[str, Any] = {}
     for number, build_section in enumerate(SECTIONS, start=1):
         section = build_section(ctx)
         doc.h(2, f"{number}. {section.title}")
         doc.extend(section.doc)
         result[section.key] = section.result
         skipped.update(section.skipped)
+        claims.update(section.claims)
+        headline.update(section.headline)
 
     result["settings"], settings_items = _settings(ctx, result, skipped)
     doc.h(2, "Settings and definitions")
     doc.items(settings_items)
     result["skipped"] = skipped
     result["regions"] = regions.FRACTIONS
-    result["headline"] = _headline(result)
+    result["headline"] = {**_headline(result), **headline}
+    result["claims"] = claims
     result["seconds"] = time.perf_counter() - t0
 
     payload = jsonable(result)

@@ -12,7 +12,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
     notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
     summary = make_release(args.build_dir, args.version, notes=notes, previous=args.previous, out=args.out,
                            pretty_name=args.pretty_name, link=args.link,
-                           repo_id=args.repo_id)
+                           repo_id=args.repo_id, require_identity_change=args.require_identity_change)
     where = "in place" if summary.in_place else "new directory"
     print(f"released {summary.version} ({where}): {summary.release}")
     if summary.change is not None:
@@ -21,6 +21,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
             print(f"    {line}")
     print(f"  recorded in manifest.json: {', '.join(summary.recorded)}")
     print(f"  card: {summary.release / 'README.md'} (validated)")
+    for line in summary.identity:
+        print(f"  identity: {line}")
     return 0
 
 
@@ -66,6 +68,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                    "copying them (no extra disk; never rewrite the build's files in place afterwards)")
     p.add_argument("--repo-id", help="the Hub repo ORG/NAME the card's loading examples name")
     p.add_argument("--pretty-name", help="the dataset's display name on the Hub")
+    p.add_argument("--require-identity-change", action="store_true",
+                   help="refuse the release unless the quality report measured that most synthetic videos no "
+                        "longer show the source person (identity section; warned about otherwise)")
     p.set_defaults(func=_cmd_release)
 
     q = subparsers.add_parser(

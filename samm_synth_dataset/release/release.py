@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from samm_synth_dataset import __version__
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.release import card as cardmod
+from samm_synth_dataset.release.identity import check_identity
 from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version, check_version, compare_releases,
                                                    release_notes_entry)
 
@@ -54,6 +55,7 @@ class ReleaseSummary:
     findings: tuple[str, ...]
     recorded: tuple[str, ...]
     in_place: bool
+    identity: tuple[str, ...] = ()
 
 
 def _now_date() -> str:
@@ -110,19 +112,26 @@ def _stage(build: Path, dest: Path, manifest: dict[str, Any], link: bool) -> Pat
 
 def make_release(build_dir: str | Path, version: str | Version, notes: str | None = None,
                  previous: str | Path | None = None, out: str | Path | None = None,
-                 pretty_name: str | None = None, link: bool = False, repo_id: str | None = None
-                 ) -> ReleaseSummary:
+                 pretty_name: str | None = None, link: bool = False, repo_id: str | None = None,
+                 require_identity_change: bool = False) -> ReleaseSummary:
     """Release the finished build ``build_dir`` as ``version`` (``X.Y.Z``); see the module docstring.
 
     ``notes``: free release-notes text (markdown); ``previous``: the directory of the previous release, required
     for any version after the first to be checked (when ``build_dir`` is itself a release, it is the default); ``out``: the release directory (default: in place); ``link``:
     hard-link the build's files into ``out`` instead of copying them; ``repo_id``: the Hub repo (``ORG/NAME``)
-    named in the card's loading examples.
+    named in the card's loading examples. The quality report's identity result is checked against the method
+    (``release.identity``): a contradiction is logged as a warning and returned in ``identity``;
+    ``require_identity_change`` refuses a release whose identity did not measurably change.
     Raises ReleaseError / VersionError / CardError naming what to fix.
     """
     build = Path(build_dir).resolve()
     new_version = version if isinstance(version, Version) else Version.parse(version)
     manifest = verify_build(build)
+    identity = check_identity(build)
+    for line in identity.contradictions:
+        log.warning("identity check: %s", line)
+    if require_identity_change and identity.refusal():
+        raise fmt.ReleaseError(f"{build}: --require-identity-change: {identity.refusal()}")
     dest = Path(out).resolve() if out is not None else build
     in_place = dest == build
 
@@ -199,4 +208,5 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
         os.replace(work, dest)
     return ReleaseSummary(release=dest, version=new_version, change=level,
                           findings=tuple(report.lines()) if report else (), recorded=tuple(recorded),
-                          in_place=in_place)
+                          in_place=in_place, identity=tuple(
+                              [f"warning: {c}" for c in identity.contradictions] + list(identity.notes)))

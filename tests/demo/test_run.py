@@ -29,6 +29,11 @@ def test_demo_runs_every_stage_and_prints_where_things_are(tmp_path: Path,
     assert (release / "quality" / "report.html").is_file() and (release / "splits" / "loso.json").is_file()
     report = json.loads((release / "quality" / "report.json").read_text())
     assert "au" in report["skipped"] and report["flow"]  # no OpenFace here: AU part skipped with its reason
+    # colour transfer keeps the face: the demo's videos are measured, and said to be, still recognisable
+    assert report["identity"]["summary"]["recognisable"] == len(report["identity"]["videos"]) == 8
+    card = (release / fmt.CARD).read_text()
+    assert "- In 8 of 8 synthetic videos the source person is still recognisable in ≥ 90% of sampled frames" in card
+    assert "10 frames sampled per video" in card and "do not anonymise anyone" in card
     assert (out / "corpus" / "SAMM_LongVideos_Demo.xlsx").is_file()
     # a second run replaces its own earlier outputs
     assert main(["-q", "demo", "--out", str(out), "--size", "small"]) == 0

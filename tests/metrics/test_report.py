@@ -45,20 +45,21 @@ def test_report_full(tint_release: Path, demo_corpus) -> None:
     add_files(tint_release, sorted(p.relative_to(tint_release).as_posix()
                                    for p in (tint_release / fmt.AUS_DIR).glob("*.parquet")))
     videos = pd.read_parquet(tint_release / fmt.VIDEOS_PATH)["video"].tolist()
-    result = make_report(tint_release, progress=False, figure3_videos=videos)   # source_root from the manifest
+    result = make_report(tint_release, progress=False, figure3_videos=videos,   # source_root from the manifest
+                         identity_samples=3)
     q = tint_release / fmt.QUALITY_DIR
     for name in ("report.md", "report.html", "report.json"):
         assert (q / name).is_file()
     figs = sorted(p.name for p in (q / "figures").glob("*.png"))
-    assert figs == ["fig3_au_curves.png", "fig3_au_curves_2.png", "fig4_histograms.png", "fig5_glasses.png", "fig6_flow.png",
-                    "fig7_flow_regions.png", "fig8_stability.png"]
+    assert figs == ["fig10_identity_frames.png", "fig3_au_curves.png", "fig3_au_curves_2.png", "fig4_histograms.png",
+                    "fig5_glasses.png", "fig6_flow.png", "fig7_flow_regions.png", "fig8_stability.png", "fig9_identity.png"]
     html = (q / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(figs)
     assert not re.search(r"""(src|href)=["'](?!data:)""", html)       # self-contained
     md = (q / "report.md").read_text()
     assert "Table 1" in md and "Table 2" in md and "Smoothing: none" in md
     data = json.loads((q / "report.json").read_text())
-    assert data["skipped"] == {}
+    assert set(data["skipped"]) == {"identity:references"}              # the tint release names no reference files
     # numbers: video 1 tracks agree, video 2 do not
     per_video = pd.DataFrame(data["au"]["per_video"])
     v0, v1 = sorted(per_video["video"].unique())
@@ -73,7 +74,7 @@ def test_report_full(tint_release: Path, demo_corpus) -> None:
     assert set(summary.region) == {"face", "brows", "eyes", "nose", "mouth", "jaw"}
     stab = pd.DataFrame(data["stability"]["per_region"])
     assert (stab["energy_synthetic"] - stab["energy_original"]).abs().max() < 0.01
-    assert set(data["headline"]) == {"au_agreement", "table1", "flow", "stability"}
+    assert set(data["headline"]) == {"au_agreement", "table1", "flow", "stability", "identity"}
     assert data["headline"]["table1"]["columns"][0] == "au" and len(data["headline"]["table1"]["rows"]) == 17
     manifest = json.loads((tint_release / fmt.MANIFEST).read_text())
     listed = {f["path"] for f in manifest["files"]}
@@ -90,9 +91,9 @@ def test_report_skips_what_it_cannot(tint_release: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "skipped au" in out and "skipped flow" in out and "--source-root" in out
     data = json.loads((tint_release / "quality" / "report.json").read_text())
-    assert set(data["skipped"]) == {"au", "flow", "stability"}
+    assert set(data["skipped"]) == {"au", "flow", "stability", "identity"}
     md = (tint_release / "quality" / "report.md").read_text()
-    assert md.count("**Skipped**") == 3
+    assert md.count("**Skipped**") == 4
 
 
 def test_report_refuses_incomplete_release(tint_release: Path) -> None:
@@ -106,7 +107,7 @@ def test_report_on_builder_release(small_release_copy: Path) -> None:
     """The builder's real release (colour transfer keeps the geometry): flows agree, no added motion."""
     from samm_synth_dataset.metrics.report import make_report
 
-    result = make_report(small_release_copy, progress=False)
+    result = make_report(small_release_copy, progress=False, identity_samples=2)
     assert set(result["skipped"]) == {"au"}
     summary = pd.DataFrame(result["flow"]["summary"])
     face = summary[summary.region == "face"]
@@ -116,7 +117,7 @@ def test_report_on_builder_release(small_release_copy: Path) -> None:
     stab = pd.DataFrame(result["stability"]["per_region"])
     assert (stab["excess_px"].abs() < 0.01).all()
     html = (small_release_copy / "quality" / "report.html").read_text()
-    assert "fig6" not in html and html.count("data:image/png;base64,") == 3
+    assert "fig6" not in html and html.count("data:image/png;base64,") == 5      # flow 2, stability 1, identity 2
 
 
 def _no_originals(release: Path) -> None:
@@ -199,7 +200,7 @@ def test_report_skips_flow_of_a_video_whose_original_is_missing(tint_release: Pa
     videos = pd.read_parquet(tint_release / fmt.VIDEOS_PATH)
     gone = videos.loc[videos["source_video"] == "006_1", "video"].item()
     kept = videos.loc[videos["source_video"] != "006_1", "video"].item()
-    result = make_report(tint_release, source_root=corpus, progress=False)
+    result = make_report(tint_release, source_root=corpus, progress=False, identity_samples=2)
     for part in ("flow", "stability"):
         why = result["skipped"][f"{part}:{gone}"]
         assert "006_1" in why and str(corpus / "SAMM_longvideos" / "006_1") in why
@@ -216,7 +217,7 @@ def test_report_wrong_source_root_skips_flow_once(tint_release: Path, tmp_path: 
     from samm_synth_dataset.metrics.report import make_report
 
     result = make_report(tint_release, source_root=tmp_path / "nowhere", progress=False)
-    assert set(result["skipped"]) == {"au", "flow", "stability"}
+    assert set(result["skipped"]) == {"au", "flow", "stability", "identity"}
     for part in ("flow", "stability"):
         why = result["skipped"][part]
         assert "of no video were found" in why and str(tmp_path / "nowhere") in why
@@ -235,6 +236,6 @@ def test_report_appends_a_section(tint_release: Path, monkeypatch) -> None:
     monkeypatch.setattr(report, "SECTIONS", report.SECTIONS + (extra,))
     result = report.make_report(tint_release, progress=False)
     md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
-    assert "## 4. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
+    assert "## 5. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
     assert result["extra"] == {"skipped": "nothing to measure", "videos": 2}
-    assert list(result["skipped"]) == ["au", "flow", "stability", "extra"]
+    assert list(result["skipped"]) == ["au", "flow", "stability", "identity", "extra"]

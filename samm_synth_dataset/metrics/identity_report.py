@@ -1,0 +1,394 @@
+"""The quality report's identity section: is the source person still recognisable in each synthetic video?
+
+Per video (``identity_of_video``, a top-level function a worker pool can call): N frames sampled evenly over the
+synthetic video, the same SOURCE frames of its original through the video's crop, and its reference image are
+described with dlib's ResNet face descriptor (``metrics.identity``). Results are cached per video under
+``<release>/.build/identity/`` keyed by ``identity.cache_key`` (method, video, original source video + crop +
+output size + sampled frames, reference sha256, sha256 of the video's frame files); an original's descriptors are
+cached too (``original-<key>.json``, and a reference's as ``reference-<sha256>.json``), so the synthetic videos
+made from one original (or reference) describe it once.
+
+The reference image of a video is found through the build's ``references`` setting (manifest config): a CSV
+``subject, reference_path, domain[, reference_id]`` (paths relative to the CSV's folder; the id defaults to the
+file name's stem with characters outside ``[A-Za-z0-9_-]`` replaced by ``_``) or a folder with ``female/`` and
+``male/`` images (id = the stem, likewise). The image must have the ``reference_sha256`` of the videos table; a
+missing or changed image leaves the video's reference distances unmeasured (named), never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.images import decode_image, to_rgb
+from samm_synth_dataset.metrics import identity as I
+from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
+from samm_synth_dataset.metrics.document import save_figure
+
+log = logging.getLogger(__name__)
+
+#: Cache folder of the identity results, inside the release (``.build/`` is never listed nor released).
+CACHE_DIR = f"{fmt.BUILD_DIR}/identity"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+#: What each transfer method is meant to do to identity (``videos.method``); a method not named has no expectation.
+EXPECTED: dict[str, str] = {"stargan-v2": "changed", "color-transfer": "recognisable"}
+#: Figure files of the section.
+SCATTER_FIGURE = "fig9_identity.png"
+STRIP_FIGURE = "fig10_identity_frames.png"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reference images
+
+
+def _reference_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_\-]+", "_", Path(name).stem)
+
+
+def reference_candidates(references: str | Path) -> dict[str, list[Path]]:
+    """Reference id → image paths, from the build's ``references`` setting (a CSV or a female/male folder)."""
+    root = Path(references)
+    out: dict[str, list[Path]] = {}
+    if root.is_file():
+        with open(root, newline="", encoding="utf-8-sig") as f:
+            for row in csv.DictReader(f):
+                row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+                if not row.get("reference_path"):
+                    continue
+                p = Path(row["reference_path"])
+                p = p if p.is_absolute() else root.parent / p
+                out.setdefault(row.get("reference_id") or _reference_id(p.name), []).append(p)
+    elif root.is_dir():
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
+                out.setdefault(_reference_id(p.name), []).append(p)
+    return out
+
+
+def resolve_references(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame
+                       ) -> tuple[dict[str, Path], dict[str, str]]:
+    """``(reference_sha256 → image path, reference_sha256 → why not found)`` for the videos' references, from the
+    manifest config's ``references`` (an absolute path, or relative to the release's folder)."""
+    setting = (manifest.get("config") or {}).get("references")
+    wanted = {str(r.reference_sha256): str(r.reference_id) for r in videos.itertuples()}
+    if not setting:
+        why = "the manifest's config names no references (CSV or folder), so the reference image is unknown"
+        return {}, {sha: why for sha in wanted}
+    path = Path(setting)
+    if not path.is_absolute() and not path.exists():
+        path = release / path
+    if not path.exists():
+        why = f"the build's references {path} are not here"
+        return {}, {sha: why for sha in wanted}
+    candidates = reference_candidates(path)
+    found: dict[str, Path] = {}
+    missing: dict[str, str] = {}
+    for sha, ref_id in wanted.items():
+        paths = [p for p in candidates.get(ref_id, []) if p.is_file()]
+        match = next((p for p in paths if fmt.sha256_file(p) == sha), None)
+        if match is not None:
+            found[sha] = match
+        elif paths:
+            missing[sha] = (f"reference {ref_id}: {paths[0]} differs from the image the build used (sha256 "
+                            f"{sha[:12]}…)")
+        else:
+            missing[sha] = f"reference {ref_id}: no image with that id in {path}"
+    return found, missing
+
+
+def read_reference(path: Path) -> np.ndarray:
+    """The reference image as uint8 RGB."""
+    return to_rgb(decode_image(path.read_bytes(), str(path), hint="replace the reference image"))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One video (the unit a worker pool runs)
+
+
+def synthetic_sha256(manifest: Mapping[str, Any], video: str) -> list[str]:
+    """sha256 of the video's Parquet frame files as listed in the manifest (in path order)."""
+    prefix = f"{fmt.FRAMES_DIR}/{video}-"
+    return [str(f["sha256"]) for f in sorted(manifest.get("files") or [], key=lambda f: f["path"])
+            if str(f["path"]).startswith(prefix) and str(f["path"]).endswith(".parquet")]
+
+
+def _descriptors_json(d: Mapping[int, np.ndarray | None]) -> dict[str, Any]:
+    return {str(k): (None if v is None else [float(x) for x in v]) for k, v in d.items()}
+
+
+def _descriptors_from_json(d: Mapping[str, Any]) -> dict[int, np.ndarray | None]:
+    return {int(k): (None if v is None else np.asarray(v, dtype=np.float64)) for k, v in d.items()}
+
+
+def _read_json(path: Path) -> Any | None:
+    import json
+
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        log.warning("%s: unreadable identity cache (%s); recomputing", path, exc)
+        return None
+
+
+_DESCRIBER: I.FaceDescriber | None = None
+
+
+def _describer() -> I.FaceDescriber:
+    """One describer per process (the models load once, about 30 MB)."""
+    global _DESCRIBER
+    if _DESCRIBER is None:
+        _DESCRIBER = I.FaceDescriber()
+    return _DESCRIBER
+
+
+def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: str | Path,
+                      reference: str | Path | None, samples: int = I.DEFAULT_SAMPLES,
+                      synthetic_sha: Sequence[str] = (), cache: bool = True) -> dict[str, Any]:
+    """Identity of one synthetic video (``row``: its videos-table row as a dict): ``VideoIdentity.to_dict()``
+    plus ``cached`` (served from the cache) and ``faces`` (descriptors computed in this call). ``reference``:
+    its image (None: unknown, reference distances unmeasured). Raises FileNotFoundError/KeyError when the
+    original frames are not under ``source_root``. Picklable arguments and result: a pool can run it."""
+    release = Path(release)
+    video = str(row["video"])
+    numbers = synthetic_frame_numbers(release, video)
+    frames = [int(numbers[p]) for p in I.sample_positions(len(numbers), samples)]
+    key_row = dict(row) if reference is not None else {**dict(row), "reference_sha256": "unknown"}
+    key = I.cache_key(key_row, frames, synthetic_sha)
+    folder = release / CACHE_DIR
+    path = folder / f"{key}.json"
+    hit = _read_json(path) if cache else None
+    if hit is not None:
+        return {**I.VideoIdentity.from_dict(hit).to_dict(), "cached": True, "faces": 0}
+    describer = _describer()
+    faces = 0
+    from samm_synth_dataset.metrics.au_export import original_key
+
+    original_path = folder / f"original-{I.cache_key({**key_row, 'video': '', 'reference_sha256': ''}, frames)}.json"
+    original_hit = _read_json(original_path) if cache else None
+    if original_hit is not None and original_hit.get("key") == list(original_key(row, np.asarray(frames))):
+        original = _descriptors_from_json(original_hit["descriptors"])
+    else:
+        images = OriginalFrames(source_root, row).get(frames)
+        original = I.describe_frames(((f, images[f]) for f in frames), describer, f"video {video} original frame")
+        faces += len(frames)
+        if cache:
+            fmt.atomic_write_json(original_path, {"key": list(original_key(row, np.asarray(frames))),
+                                                  "method": I.METHOD, "descriptors": _descriptors_json(original)})
+    synth = synthetic_frames(release, video, frames)
+    synthetic = I.describe_frames(((f, synth[f]) for f in frames), describer, f"video {video} synthetic frame")
+    ref = None
+    if reference is not None:
+        ref_path = folder / f"reference-{re.sub(r'[^0-9A-Za-z]', '_', str(row['reference_sha256']))[:64]}.json"
+        ref_hit = _read_json(ref_path) if cache else None
+        if ref_hit is not None and ref_hit.get("method") == I.METHOD:
+            ref = _descriptors_from_json(ref_hit["descriptors"])[0]
+        else:
+            ref = describer.describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
+            faces += 1
+            if cache:
+                fmt.atomic_write_json(ref_path, {"method": I.METHOD, "descriptors": _descriptors_json({0: ref})})
+    faces += len(frames)
+    result = I.identity_from_descriptors(video, frames, original, synthetic, ref)
+    if cache:
+        fmt.atomic_write_json(path, result.to_dict())
+    return {**result.to_dict(), "cached": False, "faces": faces}
+
+
+def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
+                     references: Mapping[str, Path], samples: int = I.DEFAULT_SAMPLES, workers: int = 1,
+                     progress: bool = True) -> tuple[list[I.VideoIdentity], dict[str, str], int]:
+    """Every video's identity: ``(results, video → why not measured, descriptors computed)``. ``workers`` > 1
+    runs the videos in a process pool."""
+    from tqdm.auto import tqdm
+
+    jobs = []
+    for _, r in videos.iterrows():
+        row = r.to_dict()
+        ref = references.get(str(row["reference_sha256"]))
+        jobs.append((str(release), row, str(source_root), None if ref is None else str(ref), samples,
+                     synthetic_sha256(manifest, str(row["video"]))))
+    results: list[I.VideoIdentity] = []
+    skipped: dict[str, str] = {}
+    faces = 0
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(identity_of_video, *job) for job in jobs]
+            outcomes = [_outcome(f.result) for f in tqdm(futures, desc="identity", unit="video",
+                                                         disable=not progress)]
+    else:
+        outcomes = [_outcome(lambda job=job: identity_of_video(*job))
+                    for job in tqdm(jobs, desc="identity", unit="video", disable=not progress)]
+    for job, (out, why) in zip(jobs, outcomes):
+        video = str(job[1]["video"])
+        if why is not None:
+            skipped[video] = why
+            log.warning("identity of %s skipped: %s", video, why)
+            continue
+        faces += int(out["faces"])
+        results.append(I.VideoIdentity.from_dict(out))
+    return results, skipped, faces
+
+
+def _outcome(call: Any) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        return call(), None
+    except (FileNotFoundError, KeyError) as exc:
+        return None, str(exc.args[0] if exc.args else exc)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Summary, claim, headline
+
+
+def summarise(results: Sequence[I.VideoIdentity], methods: Mapping[str, str]) -> dict[str, Any]:
+    """Counts of verdicts overall and per method (``methods``: video → method)."""
+    def counts(rs: Sequence[I.VideoIdentity]) -> dict[str, Any]:
+        c = {v: 0 for v in ("recognisable", "mixed", "changed", "unmeasured")}
+        for r in rs:
+            c[r.verdict()] += 1
+        med = [r.median_synthetic_original for r in rs if r.median_synthetic_original is not None]
+        return {"videos": len(rs), **c, "median_synthetic_original": float(np.median(med)) if med else None}
+
+    by_method = {m: counts([r for r in results if methods.get(r.video) == m])
+                 for m in sorted({methods.get(r.video, "unknown") for r in results})}
+    for m, c in by_method.items():
+        c["expected"] = EXPECTED.get(m)
+    return {**counts(results), "by_method": by_method}
+
+
+def claim(summary: Mapping[str, Any], threshold: float, samples: int, not_measured: int = 0) -> str:
+    """The card's sentence: how many measured synthetic videos still show the source person, in words."""
+    n = summary["videos"] - summary["unmeasured"]
+    how = (f"(dlib ResNet face descriptor, threshold {threshold:g}, {samples} frames sampled per video; "
+           f"\"recognisable\" = synthetic face within the threshold of the original in ≥ "
+           f"{I.RECOGNISABLE_SHARE:.0%} of sampled frames, \"changed\" = in ≤ {I.CHANGED_SHARE:.0%})")
+    if n == 0:
+        return f"Identity change was not measured: no face was found in any sampled frame pair {how}."
+    parts = [f"In {summary['recognisable']} of {n} synthetic videos the source person is still recognisable in "
+             f"≥ {I.RECOGNISABLE_SHARE:.0%} of sampled frames"]
+    if summary["changed"]:
+        parts.append(f"in {summary['changed']} of {n} the identity changed")
+    if summary["mixed"]:
+        parts.append(f"{summary['mixed']} of {n} are in between")
+    text = "; ".join(parts) + f" {how}."
+    if len(summary["by_method"]) > 1:
+        text += " Per method: " + "; ".join(
+            f"{m}: {c['recognisable']} of {c['videos'] - c['unmeasured']} recognisable"
+            for m, c in summary["by_method"].items()) + "."
+    for m, c in summary["by_method"].items():
+        if EXPECTED.get(m) == "recognisable":
+            text += (f" {m} keeps the source face's structure by design, so its videos are expected to stay "
+                     "recognisable: they do not anonymise anyone.")
+    left_out = summary["unmeasured"] + not_measured
+    if left_out:
+        text += f" {left_out} video(s) were not measured (no face found or original frames missing)."
+    return text
+
+
+def headline(summary: Mapping[str, Any], threshold: float) -> dict[str, Any]:
+    """The card's identity table: one row per method."""
+    rows = [[m, c["videos"], c["recognisable"], c["mixed"], c["changed"], c["unmeasured"],
+             c["median_synthetic_original"], c["expected"] or "–"] for m, c in summary["by_method"].items()]
+    return fmt.headline_table(f"Identity: is the source person still recognisable? (dlib ResNet, threshold "
+                              f"{threshold:g})", ["method", "videos", "recognisable", "mixed", "changed",
+                                                  "unmeasured", "median distance to original", "expected"], rows)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The section
+
+
+def _strip_items(ctx: Any, chosen: Sequence[I.VideoIdentity], references: Mapping[str, Path]
+                 ) -> list[tuple[I.VideoIdentity, int, np.ndarray, np.ndarray, np.ndarray]]:
+    assert ctx.source_root is not None
+    rows = ctx.videos.set_index("video", drop=False)
+    items = []
+    for r in chosen:
+        row = rows.loc[r.video].to_dict()
+        pairs = [(abs(d - (r.median_synthetic_original or 0)), f) for f, d in
+                 zip(r.frames, r.synthetic_to_original) if d is not None]
+        frame = min(pairs)[1] if pairs else r.frames[len(r.frames) // 2]
+        o = OriginalFrames(ctx.source_root, row).get([frame])[frame]
+        s = synthetic_frames(ctx.release, r.video, [frame])[frame]
+        ref_path = references.get(str(row["reference_sha256"]))
+        ref = read_reference(ref_path) if ref_path else np.full_like(to_rgb(s), 200)
+        items.append((r, frame, to_rgb(o), to_rgb(s), ref))
+    return items
+
+
+def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
+    """Fill the report's identity ``Section`` ``sec`` from its ``ReportContext`` ``ctx`` (``metrics.report``,
+    which calls this): table, scatter (Figure 9), sample frames of the most and least changed videos (Figure 10),
+    the card's claim sentence and headline table; or skip it with the reason (``no_source_root`` without the
+    original frames). Returns ``sec``."""
+    samples, threshold = ctx.identity_samples, ctx.identity_threshold
+    try:
+        _describer()
+    except I.IdentityUnavailable as exc:
+        return sec.skip(exc.reason)
+    if ctx.source_root is None:
+        return sec.skip(no_source_root)
+    references, ref_missing = resolve_references(ctx.release, ctx.manifest, ctx.videos)
+    results, not_measured, faces = measure_identity(ctx.release, ctx.manifest, ctx.videos, ctx.source_root,
+                                                    references, samples=samples, workers=ctx.workers,
+                                                    progress=ctx.progress)
+    results = [r.with_threshold(threshold) for r in results]
+    if not results:
+        return sec.skip(f"the original frames of no video were found under {ctx.source_root} (first video: "
+                        f"{next(iter(not_measured.values()), '')})", videos_skipped=not_measured)
+    for video, why in not_measured.items():
+        sec.skipped[f"identity:{video}"] = why
+    methods = {str(r.video): str(r.method) for r in ctx.videos.itertuples()}
+    summary = summarise(results, methods)
+    doc = sec.doc
+    doc.p(f"{I.METHOD}. For each synthetic video, {samples} frames sampled evenly over it (every frame when it "
+          "is shorter), the same source frames of its original through the video's crop, and its reference image "
+          "are described (128-D); distances are Euclidean. dlib documents that faces less than "
+          f"{threshold:g} apart are the same person (threshold used here: {threshold:g}). A video is "
+          f"**recognisable** when its synthetic face is within the threshold of the original in ≥ "
+          f"{I.RECOGNISABLE_SHARE:.0%} of the sampled frames with a face in both, **changed** in ≤ "
+          f"{I.CHANGED_SHARE:.0%}, **mixed** in between, **unmeasured** when no frame pair has a face in both. "
+          f"{faces} descriptors computed in this run; the rest came from the cache (`{CACHE_DIR}/`).")
+    doc.p("**Result**: " + claim(summary, threshold, samples, len(not_measured)))
+    if not_measured:
+        doc.p(f"**Left out** ({len(not_measured)} of {len(ctx.videos)} videos): "
+              + "; ".join(f"{v}: {why}" for v, why in not_measured.items()) + ".")
+    missing_refs = {str(r.video): ref_missing[str(r.reference_sha256)] for r in ctx.videos.itertuples()
+                    if str(r.reference_sha256) in ref_missing}
+    if missing_refs:
+        doc.p(f"Reference image not found for {len(missing_refs)} videos, so their distances to the reference "
+              "are unmeasured (–): " + "; ".join(sorted(set(missing_refs.values()))) + ".")
+        sec.skipped["identity:references"] = next(iter(missing_refs.values()))
+    table = I.identity_table(results).set_index("video")
+    table.insert(0, "method", [methods.get(v, "unknown") for v in table.index])
+    doc.table(table, f"Identity per video: medians of the per-frame distances (threshold {threshold:g}); "
+                     "recognisable_share = share of frames with a face in both whose synthetic face is within the "
+                     "threshold of the original; no-face columns name source frame numbers.")
+    doc.figure(save_figure(I.plot_identity_scatter(results, methods), ctx.figures / SCATTER_FIGURE),
+               f"Figure 9. One point per video: median distance of the synthetic face to the original (x) and to "
+               f"the reference (y); lines at the threshold {threshold:g}. Left of the dashed line: still the "
+               "source person.")
+    extremes = I.most_and_least_changed(results)
+    if extremes is not None:
+        chosen = [extremes[0]] if extremes[0].video == extremes[1].video else list(extremes)
+        doc.figure(save_figure(I.plot_strips(_strip_items(ctx, chosen, references)), ctx.figures / STRIP_FIGURE),
+                   "Figure 10. Original | synthetic | reference at one sampled frame of the most changed video "
+                   "(top) and the least changed one (bottom), with that frame's distances.")
+    sec.result = {"method": I.METHOD, "threshold": threshold, "samples": samples,
+                  "recognisable_share": I.RECOGNISABLE_SHARE, "changed_share": I.CHANGED_SHARE,
+                  "summary": summary, "per_video": table.reset_index(),
+                  "videos": [r.to_dict() for r in results], "videos_skipped": not_measured,
+                  "references_missing": missing_refs, "descriptors_computed": faces}
+    sec.claims["identity"] = claim(summary, threshold, samples, len(not_measured))
+    sec.headline["identity"] = headline(summary, threshold)
+    return sec
