@@ -10,6 +10,7 @@ position of a frame inside its synthetic video; interval ``onset``/``apex``/``of
 with inclusive ends. A synthetic video id is ``<source video>-<reference id>``.
 """
 
+from samm_synth_dataset.format.check import check_release
 from samm_synth_dataset.format.files import (PARQUET_COMPRESSION, TMP_SUFFIX, FileRecord, atomic_write_bytes,
                                              atomic_write_json, atomic_write_text, commit, dumps_json,
                                              file_record, fsync_dir, parquet_writer_options, sha256_file,
@@ -38,7 +39,7 @@ __all__ = [
     "Quality", "REPORT_JSON", "ReleaseError", "SPLITS_PATH", "SPLITS_VERSION", "STATUS_BUILDING",
     "STATUS_COMPLETE", "Split", "TEST_ON", "TMP_SUFFIX", "VIDEOS_FEATURES", "VIDEOS_PATH", "VIDEOS_SCHEMA",
     "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
-    "check_id", "commit", "count_rows", "declared_configs", "dumps_json", "file_record", "fsync_dir",
+    "check_id", "check_release", "commit", "count_rows", "declared_configs", "dumps_json", "file_record", "fsync_dir",
     "headline_table", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
     "read_quality", "read_splits", "schema_for", "sha256_file", "splits_to_json", "synthetic_video_id", "tmp_path",
     "verify", "versions", "wds_key", "with_hf_metadata", "write_building_manifest", "write_manifest",

@@ -60,7 +60,7 @@ def load(
     if revision is not None:
         raise ValueError(f"{root}: revision={revision!r} applies to Hub repos only; a local folder is read as is "
                          "(check out the version you want, or load ORG/NAME with revision)")
-    manifest = fmt.read_manifest(root)
+    manifest = fmt.check_release(root)
     if config in WDS_CONFIGS:
         tars = sorted(str(p) for p in (root / fmt.WDS_DIR).glob("*.tar"))
         if not tars:

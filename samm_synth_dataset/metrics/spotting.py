@@ -393,7 +393,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _release_gt(release: Path) -> Path:
     from samm_synth_dataset import format as fmt
 
-    fmt.read_manifest(release)
+    fmt.check_release(release)
     path = release / fmt.INTERVALS_PATH
     if not path.is_file():
         raise FileNotFoundError(f"{path}: the release has no intervals table")

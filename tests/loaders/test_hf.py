@@ -59,3 +59,17 @@ def test_incomplete_release_is_refused(tiny_release, tmp_path):
     (rel / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION, "status": "building"}))
     with pytest.raises(fmt.ReleaseError, match="not 'complete'"):
         samm_synth_dataset.load(rel)
+
+
+def test_a_truncated_or_unlisted_file_is_refused_naming_it(tiny_release, tmp_path):
+    """Issue 14 item 2: ``load`` checks sizes and unlisted data files before `datasets` reads anything."""
+    rel = tmp_path / "rel"
+    shutil.copytree(tiny_release, rel)
+    victim = sorted((rel / fmt.FRAMES_DIR).glob("*.parquet"))[0]
+    victim.write_bytes(victim.read_bytes()[:-10])
+    with pytest.raises(fmt.ReleaseError, match=rf"{victim.name}: \d+ bytes, manifest.json says \d+"):
+        samm_synth_dataset.load(rel)
+    shutil.copytree(tiny_release, tmp_path / "rel2")
+    (tmp_path / "rel2" / fmt.FRAMES_DIR / "extra-00000.parquet").write_bytes(b"PAR1")
+    with pytest.raises(fmt.ReleaseError, match=r"extra-00000\.parquet: not listed in manifest.json"):
+        samm_synth_dataset.load(tmp_path / "rel2", "videos")
