@@ -40,7 +40,7 @@ from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version
 
 log = logging.getLogger(__name__)
 
-PARTIAL_SUFFIX = ".partial"
+PARTIAL_SUFFIX = fmt.PARTIAL_SUFFIX
 
 
 @dataclass(frozen=True)
