@@ -73,3 +73,24 @@ def test_a_truncated_or_unlisted_file_is_refused_naming_it(tiny_release, tmp_pat
     (tmp_path / "rel2" / fmt.FRAMES_DIR / "extra-00000.parquet").write_bytes(b"PAR1")
     with pytest.raises(fmt.ReleaseError, match=r"extra-00000\.parquet: not listed in manifest.json"):
         samm_synth_dataset.load(tmp_path / "rel2", "videos")
+
+
+def test_a_mistyped_local_path_never_goes_to_the_hub(tmp_path, monkeypatch):
+    """Issue 14 item 13: ``demo-output/relase`` beside ``demo-output/`` is a local path: refused at once."""
+    from samm_synth_dataset.loaders.hf import is_hub_id
+
+    def hub(*args, **kwargs):  # the Hub cannot be reached from the tests: any call is the bug
+        raise AssertionError(f"sent to the Hub: {args}")
+
+    monkeypatch.setattr(datasets, "load_dataset", hub)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo-output").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"^demo-output/relase: no such release folder \(read as a local "
+                                                r"path: demo-output exists here\); check the path \(a Hub repo is "
+                                                r"given as ORG/NAME\)$"):
+        samm_synth_dataset.load("demo-output/relase")
+    for text in ("./relase", str(tmp_path / "relase"), "../nowhere/rel"):
+        assert not is_hub_id(text)
+        with pytest.raises(FileNotFoundError, match="no such release folder"):
+            samm_synth_dataset.load(text)
+    assert is_hub_id("some-org/some-dataset")  # no local folder some-org/: a Hub id
