@@ -30,9 +30,10 @@ def nothing_built(out: Path) -> bool:
         return False
 
 
-def _comparable_config(doc: dict[str, Any]) -> dict[str, Any]:
-    """The plan's config with input paths resolved (a relative and an absolute spelling are the same input)."""
-    return {**doc.get("config", {}), **doc.get("paths", {})}
+def _comparable_config(doc: dict[str, Any], resolved: bool) -> dict[str, Any]:
+    """The plan's config, with ``resolved`` its input paths resolved (a relative and an absolute spelling are the
+    same input; plans of older versions lack them)."""
+    return {**doc.get("config", {}), **(doc.get("paths", {}) if resolved else {})}
 
 
 def check_output_folder(out: Path, resume: bool, plan: dict[str, Any]) -> None:
@@ -65,7 +66,8 @@ def check_output_folder(out: Path, resume: bool, plan: dict[str, Any]) -> None:
                          if old_inputs.get(k) != plan["inputs"].get(k))
         raise ValueError(f"{out}: --resume, but input files changed since the interrupted build ({changed}); "
                          "restore them or build into an empty --out folder")
-    old_config, new_config = _comparable_config(old), _comparable_config(plan)
+    resolved = "paths" in old
+    old_config, new_config = _comparable_config(old, resolved), _comparable_config(plan, resolved)
     if old_config != new_config or old.get("units") != plan["units"]:
         diff = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
         raise ValueError(f"{out}: --resume with different settings or inputs than the interrupted build "
