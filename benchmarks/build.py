@@ -89,7 +89,7 @@ def config_for(corpus: dict[str, Path], out: Path, video: str, method: str, chec
 
     return BuildConfig(source_root=corpus["frames"], references=corpus["references"], boxes=corpus["boxes"],
                        out=out, videos=(video,), method=method, checkpoint=checkpoint, device="cpu",
-                       formats=("parquet",), max_part_mb=64, batch_size=batch_size, progress=False)
+                       formats=("parquet",), max_part_mb=64, batch_size=batch_size, progress=False, no_labels=True)
 
 
 def model_only_fps(config: "object", repeats: int = 1) -> float:

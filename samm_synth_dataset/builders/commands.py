@@ -30,6 +30,10 @@ def _config_from_args(args: argparse.Namespace) -> Any:
     }
     if args.allow_gaps:
         values["allow_gaps"] = True
+    if args.no_labels:
+        values["no_labels"] = True
+    if args.hash_sources:
+        values["hash_sources"] = True
     if args.resume:
         values["resume"] = True
     if args.no_progress:
@@ -127,7 +131,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-gaps", action="store_true",
                    help="source frame numbers missing inside a video are recorded (build summary, plan "
                         "missing_frames) and left out of the release instead of stopping the build")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted build in --out")
+    p.add_argument("--no-labels", action="store_true",
+                   help="build without --annotations on purpose: no intervals, every me/mae False (recorded in the "
+                        "manifest and stated in the card); without it a build with no annotations is refused")
+    p.add_argument("--hash-sources", action="store_true",
+                   help="fingerprint the source frames by their bytes too (default: names, sizes, modification "
+                        "times), so that --resume refuses frames changed since their units were built")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted build in --out (a no-op on a "
+                                                         "finished one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", help="release folder (created; must be empty unless --resume)")
     p.set_defaults(func=_cmd_build)

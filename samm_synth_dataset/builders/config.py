@@ -19,9 +19,10 @@ IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
 DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "generic")
 
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.
-NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours")
-_PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "references", "subjects", "boxes", "checkpoint",
-                                 "fan_checkpoint", "align_landmarks", "out")
+NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours",
+                                       "hash_sources")
+PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "references", "subjects", "boxes", "checkpoint",
+                                "fan_checkpoint", "align_landmarks", "out")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class BuildConfig:
     recorded for ``dataset="casme3"`` only. ``allow_gaps``: source frame
     numbers missing inside a video are recorded (``VideoSource.missing``; the build summary and the plan's
     ``missing_frames``) instead of failing the build; the missing frames are simply absent from the release.
+
+    ``no_labels``: build without ``annotations`` on purpose (every ``me``/``mae`` False, no intervals); without
+    it a build with no annotations is refused. It is recorded in the manifest's config and stated in the card.
+    ``hash_sources``: the per-video source fingerprint that ``resume`` compares also hashes every frame file's
+    bytes (default: file names, sizes and modification times only).
     """
 
     source_root: Path
@@ -80,11 +86,13 @@ class BuildConfig:
     offset_fill: str = "apex"
     casme3_rules: tuple[str, ...] = ()
     allow_gaps: bool = False
+    no_labels: bool = False
+    hash_sources: bool = False
     progress: bool = True
     dist_timeout_hours: float = 72.0
 
     def __post_init__(self) -> None:
-        for name in _PATH_FIELDS:
+        for name in PATH_FIELDS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))
@@ -142,6 +150,9 @@ class BuildConfig:
             if self.dataset != "casme3":
                 raise ValueError(f"casme3_rules apply to dataset casme3 only (dataset is {self.dataset!r})")
             self.casme3()
+        if self.no_labels and self.annotations is not None:
+            raise ValueError(f"no_labels (--no-labels) and annotations ({self.annotations}) contradict each other: "
+                             "give one of them")
         if not isinstance(self.allow_gaps, bool):
             raise ValueError(f"allow_gaps must be true or false, got {self.allow_gaps!r}")
 
@@ -200,7 +211,7 @@ class BuildConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{path}: unknown build settings {unknown}; known: {sorted(known)}")
-        for name in _PATH_FIELDS:
+        for name in PATH_FIELDS:
             if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
                 data[name] = str(path.parent / data[name])
         data.update({k: v for k, v in overrides.items() if v is not None})

@@ -31,6 +31,9 @@ BUILD_LOG = f"{BUILD_DIR}/build_log.json"
 _PART_RE = re.compile(r"^(?P<video>[A-Za-z0-9_\-]+)-(?P<part>\d{5})\.(?P<suffix>parquet|tar)(?P<tmp>\.tmp)?$")
 
 CardRenderer = Callable[[Path, dict[str, Any]], str]
+#: What the card says of a release built with ``no_labels``.
+NO_LABELS_SENTENCE = ("**Unlabelled**: built without annotations (`--no-labels`), so it has no intervals and every "
+                      "frame's `me` and `mae` is False.")
 
 
 def read_json(path: Path) -> Any:
@@ -120,7 +123,8 @@ def minimal_card(release: Path, manifest: dict[str, Any]) -> str:
     lines += ["---", "", "# Synthetic long-video facial expression dataset", "",
               f"{manifest['summary']['videos']} synthetic videos, {manifest['summary']['frames']} frames, made by "
               f"`{manifest['config']['method']}` from source videos of `{manifest['config']['dataset']}`. "
-              "Labels (micro-/macro-expression intervals) are reused from the source annotations.", "",
+              + (NO_LABELS_SENTENCE if manifest["config"].get("no_labels") else
+                 "Labels (micro-/macro-expression intervals) are reused from the source annotations."), "",
               "```python", "from datasets import load_dataset", "",
               f"frames = load_dataset(\"<this folder or repo>\", \"{configs[0]}\", split=\"train\")", "```", ""]
     if "webdataset" in manifest["config"]["formats"]:

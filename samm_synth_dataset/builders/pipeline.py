@@ -48,6 +48,7 @@ class BuildSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     missing_frames: dict[str, list[int]] = field(default_factory=dict)
     complete: bool = False
+    already_complete: bool = False
     rank: int = 0
     world_size: int = 1
 
@@ -57,6 +58,10 @@ class BuildSummary:
 
     def format(self) -> str:
         head = f"rank {self.rank}/{self.world_size}: " if self.world_size > 1 else ""
+        if self.already_complete:
+            return (f"{head}release {self.release}: already complete, nothing to do (--resume of a finished build "
+                    f"changes nothing; files added by later stages are kept): videos {self.videos}, frames "
+                    f"{self.frames}, {self.bytes / 1e6:.1f} MB")
         lines = [f"{head}release {self.release}: {'complete' if self.complete else 'NOT complete'}",
                  f"  videos {self.videos} ({self.reused} reused from an earlier run), frames {self.frames}, "
                  f"parts {self.parts}, {self.bytes / 1e6:.1f} MB, {self.seconds:.1f} s "
@@ -92,6 +97,8 @@ def build(config: BuildConfig) -> BuildSummary:
     plan = make_plan(config)
     summary = BuildSummary(release=release, skipped=plan.skipped, rank=info.rank, world_size=info.world_size,
                            missing_frames=plan.missing_frames)
+    if config.resume and _is_complete(release):
+        return _already_complete(release, plan, summary)
     with Group(info, config.dist_timeout_hours) as group:
         prepared_ok = True
         if info.is_main:
@@ -131,6 +138,25 @@ def build(config: BuildConfig) -> BuildSummary:
                 summary.complete = False
     summary.seconds = time.perf_counter() - t0
     log.debug("%s", summary.format())
+    return summary
+
+
+def _is_complete(release: Path) -> bool:
+    try:
+        return fmt.read_manifest(release, require_complete=False).get("status") == fmt.STATUS_COMPLETE
+    except fmt.ReleaseError:
+        return False
+
+
+def _already_complete(release: Path, plan: Plan, summary: BuildSummary) -> BuildSummary:
+    """``--resume`` of a finished build: refuse changed inputs like any resume, else touch nothing (the card,
+    splits, AU tracks and release block that later stages added stay as they are)."""
+    check_output_folder(release, True, plan.document)
+    counts = fmt.read_manifest(release)["summary"]
+    summary.complete = summary.already_complete = True
+    summary.videos, summary.frames = int(counts["videos"]), int(counts["frames"])
+    summary.parts, summary.bytes = int(counts["parts"]), int(counts["bytes"])
+    log.info("%s: already complete; nothing to do", release)
     return summary
 
 

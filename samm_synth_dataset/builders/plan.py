@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.config import BuildConfig
+from samm_synth_dataset.builders.config import PATH_FIELDS, BuildConfig
 from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
 
 log = logging.getLogger(__name__)
 
 # Input files (config fields) whose sha256 the plan records, so that a resumed build refuses changed inputs.
 HASHED_INPUTS = ("annotations", "subjects", "boxes", "checkpoint", "fan_checkpoint", "align_landmarks")
+#: Config fields naming a folder (every other path field names a file).
+_FOLDER_INPUTS = ("source_root",)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,41 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
     return units, sorted(skipped), annotations
 
 
+def check_inputs(config: BuildConfig) -> None:
+    """Raise FileNotFoundError naming the first input path (config field and flag) that does not exist, or
+    ValueError for a build without annotations that does not say ``no_labels``. Runs before any folder is made."""
+    for name in PATH_FIELDS:
+        path = getattr(config, name)
+        if name == "out" or path is None:
+            continue
+        flag = f"--{name.replace('_', '-')}"
+        if name in _FOLDER_INPUTS and not path.is_dir():
+            raise FileNotFoundError(f"{flag} {path}: no such folder; nothing was created (fix the path and re-run)")
+        if name == "references" and not path.exists():
+            raise FileNotFoundError(f"{flag} {path}: no such file or folder; nothing was created (fix the path and "
+                                    "re-run)")
+        if name not in _FOLDER_INPUTS and name != "references" and not path.is_file():
+            raise FileNotFoundError(f"{flag} {path}: no such file; nothing was created (fix the path and re-run)")
+    if config.annotations is None and not config.no_labels:
+        raise ValueError("no --annotations given: the release would carry no labels (every frame's me/mae False, "
+                         "no intervals); give --annotations SHEET, or pass --no-labels to build an unlabelled "
+                         "release on purpose")
+
+
+def source_fingerprint(source: Any, content: bool = False) -> dict[str, Any]:
+    """A source video's fingerprint: the sha256 of its frame files' names, sizes and modification times (ns), in
+    frame order, and with ``content`` of their bytes too. ``{"files": n, "mode": "stat"|"sha256", "digest"}``."""
+    files = list(source.frame_paths) if source.frame_paths is not None else [source.video_file]
+    h = hashlib.sha256()
+    for p in files:
+        st = Path(p).stat()
+        h.update(f"{Path(p).name}\t{st.st_size}\t{st.st_mtime_ns}".encode())
+        if content:
+            h.update(f"\t{fmt.sha256_file(p)}".encode())
+        h.update(b"\n")
+    return {"files": len(files), "mode": "sha256" if content else "stat", "digest": h.hexdigest()}
+
+
 def missing_frames(units: list[Unit]) -> dict[str, list[int]]:
     """``{source video: its missing SOURCE frame numbers}`` for the planned units' videos that have gaps
     (only with ``allow_gaps``), sorted by video."""
@@ -104,8 +142,10 @@ def missing_frames(units: list[Unit]) -> dict[str, list[int]]:
 
 def make_plan(config: BuildConfig) -> Plan:
     """Plan the build of ``config``. The document holds the effective config, library versions, the units, the
-    skipped videos, the missing source frames and the sha256 of every input file that is not a frame, so that
-    ``--resume`` can refuse inputs changed since an interrupted run."""
+    skipped videos, the missing source frames, the sha256 of every input file that is not a frame, each source
+    video's fingerprint (:func:`source_fingerprint`) and the input paths resolved, so that ``--resume`` can refuse
+    inputs changed since an interrupted run. Inputs are checked (:func:`check_inputs`) first."""
+    check_inputs(config)
     units, skipped, annotations = plan_units(config)
     missing = missing_frames(units)
     inputs = {name: fmt.sha256_file(path) for name in HASHED_INPUTS
@@ -113,5 +153,9 @@ def make_plan(config: BuildConfig) -> Plan:
     document = {"format_version": fmt.FORMAT_VERSION, "config": config.effective(), "versions": fmt.versions(),
                 "inputs": inputs, "units": [u.plan_entry() for u in units],
                 "skipped": [{"video": v, "reason": r} for v, r in skipped],
-                "missing_frames": missing}
+                "missing_frames": missing,
+                "sources": {u.source.video: source_fingerprint(u.source, config.hash_sources)
+                            for u in {u.source.video: u for u in units}.values()},
+                "paths": {name: str(Path(value).resolve()) for name in PATH_FIELDS
+                          if name != "out" and (value := getattr(config, name)) is not None}}
     return Plan(units, skipped, annotations, missing, document)

@@ -168,13 +168,31 @@ def references_from_dir(root: str | Path, subjects: dict[str, Subject], n: int, 
 
 def load_references(references: str | Path, n: int, seed: int = 0,
                     subjects: dict[str, Subject] | None = None) -> dict[str, list[Reference]]:
-    """Subject → references, from a CSV file or a ``female/``+``male/`` directory (needs ``subjects``)."""
+    """Subject → references, from a CSV file or a ``female/``+``male/`` directory (needs ``subjects``).
+
+    A reference id names one image in a release: an id given to different images (by sha256) is refused."""
     references = Path(references)
     if references.is_dir():
         if not subjects:
             raise ValueError(f"--references {references} is a directory: give --subjects (subject, gender) for "
                              "the gender-matched assignment")
-        return references_from_dir(references, subjects, n, seed)
-    if references.is_file():
-        return references_from_csv(references, n)
-    raise FileNotFoundError(f"{references}: references CSV or directory not found")
+        out = references_from_dir(references, subjects, n, seed)
+    elif references.is_file():
+        out = references_from_csv(references, n)
+    else:
+        raise FileNotFoundError(f"{references}: references CSV or directory not found")
+    check_unique_ids(out, references)
+    return out
+
+
+def check_unique_ids(refs: dict[str, list[Reference]], where: str | Path) -> None:
+    """Raise ValueError when one reference id names different images (different sha256) for two subjects: the
+    release's ``reference_id`` column would then point two synthetic videos at different faces."""
+    first: dict[str, Reference] = {}
+    for subject in sorted(refs):
+        for ref in refs[subject]:
+            seen = first.setdefault(ref.reference_id, ref)
+            if seen.sha256 != ref.sha256:
+                raise ValueError(f"{where}: reference id {ref.reference_id!r} names different images for subject "
+                                 f"{seen.subject!r} ({seen.path}) and subject {ref.subject!r} ({ref.path}); give "
+                                 "each image its own reference_id (one id, one image in a release)")

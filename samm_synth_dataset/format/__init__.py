@@ -13,6 +13,7 @@ with inclusive ends. A synthetic video id is ``<source video>-<reference id>``.
 
 from samm_synth_dataset.format.aus import (AU_FIELDS, AU_INTENSITY_RANGE, AU_PRESENCE_VALUES, au_arrays, au_key,
                                            au_path)
+from samm_synth_dataset.format.check import check_release
 from samm_synth_dataset.format.files import (PARQUET_COMPRESSION, TMP_SUFFIX, FileRecord, atomic_write_bytes,
                                              atomic_write_json, atomic_write_text, commit, dumps_json,
                                              file_record, fsync_dir, parquet_writer_options, sha256_file,
@@ -23,9 +24,9 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               CONFIGS, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
-                                              MANIFEST, METHODS, QUALITY_DIR, REPORT_JSON, SPLITS_PATH,
-                                              STATUS_BUILDING, STATUS_COMPLETE, VIDEOS_FEATURES, VIDEOS_PATH,
-                                              VIDEOS_SCHEMA, WDS_DIR, ReleaseError, check_id, part_name,
+                                              MANIFEST, METHODS, PARTIAL_SUFFIX, QUALITY_DIR, REPORT_JSON,
+                                              SPLITS_PATH, STATUS_BUILDING, STATUS_COMPLETE, VIDEOS_FEATURES,
+                                              VIDEOS_PATH, VIDEOS_SCHEMA, WDS_DIR, ReleaseError, check_id, part_name,
                                               schema_for, synthetic_video_id, wds_key, with_hf_metadata)
 from samm_synth_dataset.format.manifest import (add_files, declared_configs, read_manifest,
                                                 write_building_manifest, write_manifest, versions)
@@ -40,11 +41,12 @@ __all__ = [
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
     "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
     "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IMAGE_TYPE", "INTERVALS_FEATURES",
-    "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PARQUET_COMPRESSION", "QUALITY_DIR",
+    "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PARQUET_COMPRESSION", "PARTIAL_SUFFIX",
+    "QUALITY_DIR",
     "Quality", "REPORT_JSON", "ReleaseError", "SPLITS_PATH", "SPLITS_VERSION", "STATUS_BUILDING",
     "STATUS_COMPLETE", "Split", "TEST_ON", "TMP_SUFFIX", "VIDEOS_FEATURES", "VIDEOS_PATH", "VIDEOS_SCHEMA",
     "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
-    "check_id", "commit", "count_rows", "declared_configs", "dumps_json", "file_record", "fsync_dir",
+    "check_id", "check_release", "commit", "count_rows", "declared_configs", "dumps_json", "file_record", "fsync_dir",
     "headline_table", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
     "read_quality", "read_splits", "schema_for", "sha256_file", "splits_to_json", "synthetic_video_id", "tmp_path",
     "verify", "versions", "wds_key", "with_hf_metadata", "write_building_manifest", "write_manifest",

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from samm_synth_dataset.format import layout as fmt
+from samm_synth_dataset.format.check import check_release
 from samm_synth_dataset.format.files import atomic_write_bytes
 
 SPLITS_VERSION = "1.0"
@@ -52,6 +53,8 @@ def megc_k(durations: Iterable[int]) -> int | None:
 
 
 def _read_release_tables(release: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if (release / fmt.MANIFEST).is_file():
+        check_release(release)
     videos_path = release / fmt.VIDEOS_PATH
     intervals_path = release / fmt.INTERVALS_PATH
     for p in (videos_path, intervals_path):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from samm_synth_dataset.format import layout as fmt
 from samm_synth_dataset.format.files import sha256_file
 from samm_synth_dataset.format.manifest import read_manifest
+
+DATA_DIR = "data"
+#: Files every release lists (besides at least one frame file).
+REQUIRED_FILES: tuple[str, ...] = (fmt.VIDEOS_PATH, fmt.INTERVALS_PATH)
 
 
 @dataclass
@@ -45,8 +51,10 @@ def count_rows(path: Path) -> int | None:
 
 
 def verify(release: str | Path, check_rows: bool = True) -> VerifyReport:
-    """Check every file the manifest lists (exists, bytes, sha256, rows) and that ``data/frames`` and
-    ``data/wds`` hold no unlisted files. Raises ReleaseError if the manifest is missing or not complete."""
+    """Check every file the manifest lists (exists, bytes, sha256, rows), that nothing under ``data/`` is
+    unlisted, and the manifest's own claims (required files listed, summary counts equal the tables' rows, the
+    release version stated in the card; not a ``.partial`` staging folder). Raises ReleaseError if the manifest
+    is missing or not complete."""
     release = Path(release)
     manifest = read_manifest(release)
     report = VerifyReport(release)
@@ -74,16 +82,45 @@ def verify(release: str | Path, check_rows: bool = True) -> VerifyReport:
                 continue
             if rows != entry["rows"]:
                 report.problems.append(f"{rel}: {rows} rows, manifest says {entry['rows']}")
-    for d in (fmt.FRAMES_DIR, fmt.WDS_DIR, fmt.AUS_DIR):
-        folder = release / d
-        if folder.is_dir():
-            for p in sorted(folder.iterdir()):
-                rel = p.relative_to(release).as_posix()
-                if rel not in listed:
-                    report.problems.append(f"{rel}: not in the manifest (it would be loaded with the release)")
     for p in sorted(release.rglob("*")):
         rel = p.relative_to(release).as_posix()
-        if p.is_file() and rel not in listed and rel != fmt.MANIFEST and not rel.startswith(fmt.BUILD_DIR + "/") \
-                and not rel.startswith(tuple(f"{d}/" for d in (fmt.FRAMES_DIR, fmt.WDS_DIR, fmt.AUS_DIR))):
+        if not p.is_file() or rel in listed or rel == fmt.MANIFEST or rel.startswith(fmt.BUILD_DIR + "/"):
+            continue
+        if rel.startswith(DATA_DIR + "/"):
+            report.problems.append(f"{rel}: not in the manifest (it would be loaded with the release)")
+        else:
             report.warnings.append(f"{rel}: not in the manifest")
+    report.problems += _claims(release, manifest, listed)
     return report
+
+
+def _claims(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[str]:
+    """The manifest's own claims: the folder is not a staged ``.partial`` copy, the format's required files are
+    listed, the summary's counts equal the listed tables' rows, and the release block's version is the card's."""
+    problems = []
+    if release.name.endswith(fmt.PARTIAL_SUFFIX):
+        problems.append(f"{release.name}: a release still being staged (`{fmt.PARTIAL_SUFFIX}` folder), not a release; "
+                        "re-run `samm-synth release` to finish it")
+    for rel in REQUIRED_FILES:
+        if rel not in listed:
+            problems.append(f"{rel}: required by the release format but not listed in the manifest")
+    rows = {f["path"]: f.get("rows") for f in manifest.get("files", [])}
+    frames = [n for p, n in rows.items() if p.startswith(fmt.FRAMES_DIR + "/") and p.endswith(".parquet")]
+    if not frames:
+        frames = [n for p, n in rows.items() if p.startswith(fmt.WDS_DIR + "/") and p.endswith(".tar")]
+        if not frames:
+            problems.append(f"{fmt.FRAMES_DIR}: no frame file (Parquet part or tar shard) listed in the manifest")
+    summary = manifest.get("summary") or {}
+    counts = {"frames": sum(n or 0 for n in frames), "videos": rows.get(fmt.VIDEOS_PATH),
+              "intervals": rows.get(fmt.INTERVALS_PATH), "files": len(rows),
+              "bytes": sum(int(f.get("bytes", 0)) for f in manifest.get("files", []))}
+    for key, actual in counts.items():
+        if key in summary and actual is not None and summary[key] != actual:
+            problems.append(f"{fmt.MANIFEST}: summary says {summary[key]} {key}, the listed files hold {actual}")
+    version = (manifest.get("release") or {}).get("version")
+    card = release / fmt.CARD
+    if version and card.is_file():
+        if not re.search(rf"\bversion {re.escape(str(version))}\b", card.read_text(encoding="utf-8")):
+            problems.append(f"{fmt.CARD}: does not state version {version}, the manifest's release version "
+                            "(re-run `samm-synth release` to render it)")
+    return problems

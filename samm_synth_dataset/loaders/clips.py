@@ -155,7 +155,7 @@ class ClipDataset(IterableDataset):
         if world_size is not None and not (world_size >= 1 and 0 <= rank < world_size):  # type: ignore[operator]
             raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
         self.root = Path(release)
-        fmt.read_manifest(self.root)
+        fmt.check_release(self.root)
         self.backend = backend
         self.pair_k = pair_k
         self.clip_len = 2 if pair_k is not None else clip_len

@@ -20,9 +20,19 @@ WDS_CONFIGS: tuple[str, ...] = ("wds", "webdataset")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
+def looks_local(release: str | Path) -> bool:
+    """True for a Path, and for a string that exists, starts with ``.``, ``/`` or ``~``, or names a folder whose
+    parent exists (``demo-output/relase`` beside ``demo-output/``): such a string is never sent to the Hub."""
+    if isinstance(release, Path):
+        return True
+    path = Path(release).expanduser()
+    return (path.exists() or release.startswith((".", "/", "~"))
+            or (len(path.parts) > 1 and path.parent.is_dir()))
+
+
 def is_hub_id(release: str | Path) -> bool:
-    """True for ``ORG/NAME`` strings that are not an existing local path."""
-    return isinstance(release, str) and not Path(release).exists() and bool(_HUB_ID.match(release))
+    """True for ``ORG/NAME`` strings that do not look like a local path (see :func:`looks_local`)."""
+    return isinstance(release, str) and not looks_local(release) and bool(_HUB_ID.match(release))
 
 
 def load(
@@ -60,7 +70,7 @@ def load(
                          store)
     import datasets
 
-    if is_hub_id(str(release)):
+    if is_hub_id(release):
         path = str(release)
         if config in WDS_CONFIGS:
             at = f"@{revision}" if revision else ""
@@ -69,13 +79,16 @@ def load(
                                          streaming=streaming, **kwargs)
         return datasets.load_dataset(path, config, split=split, streaming=streaming, revision=revision, **kwargs)
 
-    root = Path(release)
+    root = Path(release).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such release directory (for a Hub repo give its id as ORG/NAME)")
+        why = f" (read as a local path: {root.parent} exists here)" if looks_local(str(release)) and \
+            _HUB_ID.match(str(release)) and root.parent.is_dir() else ""
+        raise FileNotFoundError(f"{root}: no such release folder{why}; check the path (a Hub repo is given as "
+                                "ORG/NAME)")
     if revision is not None:
         raise ValueError(f"{root}: revision={revision!r} applies to Hub repos only; a local folder is read as is "
                          "(check out the version you want, or load ORG/NAME with revision)")
-    manifest = fmt.read_manifest(root)
+    manifest = fmt.check_release(root)
     if config in WDS_CONFIGS:
         tars = sorted(str(p) for p in (root / fmt.WDS_DIR).glob("*.tar"))
         if not tars:

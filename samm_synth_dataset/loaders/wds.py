@@ -54,7 +54,7 @@ def decode_sample(sample: dict[str, Any]) -> dict[str, Any]:
 def shard_urls(release: str | Path) -> list[str]:
     """The release's tar shards, sorted by name (``<video>-<part>``, so a video's parts are in order)."""
     root = Path(release)
-    fmt.read_manifest(root)
+    fmt.check_release(root)
     urls = sorted(str(p) for p in (root / fmt.WDS_DIR).glob("*.tar"))
     if not urls:
         raise FileNotFoundError(f"{root / fmt.WDS_DIR}: no .tar shards; the release was built without the "

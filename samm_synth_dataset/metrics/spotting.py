@@ -24,7 +24,9 @@ Matching rules
     ``>= iou`` and that GT is not matched yet, else an FP, even when another GT would qualify. Each GT is matched
     at most once; ``FN = n_gt - TP``. SoftNet's dummy ``[0, 0]`` proposal for videos without peaks is not added.
 
-In both rules proposals in videos that have no GT count as FPs, GTs in videos without proposals as FNs, and
+In both rules proposals in known videos that have no GT (listed in ``videos``, e.g. a release's videos table)
+count as FPs, and a proposal naming an unknown video is an error naming its rows; GTs in videos without proposals
+count as FNs, and
 ``overall`` pools the counts of both kinds (it is not the mean of the two F1s). Precision, recall and F1 are 0 when
 undefined (a zero denominator). Proposals are not length-filtered: classify them (ME vs MaE) before scoring.
 
@@ -47,10 +49,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import pandas as pd
 
@@ -84,6 +88,8 @@ def _read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFra
     str_cols = {c: str for c in ("vid", "video", "source_video", "type", "kind")}
     try:
         return pd.read_csv(path, dtype=str_cols), str(path)  # ids like "011" stay strings
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=list(MEGC_LAYOUTS["onset"])), str(path)  # an empty file: no rows
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read the {what} CSV ({exc})") from exc
 
@@ -143,10 +149,39 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
             raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
                              "[onset, offset] with offset >= onset")
         rows.append((canonical_video_id(str(video)), int(on_f), int(off_f), k))
+    negative = [f"row {i + 1} ({on}, {off})" for i, (_, on, off, _) in enumerate(rows) if on < 0 or off < 0]
+    if negative:
+        raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {_first(negative)}; "
+                         "frames are source frame numbers (>= 0)")
     result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
     if "source_id" in out.columns:
         result["source_id"] = out["source_id"].to_numpy()
     return result
+
+
+def _first(items: list[str], n: int = 5) -> str:
+    return ", ".join(items[:n]) + (f", … ({len(items)} in all)" if len(items) > n else "")
+
+
+def _unpadded(video: str) -> str:
+    """``video`` with the leading zeros of its numbers dropped (``006_1`` → ``6_1``), to spot padding slips."""
+    return re.sub(r"\d+", lambda m: str(int(m.group())), video)
+
+
+def check_prediction_ids(pred: pd.DataFrame, known: set[str], name: str) -> None:
+    """Raise ValueError naming the data rows whose video id is not in ``known`` (with a hint when the id matches a
+    known one but for zero padding, e.g. ``6_1`` for ``006_1``)."""
+    bad = [(i + 1, v) for i, v in enumerate(pred["video"]) if v not in known]
+    if not bad:
+        return
+    by_unpadded: dict[str, str] = {}
+    for k in sorted(known):
+        by_unpadded.setdefault(_unpadded(k), k)
+    hints = sorted({f"{v!r} → {by_unpadded[_unpadded(v)]!r}" for _, v in bad if _unpadded(v) in by_unpadded})
+    hint = f"; did you mean {', '.join(hints[:5])}? (ids are zero-padded)" if hints else \
+        f"; the ground truth has {_first(sorted(repr(k) for k in known), 8) or 'no videos'}"
+    raise ValueError(f"{name}: {len(bad)} data row(s) name videos that are not in the ground truth: "
+                     f"{_first([f'row {i} {v!r}' for i, v in bad])}{hint}")
 
 
 def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout: str = "onset") -> Path:
@@ -283,16 +318,32 @@ def match_spotting(
     iou: float = 0.5,
     matching: str = "megc2020",
     gt_video_column: str = "auto",
+    videos: Collection[str] | None = None,
 ) -> SpottingResult:
-    """Match predictions to ground truth per video and kind; see the module docstring for the rules."""
+    """Match predictions to ground truth per video and kind; see the module docstring for the rules.
+
+    ``videos``: the videos scored (e.g. one LOSO fold's test videos, synthetic and/or source ids); GT of other
+    videos is left out. A prediction whose video is neither in the (restricted) GT nor in ``videos`` is an error
+    naming its rows; an empty prediction table is scored (every GT a miss) with a warning.
+    """
     if matching not in MATCHING_RULES:
         raise ValueError(f"matching must be one of {MATCHING_RULES}, not {matching!r}")
     if not 0.0 < iou <= 1.0:
         raise ValueError(f"iou must be in (0, 1], not {iou}")
-    pred = normalise_intervals(predictions, "predictions")
+    from samm_synth_dataset.sources.casme3 import canonical_video_id
+
+    pred_raw, pred_name = _read_table(predictions, "predictions")
+    pred = _normalise(pred_raw, pred_name, None)
+    if pred.empty:
+        warnings.warn(f"{pred_name}: no predictions; every ground-truth interval counts as a miss", stacklevel=2)
     gt_raw, gt_name = _read_table(ground_truth, "ground truth")
     column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column)
     gt = _normalise(gt_raw, gt_name, column)
+    known = set(gt["video"])
+    if videos is not None:
+        known = {canonical_video_id(str(v)) for v in videos}
+        gt = gt[gt["video"].isin(known)].reset_index(drop=True)
+    check_prediction_ids(pred, known, pred_name)
     if column == "source_video":
         # Synthetic copies of one source interval (one per reference) are one GT on the source video.
         key = ["video", "kind", "source_id"] if "source_id" in gt.columns else ["video", "kind", "onset", "offset"]
@@ -323,13 +374,14 @@ def score_spotting(
     iou: float = 0.5,
     matching: str = "megc2020",
     gt_video_column: str = "auto",
+    videos: Collection[str] | None = None,
 ) -> dict[str, dict[str, float | int]]:
     """Score interval proposals against GT: ``{"ME": {...}, "MaE": {...}, "overall": {...}}``.
 
     Each entry has ``tp, fp, fn, n_pred, n_gt, precision, recall, f1``; ``overall`` pools both kinds' counts.
     ``matching``: ``"megc2020"`` (organisers' rule, default) or ``"one-to-one"`` (SoftNet's greedy rule).
     """
-    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column).as_dict()
+    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column, videos).as_dict()
 
 
 def log_lines(result: SpottingResult, dataset_code: int = 1, kind: str | None = None) -> list[str]:
@@ -375,6 +427,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--gt", type=Path, help="ground-truth CSV or Parquet (MEGC2023 layout or intervals table)")
     src.add_argument("--release", type=Path, help="a release directory; its data/intervals/intervals.parquet is GT")
+    p.add_argument("--videos", nargs="+", metavar="VIDEO",
+                   help="score only these videos (GT of others left out; predictions on others are errors)")
+    p.add_argument("--fold", type=int, metavar="N",
+                   help="with --release: score only the test videos of LOSO fold N (0-based, in the order of "
+                        "splits/loso.json)")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
     p.add_argument("--matching", choices=MATCHING_RULES, default="megc2020",
                    help="megc2020: organisers' rule (default); one-to-one: SoftNet's greedy rule")
@@ -393,11 +450,26 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _release_gt(release: Path) -> Path:
     from samm_synth_dataset import format as fmt
 
-    fmt.read_manifest(release)
+    fmt.check_release(release)
     path = release / fmt.INTERVALS_PATH
     if not path.is_file():
         raise FileNotFoundError(f"{path}: the release has no intervals table")
     return path
+
+
+def release_videos(release: Path, fold: int | None = None) -> set[str]:
+    """The videos of a (checked) release, synthetic and source ids, or with ``fold`` only the test videos of
+    that LOSO fold (0-based, in ``splits/loso.json`` order) and their source videos."""
+    from samm_synth_dataset import format as fmt
+
+    table = pd.read_parquet(release / fmt.VIDEOS_PATH, columns=["video", "source_video"])
+    if fold is not None:
+        folds = fmt.read_splits(release)
+        if not 0 <= fold < len(folds):
+            raise ValueError(f"--fold {fold}: {release / fmt.SPLITS_PATH} has {len(folds)} folds (0..{len(folds) - 1}"
+                             f", test subjects {', '.join(f.test_subject for f in folds)})")
+        table = table[table["video"].isin(set(folds[fold].test))]
+    return set(table["video"].astype(str)) | set(table["source_video"].astype(str))
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -408,9 +480,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
             return 0
     elif args.gt is None and args.release is None:
         raise ValueError("give --gt or --release (ground truth), or --write-megc to only convert the predictions")
+    if args.fold is not None and (args.release is None or args.videos):
+        raise ValueError("--fold N needs --release (its splits/loso.json) and excludes --videos")
     gt = args.gt if args.gt is not None else _release_gt(args.release)
-    result = match_spotting(args.pred, gt, iou=args.iou, matching=args.matching,
-                            gt_video_column=args.gt_video_column)
+    videos = set(args.videos) if args.videos else \
+        release_videos(args.release, args.fold) if args.release is not None else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = match_spotting(args.pred, gt, iou=args.iou, matching=args.matching,
+                                gt_video_column=args.gt_video_column, videos=videos)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
     scores = result.as_dict()
     if args.log:
         write_log(args.log, result, dataset_code=args.log_dataset,

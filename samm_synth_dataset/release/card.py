@@ -288,6 +288,7 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "fps": [f"{f:g}" for f in fps],
         "glasses_subjects": glasses_subjects,
         "n_intervals": len(intervals["interval_id"]),
+        "no_labels": bool(config.get("no_labels")),
         "n_source_intervals": len(unique_src),
         "me_source": kinds_source.get("ME", 0),
         "mae_source": kinds_source.get("MaE", 0),

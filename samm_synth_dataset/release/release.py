@@ -41,7 +41,7 @@ from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version
 
 log = logging.getLogger(__name__)
 
-PARTIAL_SUFFIX = ".partial"
+PARTIAL_SUFFIX = fmt.PARTIAL_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -62,19 +62,25 @@ def _now_date() -> str:
     return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
 
 
-def verify_build(build: Path) -> dict[str, Any]:
+#: Files this stage (re)writes before it records them: an in-place release killed in between leaves them
+#: differing from the manifest, and re-running the same command must finish the job.
+RELEASE_OUTPUTS: tuple[str, ...] = (fmt.CARD, fmt.SPLITS_PATH)
+
+
+def verify_build(build: Path, own: tuple[str, ...] = ()) -> dict[str, Any]:
     """Refuse (ReleaseError) a build that is incomplete or whose files differ from its manifest.
 
-    Uses ``format.verify`` (every listed file's bytes, sha256 and rows; no unlisted data files).
+    Uses ``format.verify`` (every listed file's bytes, sha256 and rows; no unlisted data files; the manifest's
+    claims). Problems with the files in ``own`` (the ones this stage rewrites anyway) are not counted.
     Returns the manifest.
     """
     manifest = fmt.read_manifest(build, require_complete=True)
     if not cardmod.file_entries(manifest):
         raise fmt.ReleaseError(f"{build / fmt.MANIFEST}: lists no files; the build did not finish")
     report = fmt.verify(build)
-    if not report.ok:
-        raise fmt.ReleaseError(f"{build}: verify failed ({len(report.problems)} problems): "
-                               + "; ".join(report.problems[:20])
+    problems = [p for p in report.problems if p.split(":", 1)[0] not in own]
+    if problems:
+        raise fmt.ReleaseError(f"{build}: verify failed ({len(problems)} problems): " + "; ".join(problems[:20])
                                + ". Rebuild (samm-synth build --resume) before releasing.")
     return manifest
 
@@ -110,6 +116,10 @@ def _stage(build: Path, dest: Path, manifest: dict[str, Any], link: bool) -> Pat
 
 
 
+def _entry(manifest: dict[str, Any], rel: str) -> dict[str, Any]:
+    return next((dict(f) for f in manifest.get("files", []) if f["path"] == rel), {})
+
+
 def make_release(build_dir: str | Path, version: str | Version, notes: str | None = None,
                  previous: str | Path | None = None, out: str | Path | None = None,
                  pretty_name: str | None = None, link: bool = False, repo_id: str | None = None,
@@ -126,14 +136,14 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
     """
     build = Path(build_dir).resolve()
     new_version = version if isinstance(version, Version) else Version.parse(version)
-    manifest = verify_build(build)
+    dest = Path(out).resolve() if out is not None else build
+    in_place = dest == build
+    manifest = verify_build(build, own=RELEASE_OUTPUTS if in_place else ())
     identity = check_identity(build)
     for line in identity.contradictions:
         log.warning("identity check: %s", line)
     if require_identity_change and identity.refusal():
         raise fmt.ReleaseError(f"{build}: --require-identity-change: {identity.refusal()}")
-    dest = Path(out).resolve() if out is not None else build
-    in_place = dest == build
 
     old_release = manifest.get("release") or {}
     if in_place and old_release.get("version") and old_release["version"] != str(new_version):
@@ -159,6 +169,14 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
         if prev_path == dest:
             raise fmt.ReleaseError(f"--previous {prev_path} is the release being made; give the older release")
 
+    if in_place:
+        # An earlier run killed between writing the card (or splits) and the manifest: record them as they are,
+        # so the folder is consistent again before they are rewritten below.
+        stale = [rel for rel in RELEASE_OUTPUTS if (build / rel).is_file()
+                 and fmt.file_record(build, rel, None).as_dict() != {**_entry(manifest, rel), "rows": None}]
+        if stale:
+            log.info("%s: finishing an interrupted release (re-recording %s)", build, ", ".join(stale))
+            manifest = fmt.add_files(build, stale)
     work = build if in_place else _stage(build, dest, manifest, link)
     try:
         splits = fmt.write_splits(work)

@@ -59,6 +59,9 @@ SAMM_SHEET = "FACS_Movement_Only"
 SAMM_HEADER: tuple[str, ...] = ("Subject", "Filename", "Inducement Code", "Onset", "Apex", "Offset", "Duration",
                                 "Type", "Action Units", "Notes")
 _SAMM_REQUIRED: tuple[str, ...] = ("subject", "filename", "onset", "apex", "offset", "type")
+#: The CAS(ME)² data sheet's columns, in order, without a header row (the last, self-report, is optional).
+CASME_COLUMNS: tuple[str, ...] = ("subject index", "expression name", "onset", "apex", "offset", "action units",
+                                  "emotion", "type", "self-report")
 
 _ID_BAD = re.compile(r"[^A-Za-z0-9_\-]+")
 
@@ -151,6 +154,23 @@ def _find_samm_header(rows: Sequence[tuple[Any, ...]]) -> tuple[int, dict[str, i
     return None
 
 
+def _refuse_partial_samm_header(path: Path, sheets: dict[str | None, list[tuple[Any, ...]]]) -> None:
+    """Raise AnnotationError naming the missing columns when some row holds at least two of the required SAMM-LV
+    header names but not all (the most complete such row is named)."""
+    display = {header_key(h): h for h in SAMM_HEADER}
+    best: tuple[int, str | None, int, list[str]] | None = None
+    for sheet, rows in sheets.items():
+        for i, row in enumerate(rows):
+            names = {header_key(v) for v in row if not is_blank(v)}
+            have = [n for n in _SAMM_REQUIRED if n in names]
+            if len(have) >= 2 and (best is None or len(have) > best[0]):
+                best = (len(have), sheet, i + 1, [display[n] for n in _SAMM_REQUIRED if n not in names])
+    if best is not None:
+        _, sheet, row, missing = best
+        raise Where(path, sheet).error(row, f"the SAMM-LV header row lacks column(s) {', '.join(missing)} (a header "
+                                             "needs Subject, Filename, Onset, Apex, Offset and Type)")
+
+
 def _samm_subject(value: Any, where: Where, row: int) -> str:
     text = cell_text(value)
     if not text.isdigit():
@@ -171,6 +191,7 @@ def _read_samm(path: Path) -> list[Row]:
         if found is not None:
             break
     else:
+        _refuse_partial_samm_header(path, sheets)
         raise AnnotationError(f"{path}: no SAMM-LV header row (a row with Subject, Filename, Onset, Apex, Offset "
                               f"and Type) in sheet(s) {[s for s in sheets if s is not None] or ['(csv)']}; "
                               "is this a SAMM Long Videos annotation file?")
@@ -258,6 +279,12 @@ def _read_casme(path: Path, offset_fill: str) -> list[Row]:
     subjects, codes = _casme_naming(sheets, path)
     data_name = list(sheets)[0]
     where = Where(path, data_name)
+    width = max((max((j + 1 for j, v in enumerate(cells) if not is_blank(v)), default=0)
+                 for cells in sheets[data_name]), default=0)
+    if width < len(CASME_COLUMNS) - 1:
+        raise where.error(None, f"{width} column(s), but a CAS(ME)² sheet has {len(CASME_COLUMNS) - 1} or "
+                                f"{len(CASME_COLUMNS)}: missing {', '.join(CASME_COLUMNS[width:-1])} "
+                                f"(columns in order: {', '.join(CASME_COLUMNS)})")
     out: list[Row] = []
     for i, cells in enumerate(sheets[data_name]):
         row = i + 1

@@ -59,22 +59,49 @@ class StarGANConfig:
                              dim_in=self.encoder_dim_in))
 
 
+_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+_OPERAND = re.compile(r"Unsupported operand \d+")
+
+
+def _not_a_checkpoint(path: Path) -> str | None:
+    """Why ``path`` is not a torch checkpoint at all (empty, an HTML page, other bytes), or None when it starts
+    like one: a zip archive (``torch.save`` since 1.6) or a pickle stream (the legacy format)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if not head:
+        return "an empty file (0 bytes)"
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        return None
+    if head.lstrip().startswith(b"<"):
+        return (f"an HTML/XML page (starts with {head.lstrip()[:15]!r}), e.g. a download error page saved under "
+                "this name")
+    return f"unknown content (starts with {head[:8]!r})"
+
+
 def read_weights(path: str | Path) -> dict:
-    """``torch.load(path, map_location="cpu", weights_only=True)`` with clear errors. A file whose content
-    needs pickle (custom classes, code) is refused: nothing in it is executed."""
+    """``torch.load(path, map_location="cpu", weights_only=True)`` with clear errors that tell apart a file that
+    is no checkpoint (empty, an HTML page, random bytes), a corrupt or truncated checkpoint, and one whose content
+    needs pickle (custom classes, code): that one is refused and nothing in it is executed."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint file not found")
+    why = _not_a_checkpoint(path)
+    if why is not None:
+        raise CheckpointError(f"{path}: not a torch checkpoint: {why}; download the checkpoint again")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises pickle.UnpicklingError for disallowed content
-        if type(exc).__name__ == "UnpicklingError" or "weights_only" in str(exc).lower():
+    except Exception as exc:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError, ...
+        text = str(exc)
+        needs = _GLOBAL.search(text)
+        if needs:
             raise CheckpointError(
-                f"{path}: refused — this file needs pickle to load arbitrary Python objects, which could run "
-                "code. Official StarGAN v2 checkpoints hold only tensors; re-save the state dicts with "
-                "torch.save({name: module.state_dict()}) in a trusted environment. "
-                f"(torch: {str(exc).splitlines()[0]})") from None
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(exc).__name__}: {exc})") from exc
+                f"{path}: refused — it needs pickle to rebuild the Python object {needs.group(1)}, and loading "
+                "that could run code. Official StarGAN v2 checkpoints hold only tensors; re-save the state dicts "
+                "with torch.save({name: module.state_dict()}) in a trusted environment.") from None
+        operand = _OPERAND.search(text)
+        detail = operand.group(0) if operand else (text.strip().splitlines() or [""])[0].split(". ")[0]
+        raise CheckpointError(f"{path}: corrupt or truncated torch checkpoint ({type(exc).__name__}: {detail}); "
+                              "download it again") from None
     if not isinstance(data, Mapping):
         raise CheckpointError(f"{path}: expected a dict of state dicts, found {type(data).__name__}")
     return dict(data)

@@ -248,3 +248,48 @@ def test_webdataset_only_png_release(demo_corpus, tmp_path: Path) -> None:
         png = tar.extractfile(names[0]).read()
     assert Image.open(io.BytesIO(png)).format == "PNG" and len(names) == 2 * 270
     assert verify(out).ok
+
+
+def _one_video_config(demo_corpus, out: Path, **changes):
+    from samm_synth_dataset.builders.config import demo_config
+
+    return demo_config(demo_corpus, out, videos=("006_1",), refs_per_subject=1, formats=("parquet",),
+                       image_size=32, face_samples=3, progress=False, **changes)
+
+
+def test_resume_of_a_complete_build_is_a_no_op_that_says_so(demo_corpus, tmp_path: Path) -> None:
+    """Issue 14 item 4: files and manifest entries that later stages added (full card, splits, AU tracks, the
+    release block) survive ``build --resume``."""
+    from samm_synth_dataset.builders import build
+
+    config = _one_video_config(demo_corpus, tmp_path / "release")
+    assert build(config).complete
+    out = config.out
+    (out / fmt.CARD).write_text("---\nconfigs: []\n---\n# the full card of a later stage\n")
+    (out / "splits").mkdir()
+    (out / fmt.SPLITS_PATH).write_text("{}\n")
+    fmt.add_files(out, [fmt.CARD, fmt.SPLITS_PATH])
+    manifest = json.loads((out / fmt.MANIFEST).read_text())
+    manifest["release"] = {"version": "1.0.0"}
+    fmt.write_manifest(out, manifest)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    summary = build(config.replace(resume=True))
+    assert summary.complete and summary.already_complete
+    assert summary.format() == (f"release {out}: already complete, nothing to do (--resume of a finished build "
+                                f"changes nothing; files added by later stages are kept): videos 1, frames "
+                                f"{manifest['summary']['frames']}, {manifest['summary']['bytes'] / 1e6:.1f} MB")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_an_unlabelled_build_says_so_in_manifest_and_card(demo_corpus, tmp_path: Path) -> None:
+    """Issue 14 item 1: --no-labels is recorded in the manifest's config and stated in the card."""
+    from samm_synth_dataset.builders import build
+    from samm_synth_dataset.builders.manifest import NO_LABELS_SENTENCE
+
+    config = _one_video_config(demo_corpus, tmp_path / "release", annotations=None, no_labels=True)
+    assert build(config).complete
+    manifest = fmt.read_manifest(config.out)
+    assert manifest["config"]["no_labels"] is True and manifest["summary"]["intervals"] == 0
+    assert NO_LABELS_SENTENCE in (config.out / fmt.CARD).read_text()
+    frames = _frames(config.out)
+    assert not frames["me"].any() and not frames["mae"].any()

@@ -71,3 +71,17 @@ def test_directory_assignment_is_gender_matched_seeded_and_per_subject(tmp_path:
         load_references(tmp_path / "pool", 4, seed=1, subjects=subjects)
     with pytest.raises(ValueError, match="--subjects"):
         load_references(tmp_path / "pool", 1)
+
+
+def test_one_reference_id_for_two_different_images_is_refused(tmp_path: Path) -> None:
+    """Issue 14 item 9: the release's reference_id must name one image; the same image twice is fine."""
+    _img(tmp_path / "a.png", 10)
+    _img(tmp_path / "b.png", 200)
+    csv = tmp_path / "refs.csv"
+    csv.write_text("subject,reference_path,domain,reference_id\n006,a.png,female,ref01\n007,a.png,male,ref01\n")
+    assert load_references(csv, 1)["007"][0].reference_id == "ref01"  # one image shared: one id is right
+    csv.write_text("subject,reference_path,domain,reference_id\n006,a.png,female,ref01\n007,b.png,male,ref01\n")
+    with pytest.raises(ValueError, match=rf"^{csv}: reference id 'ref01' names different images for subject "
+                                         rf"'006' \(.*a.png\) and subject '007' \(.*b.png\); give each image its "
+                                         r"own reference_id \(one id, one image in a release\)$"):
+        load_references(csv, 1)

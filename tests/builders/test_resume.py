@@ -59,3 +59,83 @@ def test_other_library_versions_only_warn(tmp_path: Path, caplog: pytest.LogCapt
     with caplog.at_level(logging.WARNING):
         check_output_folder(out, True, PLAN)
     assert "library versions differ" in caplog.text
+
+
+def _tiny_config(demo_corpus, tmp_path: Path, **changes):
+    """One source video (a private copy of 006_1's frames) × one reference, 32×32 frames, Parquet only."""
+    import shutil
+
+    from samm_synth_dataset.builders.config import demo_config
+
+    src = tmp_path / "SAMM_longvideos"
+    if not src.is_dir():
+        shutil.copytree(demo_corpus.frames_root / "006_1", src / "006_1")
+    return demo_config(demo_corpus, tmp_path / "release", source_root=src, videos=("006_1",), refs_per_subject=1,
+                       formats=("parquet",), image_size=32, face_samples=3, progress=False, **changes)
+
+
+def test_resume_refuses_source_frames_changed_since_their_units_were_built(demo_corpus, tmp_path: Path) -> None:
+    """Issue 14 item 3: an overwritten source JPEG of a built unit is never silently kept in the release."""
+    import os
+
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build
+
+    config = _tiny_config(demo_corpus, tmp_path)
+    assert build(config).complete
+    (config.out / fmt.MANIFEST).unlink()  # as if killed before finalize
+    frames = sorted((config.source_root / "006_1").glob("*.jpg"))
+    frames[40].write_bytes(frames[41].read_bytes())  # another valid JPEG in its place
+    with pytest.raises(ValueError, match=r"--resume, but the source frames of \['006_1'\] changed since their "
+                                         r"units were built \(file names, sizes or modification times\); "
+                                         r"restore them, or build into an empty --out folder$"):
+        build(config.replace(resume=True))
+    # the content option sees a same-size change with the old modification time, which stat alone cannot
+    from samm_synth_dataset.builders.plan import make_plan
+
+    config = _tiny_config(demo_corpus, tmp_path / "hashed", hash_sources=True)
+    assert build(config).complete
+    (config.out / fmt.MANIFEST).unlink()
+    stat_before = make_plan(config.replace(hash_sources=False)).document["sources"]
+    victim = sorted((config.source_root / "006_1").glob("*.jpg"))[10]
+    st = victim.stat()
+    data = bytearray(victim.read_bytes())
+    data[-3] ^= 0xFF  # inside the entropy-coded data, before the EOI marker
+    victim.write_bytes(bytes(data))
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert make_plan(config.replace(hash_sources=False)).document["sources"] == stat_before
+    with pytest.raises(ValueError, match=r"changed since their units were built \(file names, sizes, "
+                                         r"modification times or bytes\)"):
+        build(config.replace(resume=True))
+
+
+def test_resume_accepts_a_relative_spelling_of_the_same_inputs(demo_corpus, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 3: paths are compared resolved."""
+    import os
+
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build
+
+    config = _tiny_config(demo_corpus, tmp_path)
+    assert build(config).complete
+    (config.out / fmt.MANIFEST).unlink()
+    monkeypatch.chdir(tmp_path)
+    relative = config.replace(source_root=Path(os.path.relpath(config.source_root)), resume=True)
+    summary = build(relative)
+    assert summary.complete and summary.reused == 1
+
+
+def test_a_folder_where_nothing_was_built_is_started_afresh(tmp_path: Path) -> None:
+    """Issue 14 item 8: a run that stopped before its first part (a bad checkpoint) does not block the corrected
+    re-run with other settings, with or without --resume."""
+    from samm_synth_dataset import format as fmt
+
+    out = _with_plan(tmp_path, config={"seed": 0, "checkpoint": "bad.ckpt"})
+    fmt.write_building_manifest(out, {"seed": 0}, {})
+    check_output_folder(out, False, PLAN)
+    check_output_folder(out, True, PLAN)
+    (out / BUILD_DIR / "units").mkdir(exist_ok=True)
+    (out / BUILD_DIR / "units" / "006_1-ref01.failed.json").write_text("{}")
+    with pytest.raises(ValueError, match="is not empty"):
+        check_output_folder(out, False, PLAN)

@@ -52,3 +52,65 @@ def test_row_count_mismatch_and_unfinished_release(small_release_copy: Path) -> 
     with pytest.raises(fmt.ReleaseError, match="not 'complete'"):
         verify(small_release_copy)
     assert main(["verify", str(small_release_copy)]) == 1
+
+
+def _edit_manifest(release: Path, change) -> None:
+    path = release / fmt.MANIFEST
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_an_unlisted_required_file_fails(small_release_copy: Path) -> None:
+    """Issue 14 item 5: removing the videos table's entry from the manifest is a problem, not a warning."""
+    _edit_manifest(small_release_copy, lambda m: m.update(
+        files=[f for f in m["files"] if f["path"] != fmt.VIDEOS_PATH]))
+    problems = verify(small_release_copy).problems
+    assert f"{fmt.VIDEOS_PATH}: required by the release format but not listed in the manifest" in problems
+
+
+def test_summary_counts_must_equal_the_tables(small_release_copy: Path) -> None:
+    """Issue 14 item 5: the manifest's summary is checked against the listed tables' rows."""
+    def inflate(m):
+        m["summary"]["frames"] += 1
+        m["summary"]["videos"] -= 1
+        m["summary"]["intervals"] += 2
+    frames = fmt.read_manifest(small_release_copy)["summary"]["frames"]
+    _edit_manifest(small_release_copy, inflate)
+    problems = verify(small_release_copy).problems
+    assert f"manifest.json: summary says {frames + 1} frames, the listed files hold {frames}" in problems
+    videos = fmt.count_rows(small_release_copy / fmt.VIDEOS_PATH)
+    assert f"manifest.json: summary says {videos - 1} videos, the listed files hold {videos}" in problems
+    assert any(p.startswith("manifest.json: summary says") and " intervals, " in p for p in problems)
+
+
+def test_a_stray_file_in_any_data_folder_fails(small_release_copy: Path) -> None:
+    """Issue 14 item 5: not only frames/wds/aus: an unlisted table under data/ would be loaded too."""
+    stray = small_release_copy / "data" / "videos" / "old.parquet"
+    stray.write_bytes(b"PAR1")
+    assert "data/videos/old.parquet: not in the manifest (it would be loaded with the release)" in \
+        verify(small_release_copy).problems
+
+
+def test_release_version_must_be_the_cards(small_release_copy: Path) -> None:
+    """Issue 14 item 5: a release block whose version the card does not state fails."""
+    card = (small_release_copy / fmt.CARD).read_text()
+    (small_release_copy / fmt.CARD).write_text(card + "\n# Title — version 1.0.0\n")
+    _edit_manifest(small_release_copy, lambda m: m.update(release={"version": "1.0.0"}))
+    fmt.add_files(small_release_copy, [fmt.CARD])
+    assert not [p for p in verify(small_release_copy).problems if "version" in p]
+    _edit_manifest(small_release_copy, lambda m: m.update(release={"version": "2.0.0"}))
+    assert "README.md: does not state version 2.0.0, the manifest's release version (re-run `samm-synth " \
+           "release` to render it)" in verify(small_release_copy).problems
+
+
+def test_a_partial_staging_folder_never_passes(small_release: Path, tmp_path: Path) -> None:
+    """Issue 14 item 7: a leftover ``<out>.partial`` (a complete-looking copy) is not a release."""
+    import shutil
+
+    staged = tmp_path / f"v1{fmt.PARTIAL_SUFFIX}"
+    shutil.copytree(small_release, staged)
+    report = verify(staged)
+    assert not report.ok
+    assert report.problems == [f"v1{fmt.PARTIAL_SUFFIX}: a release still being staged (`.partial` folder), not a "
+                               "release; re-run `samm-synth release` to finish it"]

@@ -113,8 +113,10 @@ def write_tiny_release(root: Path) -> Path:
     pq.write_table(pa.Table.from_pylist(intervals, schema=fmt.schema_for("intervals")), root / fmt.INTERVALS_PATH)
     (root / fmt.CARD).write_text(_card([("frames", f"{fmt.FRAMES_DIR}/*.parquet"),
                                         ("intervals", fmt.INTERVALS_PATH), ("videos", fmt.VIDEOS_PATH)]))
+    files = [fmt.file_record(root, p.relative_to(root).as_posix(), fmt.count_rows(p)).as_dict()
+             for p in sorted(root.rglob("*")) if p.is_file()]
     (root / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION,
-                                                 "status": fmt.STATUS_COMPLETE,
+                                                 "status": fmt.STATUS_COMPLETE, "files": files,
                                                  "summary": {"configs": ["frames", "intervals", "videos"]}}))
     return root
 

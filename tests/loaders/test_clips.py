@@ -186,3 +186,15 @@ def test_overlapping_windows_decode_each_frame_once(tiny_release):
     covered = {(s["video"], int(i)) for s in samples for i in s["index"]}
     assert len(samples) * 8 > 2 * len(covered)          # windows overlap ...
     assert sorted(requested) == sorted(covered)         # ... yet each frame is read (and decoded) once
+
+
+def test_a_deleted_part_is_refused_naming_it(tiny_release, tmp_path):
+    """Issue 14 item 2: a release missing a listed part never yields fewer windows silently."""
+    import shutil
+
+    rel = tmp_path / "rel"
+    shutil.copytree(tiny_release, rel)
+    victim = sorted((rel / fmt.FRAMES_DIR).glob("*.parquet"))[1]
+    victim.unlink()
+    with pytest.raises(fmt.ReleaseError, match=rf"{victim.name}: listed in manifest.json but missing"):
+        ClipDataset(rel, clip_len=2)

@@ -59,3 +59,38 @@ def test_incomplete_release_is_refused(tiny_release, tmp_path):
     (rel / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION, "status": "building"}))
     with pytest.raises(fmt.ReleaseError, match="not 'complete'"):
         samm_synth_dataset.load(rel)
+
+
+def test_a_truncated_or_unlisted_file_is_refused_naming_it(tiny_release, tmp_path):
+    """Issue 14 item 2: ``load`` checks sizes and unlisted data files before `datasets` reads anything."""
+    rel = tmp_path / "rel"
+    shutil.copytree(tiny_release, rel)
+    victim = sorted((rel / fmt.FRAMES_DIR).glob("*.parquet"))[0]
+    victim.write_bytes(victim.read_bytes()[:-10])
+    with pytest.raises(fmt.ReleaseError, match=rf"{victim.name}: \d+ bytes, manifest.json says \d+"):
+        samm_synth_dataset.load(rel)
+    shutil.copytree(tiny_release, tmp_path / "rel2")
+    (tmp_path / "rel2" / fmt.FRAMES_DIR / "extra-00000.parquet").write_bytes(b"PAR1")
+    with pytest.raises(fmt.ReleaseError, match=r"extra-00000\.parquet: not listed in manifest.json"):
+        samm_synth_dataset.load(tmp_path / "rel2", "videos")
+
+
+def test_a_mistyped_local_path_never_goes_to_the_hub(tmp_path, monkeypatch):
+    """Issue 14 item 13: ``demo-output/relase`` beside ``demo-output/`` is a local path: refused at once."""
+    from samm_synth_dataset.loaders.hf import is_hub_id
+
+    def hub(*args, **kwargs):  # the Hub cannot be reached from the tests: any call is the bug
+        raise AssertionError(f"sent to the Hub: {args}")
+
+    monkeypatch.setattr(datasets, "load_dataset", hub)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo-output").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"^demo-output/relase: no such release folder \(read as a local "
+                                                r"path: demo-output exists here\); check the path \(a Hub repo is "
+                                                r"given as ORG/NAME\)$"):
+        samm_synth_dataset.load("demo-output/relase")
+    for text in ("./relase", str(tmp_path / "relase"), "../nowhere/rel"):
+        assert not is_hub_id(text)
+        with pytest.raises(FileNotFoundError, match="no such release folder"):
+            samm_synth_dataset.load(text)
+    assert is_hub_id("some-org/some-dataset")  # no local folder some-org/: a Hub id

@@ -97,3 +97,14 @@ def test_write_read_and_cli(tiny_release, tmp_path, capsys):
     assert args.func(args) == 0
     assert path.read_bytes() == first                 # deterministic
     assert "3 folds" in capsys.readouterr().out
+
+
+def test_loso_splits_of_a_release_missing_a_listed_file_is_refused(tiny_release, tmp_path):
+    """Issue 14 item 2: folds are never computed from a release that lost a file its manifest lists."""
+    import shutil
+
+    rel = tmp_path / "rel"
+    shutil.copytree(tiny_release, rel)
+    (rel / fmt.VIDEOS_PATH).unlink()
+    with pytest.raises(fmt.ReleaseError, match=r"videos\.parquet: listed in manifest.json but missing"):
+        loso_splits(rel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tarfile
 
@@ -57,6 +58,10 @@ def test_pickle_members_are_refused(tiny_release, tmp_path):
         info = tarfile.TarInfo("x_1-r/000000.pyd")
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
+    manifest = json.loads((rel / fmt.MANIFEST).read_text())  # a listed shard: the decoder is what refuses it
+    manifest["files"] = [fmt.file_record(rel, p.relative_to(rel).as_posix(), None).as_dict()
+                         for p in sorted(rel.rglob("*")) if p.is_file() and p.name != fmt.MANIFEST]
+    (rel / fmt.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="no safe decoder"):
         list(load_webdataset(rel))
 
@@ -82,3 +87,18 @@ def test_set_epoch_reshuffles_reproducibly_through_a_worker(tiny_release):
     derived.set_epoch(2)                                             # works on derived pipelines as well
     assert [k for b in derived for k in b["__key__"]] == by_epoch[2]
     assert keys(load_webdataset(tiny_release, shuffle_seed=6, decode=False, epoch=1), 1) != by_epoch[1]
+
+
+def test_a_deleted_or_unlisted_shard_is_refused_naming_it(tiny_release, tmp_path):
+    """Issue 14 item 2: the manifest, not the folder, says which shards make the release."""
+    rel = tmp_path / "rel"
+    shutil.copytree(tiny_release, rel)
+    victim = sorted((rel / fmt.WDS_DIR).glob("*.tar"))[2]
+    victim.unlink()
+    with pytest.raises(fmt.ReleaseError, match=rf"{victim.name}: listed in manifest.json but missing"):
+        load_webdataset(rel)
+    shutil.copytree(tiny_release, tmp_path / "rel2")
+    stray = tmp_path / "rel2" / fmt.WDS_DIR / "extra-00000.tar"
+    shutil.copy(sorted((tmp_path / "rel2" / fmt.WDS_DIR).glob("*.tar"))[0], stray)
+    with pytest.raises(fmt.ReleaseError, match=r"extra-00000\.tar: not listed in manifest.json"):
+        load_webdataset(tmp_path / "rel2")

@@ -72,7 +72,7 @@ def test_one_proposal_over_two_gts():
 def test_videos_without_gt_or_without_proposals():
     gt = megc([("v1", 10, 20, "me"), ("v2", 30, 40, "me")])
     pred = megc([("v1", 10, 20, "me"), ("v3", 1, 5, "me")])   # v2 has no proposal, v3 no GT
-    s = score_spotting(pred, gt)["ME"]
+    s = score_spotting(pred, gt, videos=["v1", "v2", "v3"])["ME"]  # v3 is a known video without GT
     assert counts(s) == (1, 1, 1, 2, 2)
     assert s["precision"] == 0.5 and s["recall"] == 0.5
 
@@ -100,7 +100,9 @@ def test_kinds_are_separate_and_overall_pools_counts():
 
 def test_empty_predictions():
     gt = megc([("v1", 10, 20, "me")])
-    s = score_spotting(megc([]), gt)
+    with pytest.warns(UserWarning, match="predictions table: no predictions; every ground-truth interval counts "
+                                         "as a miss"):
+        s = score_spotting(megc([]), gt)
     assert counts(s["ME"]) == (0, 0, 1, 0, 1) and s["ME"]["f1"] == 0.0 and s["MaE"]["n_gt"] == 0
 
 
@@ -143,7 +145,7 @@ def test_bad_rows_are_named(tmp_path):
 def test_log_format():
     gt = megc([("v1", 100, 150, "mae"), ("v2", 7, 9, "me")])
     pred = megc([("v1", 100, 150, "mae"), ("v1", 100, 150, "mae"), ("v3", 1, 2, "me")])
-    lines = log_lines(match_spotting(pred, gt), dataset_code=1)
+    lines = log_lines(match_spotting(pred, gt, videos=["v1", "v2", "v3"]), dataset_code=1)
     assert lines == [
         "1",
         "v1 100 150 100 150 TP",
@@ -178,7 +180,9 @@ def test_cli_json_and_log(tmp_path, capsys):
     assert "overall" in capsys.readouterr().out
 
 
-def test_cli_release_ground_truth(tmp_path, capsys):
+def _release(tmp_path):
+    """A complete release folder with two synthetic videos of 006_1 and one of 007_1, their intervals, LOSO
+    splits and a manifest listing every file."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -186,21 +190,106 @@ def test_cli_release_ground_truth(tmp_path, capsys):
 
     rel = tmp_path / "rel"
     (rel / "data" / "intervals").mkdir(parents=True)
-    rows = [{"interval_id": f"006_1-{r}/006_1_1", "source_id": "006_1_1", "subject": "006", "video": f"006_1-{r}",
-             "source_video": "006_1", "onset": 10, "apex": None, "offset": 30, "kind": "MaE", "action_units": "",
-             "notes": "", "flags": []} for r in ("ref01", "ref02")]
+    (rel / "data" / "videos").mkdir(parents=True)
+    videos = [("006_1", "006", "ref01"), ("006_1", "006", "ref02"), ("007_1", "007", "ref03")]
+    rows = [{"interval_id": f"{s}-{r}/{s}_1", "source_id": f"{s}_1", "subject": subj, "video": f"{s}-{r}",
+             "source_video": s, "onset": 10, "apex": None, "offset": 30, "kind": "MaE", "action_units": "",
+             "notes": "", "flags": []} for s, subj, r in videos]
     pq.write_table(pa.Table.from_pylist(rows, schema=fmt.schema_for("intervals")), rel / fmt.INTERVALS_PATH)
-    pred = tmp_path / "pred.csv"
-    pred.write_text("vid,onset,offset,type\n006_1,10,30,mae\n")
+    vrows = [{"video": f"{s}-{r}", "source_video": s, "subject": subj, "source_dataset": "samm-lv", "n_frames": 40,
+              "fps": 200.0, "width": 8, "height": 8, "crop": {"x": 0, "y": 0, "w": 8, "h": 8},
+              "reference_id": r, "reference_sha256": "0" * 64, "domain": "female", "method": "color-transfer",
+              "checkpoint_sha256": None, "glasses": None} for s, subj, r in videos]
+    pq.write_table(pa.Table.from_pylist(vrows, schema=fmt.schema_for("videos")), rel / fmt.VIDEOS_PATH)
+    fmt.write_splits(rel)
+    files = [fmt.file_record(rel, p.relative_to(rel).as_posix(), None).as_dict()
+             for p in sorted(rel.rglob("*")) if p.is_file() and p.name != fmt.MANIFEST]
+    (rel / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION, "status": "complete",
+                                                "files": files}))
+    return rel
+
+
+def _score_args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["score-spotting", "--pred", str(pred), "--release", str(rel), "--json"])
+    return parser.parse_args(["score-spotting", *argv])
+
+
+def test_cli_release_ground_truth(tmp_path, capsys):
+    from samm_synth_dataset import format as fmt
+
+    rel = _release(tmp_path)
+    manifest = (rel / fmt.MANIFEST).read_text()
+    pred = tmp_path / "pred.csv"
+    pred.write_text("vid,onset,offset,type\n006_1,10,30,mae\n")
+    args = _score_args("--pred", str(pred), "--release", str(rel), "--json")
+    (rel / fmt.MANIFEST).unlink()
     with pytest.raises(fmt.ReleaseError, match="manifest"):
         args.func(args)                                   # no manifest: not a finished release
-    (rel / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION, "status": "complete"}))
+    (rel / fmt.MANIFEST).write_text(manifest)
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
-    assert (out["MaE"]["tp"], out["MaE"]["n_gt"], out["overall"]["f1"]) == (1, 1, 1.0)
+    assert (out["MaE"]["tp"], out["MaE"]["n_gt"], out["overall"]["f1"]) == (1, 2, pytest.approx(2 / 3))
+
+
+def test_unknown_ids_are_errors_naming_rows_with_a_padding_hint(tmp_path):
+    """Issue 14 item 10: ids that match no ground-truth video never score a silent F1 of 0."""
+    gt = megc([("006_1", 10, 20, "me"), ("007_2", 30, 40, "mae")])
+    pred = tmp_path / "pred.csv"
+    pred.write_text("vid,onset,offset,type\n006_1,10,20,me\n6_1,10,20,me\n7_2,30,40,mae\n")
+    with pytest.raises(ValueError, match=rf"^{pred}: 2 data row\(s\) name videos that are not in the ground truth: "
+                                         r"row 2 '6_1', row 3 '7_2'; did you mean '6_1' → '006_1', "
+                                         r"'7_2' → '007_2'\? \(ids are zero-padded\)$"):
+        score_spotting(pred, gt)
+    pred.write_text("vid,onset,offset,type\nxyz,10,20,me\n")
+    with pytest.raises(ValueError, match=r"row 1 'xyz'; the ground truth has '006_1', '007_2'$"):
+        score_spotting(pred, gt)
+
+
+def test_negative_frames_are_errors_naming_rows(tmp_path):
+    """Issue 14 item 10."""
+    pred = tmp_path / "pred.csv"
+    pred.write_text("vid,onset,offset,type\nv1,10,20,me\nv1,-5,3,me\nv1,-9,-2,mae\n")
+    with pytest.raises(ValueError, match=rf"^{pred}: negative frame numbers in 2 data row\(s\): row 2 \(-5, 3\), "
+                                         r"row 3 \(-9, -2\); frames are source frame numbers \(>= 0\)$"):
+        score_spotting(pred, megc([("v1", 10, 20, "me")]))
+
+
+def test_an_empty_prediction_file_is_scored_with_a_warning(tmp_path, capsys):
+    """Issue 14 item 10: a 0-byte or header-only file is allowed, but said."""
+    gt = tmp_path / "gt.csv"
+    gt.write_text("vid,onset,offset,type\nv1,10,20,me\n")
+    for text in ("", "vid,onset,offset,type\n"):
+        pred = tmp_path / "pred.csv"
+        pred.write_text(text)
+        assert _score_args("--pred", str(pred), "--gt", str(gt), "--json").func(
+            _score_args("--pred", str(pred), "--gt", str(gt), "--json")) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["ME"]["fn"] == 1
+        assert captured.err == f"warning: {pred}: no predictions; every ground-truth interval counts as a miss\n"
+
+
+def test_a_fold_is_scored_against_its_own_test_videos(tmp_path, capsys):
+    """Issue 14 item 11: --fold N (from splits/loso.json) and --videos restrict the ground truth."""
+    rel = _release(tmp_path)
+    pred = tmp_path / "pred.csv"
+    pred.write_text("vid,onset,offset,type\n006_1-ref01,10,30,mae\n006_1-ref02,10,30,mae\n")
+    everything = _score_args("--pred", str(pred), "--release", str(rel), "--json")
+    assert everything.func(everything) == 0
+    assert json.loads(capsys.readouterr().out)["MaE"]["n_gt"] == 3   # 007_1-ref03 counts as a miss
+    fold0 = _score_args("--pred", str(pred), "--release", str(rel), "--fold", "0", "--json")  # test subject 006
+    assert fold0.func(fold0) == 0
+    assert counts(json.loads(capsys.readouterr().out)["MaE"]) == (2, 0, 0, 2, 2)
+    chosen = _score_args("--pred", str(pred), "--release", str(rel), "--videos", "006_1-ref01", "006_1-ref02",
+                         "--json")
+    assert chosen.func(chosen) == 0
+    assert json.loads(capsys.readouterr().out)["MaE"]["f1"] == 1.0
+    fold1 = _score_args("--pred", str(pred), "--release", str(rel), "--fold", "1")  # test subject 007
+    with pytest.raises(ValueError, match=r"2 data row\(s\) name videos that are not in the ground truth"):
+        fold1.func(fold1)
+    bad = _score_args("--pred", str(pred), "--release", str(rel), "--fold", "5")
+    with pytest.raises(ValueError, match=r"^--fold 5: .*loso.json has 2 folds \(0..1, test subjects 006, 007\)$"):
+        bad.func(bad)
 
 
 # ---- MEGC layouts (issue 15) ----------------------------------------------------------------------------------

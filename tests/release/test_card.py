@@ -250,3 +250,13 @@ def test_aus_config_is_declared_and_loads(tmp_path: Path, release_tools):
     aus = datasets.load_dataset(str(build), "aus", split="train", cache_dir=str(tmp_path / "cache"))
     assert aus.num_rows == 2 * 17 and set(aus["track"]) == {"original", "synthetic"}
     assert "`aus`: OpenFace 2.0 action-unit tracks" in (build / fmt.CARD).read_text()
+
+
+def test_card_states_an_unlabelled_release(mini_release: Path):
+    """Issue 14 item 1: a release built with --no-labels says so in its card; a labelled one does not."""
+    assert "**Unlabelled**" not in cardmod.render_card(mini_release)
+    manifest = json.loads((mini_release / fmt.MANIFEST).read_text())
+    manifest["config"]["no_labels"] = True
+    text = cardmod.render_card(mini_release, manifest=manifest)
+    assert "**Unlabelled**: built without annotations (`--no-labels`), so it has no intervals and every frame's " \
+           "`me` and `mae`\nis False." in text

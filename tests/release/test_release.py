@@ -129,3 +129,36 @@ def test_rereleasing_a_release_checks_against_it(mini_release: Path, tmp_path: P
     summary = make_release(v1, "1.0.1", out=tmp_path / "v101", notes="Card wording.")
     assert summary.change == Change.PATCH
     assert [h["version"] for h in fmt.read_manifest(summary.release)["release"]["history"]] == ["1.0.1", "1.0.0"]
+
+
+def test_rerun_after_a_kill_between_card_and_manifest_finishes_the_release(built_release: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch):
+    """Issue 14 item 7: an in-place release stopped after README.md and splits were written, before the manifest
+    recorded them, leaves a folder that fails verify; the same command run again finishes the job."""
+    class Killed(BaseException):
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed()
+
+    monkeypatch.setattr(fmt, "add_files", killed)  # the first manifest write after the card
+    with pytest.raises(Killed):
+        make_release(built_release, "1.0.0")
+    monkeypatch.undo()
+    assert "release" not in fmt.read_manifest(built_release)
+    assert [p.split(":")[0] for p in fmt.verify(built_release).problems] == [fmt.CARD]
+    summary = make_release(built_release, "1.0.0")
+    assert summary.version.tag == "v1.0.0" and fmt.read_manifest(built_release)["release"]["version"] == "1.0.0"
+    report = fmt.verify(built_release)
+    assert report.ok, report.problems
+
+
+def test_rerun_after_a_kill_of_a_released_folder_mid_refresh(mini_release: Path, monkeypatch: pytest.MonkeyPatch):
+    """Issue 14 item 7: the same for a folder already released whose card was rewritten but not recorded."""
+    make_release(mini_release, "1.0.0")
+    card = mini_release / fmt.CARD
+    card.write_text(card.read_text() + "\nhalf-way refresh\n")  # the card of a refresh, not yet in the manifest
+    assert not fmt.verify(mini_release).ok
+    make_release(mini_release, "1.0.0")
+    report = fmt.verify(mini_release)
+    assert report.ok, report.problems

@@ -122,7 +122,7 @@ def test_samm_no_header(tmp_path):
     from openpyxl import Workbook
 
     wb = Workbook()
-    wb.active.append(["Subject", "Filename", "Onset"])
+    wb.active.append(["Subject", "Filenames", "Duration"])
     wb.save(tmp_path / "x.xlsx")
     with pytest.raises(AnnotationError, match="no SAMM-LV header row"):
         read_annotations(tmp_path / "x.xlsx", "samm-lv")
@@ -330,3 +330,31 @@ def test_clip_offsets_rules(samm_xlsx):
     assert pd.isna(_row(out, "037_4_1-2")["apex"]) and "apex_outside_video" in _row(out, "037_4_1-2")["flags"]
     with pytest.raises(AnnotationError, match="onset 1488 is past the video's last frame 1000"):
         clip_offsets(df, {"037_4": 1000})
+
+
+def test_samm_missing_required_column_is_named(tmp_path, helpers):
+    """Issue 14 item 14: a header lacking a column names it, not 'no header row'."""
+    from openpyxl import load_workbook
+
+    path = helpers.write_samm_xlsx(tmp_path / "x.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Subject")
+    type_col = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == "Type")
+    ws.delete_cols(type_col)
+    wb.save(path)
+    with pytest.raises(AnnotationError, match=rf"^{path}, sheet 'FACS_Movement_Only', row {header}: the SAMM-LV "
+                                              r"header row lacks column\(s\) Type \(a header needs Subject, "
+                                              r"Filename, Onset, Apex, Offset and Type\)$"):
+        read_annotations(path, "samm-lv")
+
+
+def test_casme_missing_required_column_is_named(tmp_path, helpers):
+    """Issue 14 item 14: a CAS(ME)² sheet cut short names the missing columns."""
+    rows = [row[:7] for row in helpers.CASME_ROWS[:2]]  # no type, no self-report
+    path = helpers.write_casme_xlsx(tmp_path / "c.xlsx", rows=rows)
+    with pytest.raises(AnnotationError, match=rf"^{path}, sheet 'CASFEcode_final': 7 column\(s\), but a CAS\(ME\)² "
+                                              r"sheet has 8 or 9: missing type \(columns in order: subject index, "
+                                              r"expression name, onset, apex, offset, action units, emotion, type, "
+                                              r"self-report\)$"):
+        read_annotations(path, "casme2")

@@ -188,3 +188,40 @@ def test_pickle_payload_is_refused_and_never_runs(tmp_path):
     with pytest.raises(CheckpointError, match="refused"):
         StarGANv2.from_checkpoint(_save(tmp_path, official_file(with_fan=False)), fan_checkpoint=wing)
     assert not marker.exists()
+
+
+def test_not_a_checkpoint_corrupt_and_needs_pickle_are_told_apart(tmp_path):
+    """Issue 14 item 12: random bytes and a saved HTML page are 'not a torch checkpoint', a truncated file is
+    'corrupt', only real pickled objects 'need pickle'; no message suggests weights_only=False."""
+    import os
+
+    from samm_synth_dataset.transfer.checkpoint import read_weights
+
+    page = tmp_path / "page.ckpt"
+    page.write_bytes(b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>\n")
+    noise = tmp_path / "noise.ckpt"
+    noise.write_bytes(os.urandom(4096).replace(b"<", b"a").replace(b"P", b"a").lstrip(b"\x80 \t\r\n") or b"x")
+    empty = tmp_path / "empty.ckpt"
+    empty.write_bytes(b"")
+    good = _save(tmp_path, official_file(seed=41, with_fan=False), "good.ckpt")
+    truncated = tmp_path / "truncated.ckpt"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    expected = {
+        page: rf"^{page}: not a torch checkpoint: an HTML/XML page \(starts with b'<!DOCTYPE html>'\), e\.g\. a "
+              r"download error page saved under this name; download the checkpoint again$",
+        noise: rf"^{noise}: not a torch checkpoint: unknown content \(starts with b'.*'\); download the checkpoint "
+               r"again$",
+        empty: rf"^{empty}: not a torch checkpoint: an empty file \(0 bytes\); download the checkpoint again$",
+        truncated: rf"^{truncated}: corrupt or truncated torch checkpoint \(RuntimeError: PytorchStreamReader failed "
+                   r"reading zip archive: failed finding central directory\); download it again$",
+    }
+    for path, pattern in expected.items():
+        with pytest.raises(CheckpointError, match=pattern) as err:
+            read_weights(path)
+        assert "pickle" not in str(err.value) and "weights_only" not in str(err.value)
+    marker = tmp_path / "payload_ran"
+    evil = _save(tmp_path, {"generator": {"w": _Payload(marker)}}, "evil.ckpt")
+    with pytest.raises(CheckpointError, match=rf"^{evil}: refused — it needs pickle to rebuild the Python object "
+                                              r"\S+, and loading that could run code\.") as err:
+        read_weights(evil)
+    assert "weights_only" not in str(err.value) and not marker.exists()
