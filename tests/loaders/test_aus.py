@@ -89,9 +89,6 @@ def _make(tiny_release: Path, root: Path, shared: Path | None) -> tuple[Path, di
 
     rel = root / "release"
     shutil.copytree(tiny_release, rel)
-    manifest = json.loads((rel / fmt.MANIFEST).read_text())
-    manifest.update(files=[], summary={**manifest.get("summary", {}), "files": 0, "bytes": 0})
-    (rel / fmt.MANIFEST).write_text(json.dumps(manifest))
     ocsv, scsv = root / "ocsv", root / "scsv"
     ocsv.mkdir()
     scsv.mkdir()
@@ -116,6 +113,7 @@ def _make(tiny_release: Path, root: Path, shared: Path | None) -> tuple[Path, di
     head, sep, rest = card.partition("\n---\n")
     (rel / fmt.CARD).write_text(head + f'\n- config_name: aus\n  data_files:\n  - split: train\n    path: '
                                 f'"{fmt.AUS_DIR}/*.parquet"' + sep + rest)
+    fmt.add_files(rel, [fmt.CARD])
     return rel, expected
 
 
