@@ -29,19 +29,11 @@ def demo_corpus(tmp_path_factory: pytest.TempPathFactory):
 # ---- builders: a complete small release (issue 5) -------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def small_release(demo_corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_release(build_release, demo_corpus) -> Path:
     """A complete release built from ``demo_corpus``: colour transfer, Parquet frames + WebDataset tars, 2
     references per subject (8 synthetic videos of 270 frames, 128×128), parts of at most 100 frames (every video
     spans 3 parts). Session-scoped and shared: do not modify it — use ``small_release_copy`` to get a private copy."""
-    from samm_synth_dataset.builders import build
-    from samm_synth_dataset.builders.config import demo_config
-
-    out = tmp_path_factory.mktemp("small_release") / "release"
-    summary = build(demo_config(demo_corpus, out, max_part_frames=100, image_size=128, face_samples=5,
-                                progress=False))
-    if not summary.complete:
-        raise RuntimeError(f"small_release fixture: the build did not complete:\n{summary.format()}")
-    return out
+    return build_release(source=demo_corpus, refs=2, size=128, part_frames=100)
 
 
 @pytest.fixture
@@ -166,15 +158,17 @@ def _as_key(value: object) -> object:
 def build_release(tmp_path_factory: pytest.TempPathFactory):
     """A factory of releases made by the real builder (``builders.build``, colour transfer, then finalize):
 
-    ``build_release(dest=None, *, videos=TINY_VIDEOS, refs=TINY_REFS, intervals=None, source=None, size=32,
+    ``build_release(dest=None, *, videos=None, refs=TINY_REFS, intervals=None, source=None, size=32,
     formats=("parquet", "webdataset"), image_format="jpeg", part_frames=None, row_group=None, glasses=None,
     with_aus=False) -> Path``
 
     * ``source=None``: a tiny generated SAMM-LV corpus (:func:`write_tiny_corpus`); ``videos`` maps a source
-      video to (first source frame, number of frames); ``refs`` maps a subject to its reference ids (in order);
-      ``intervals`` maps a video to its :data:`Interval` list (default: :func:`default_intervals`).
-    * ``source=<demo corpus>`` (``sources.demo.DemoCorpus``): ``videos`` is a tuple of its source video ids (all
-      their frames) and ``refs`` the number of references per subject; faces are located by the builder.
+      video to (first source frame, number of frames) (default ``TINY_VIDEOS``); ``refs`` maps a subject to its
+      reference ids (in order); ``intervals`` maps a video to its :data:`Interval` list (default:
+      :func:`default_intervals`).
+    * ``source=<demo corpus>`` (``sources.demo.DemoCorpus``, with its workbook, references and subjects file):
+      ``videos`` is a tuple of its source video ids (default: all; all their frames) and ``refs`` the number of
+      references per subject; faces are located by the builder (5 sampled frames per video).
     * ``size``: side of the square synthetic frames (pixels); ``part_frames``: frames per part file;
       ``row_group``: rows per Parquet row group of the frames (default ``format.FRAME_ROW_GROUP_SIZE``);
       ``glasses``: subject -> wears glasses (the subjects file); ``with_aus``: AU tracks from fake OpenFace CSVs
@@ -192,7 +186,7 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
 
     built: dict[object, Path] = {}
 
-    def make(dest: Path | None = None, *, videos: dict[str, tuple[int, int]] | tuple[str, ...] = TINY_VIDEOS,
+    def make(dest: Path | None = None, *, videos: dict[str, tuple[int, int]] | tuple[str, ...] | None = None,
              refs: dict[str, list[str]] | int = TINY_REFS, intervals: dict[str, list[Interval]] | None = None,
              source: object = None, size: int = 32, formats: tuple[str, ...] = ("parquet", "webdataset"),
              image_format: str = "jpeg", part_frames: int | None = None, row_group: int | None = None,
@@ -204,6 +198,7 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
         if key not in built:
             work = tmp_path_factory.mktemp("built_release")
             if source is None:
+                videos = TINY_VIDEOS if videos is None else videos
                 assert isinstance(videos, dict) and isinstance(refs, dict), "a tiny corpus needs videos/refs maps"
                 ivs = {v: (intervals or {}).get(v) or default_intervals(*fn) for v, fn in videos.items()}
                 paths = write_tiny_corpus(work / "corpus", videos, refs, ivs, size)
@@ -213,9 +208,10 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
             else:
                 assert isinstance(refs, int) and not isinstance(videos, dict), "a demo corpus takes ids and a count"
                 paths = {"source_root": source.frames_root, "annotations": source.annotations,  # type: ignore
-                         "references": source.references_csv}  # type: ignore[attr-defined]
-                subjects = sorted({v.split("_")[0] for v in videos})
-                n_refs, only = refs, tuple(videos)
+                         "references": source.references_csv, "subjects": source.subjects_csv}  # type: ignore
+                only = None if videos is None else tuple(videos)
+                subjects = sorted({v.split("_")[0] for v in (only or source.videos)})  # type: ignore
+                n_refs = refs
             if glasses is not None:
                 paths["subjects"] = _write_csv(work / "subjects.csv", ["subject", "gender", "glasses"],
                                                [[s, "F", str(glasses.get(s, "")).lower()] for s in subjects])

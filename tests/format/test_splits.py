@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.loaders import Split, loso_splits, read_splits, write_splits
+from samm_synth_dataset.format.splits import Split, loso_splits, megc_k, read_splits, write_splits
 from samm_synth_dataset.loaders.commands import add_commands
-from samm_synth_dataset.format.splits import megc_k
 
 
 def assert_no_leak(folds: list[Split], videos: pd.DataFrame) -> None:
