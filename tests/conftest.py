@@ -137,9 +137,11 @@ def write_fake_au_csvs(release: Path, original_dir: Path, synthetic_dir: Path) -
         n = int(row.n_frames)
         for folder, name in ((original_dir, row.source_video), (synthetic_dir, row.video)):
             intensity = rng.uniform(0, 5, size=(n, len(fmt.AU_INTENSITY_COLUMNS))).round(2)
-            rows = [[i + 1, 0, f"{i / row.fps:.3f}", 0.98, 1, *intensity[i],
-                     *(1.0 if v > 2.0 else 0.0 for v in intensity[i][:len(fmt.AU_PRESENCE_COLUMNS)])]
-                    for i in range(n)]
+            rows = []
+            for i in range(n):
+                by_au = dict(zip(fmt.AU_INTENSITY_COLUMNS, intensity[i]))
+                present = [float(by_au.get(c[:-2] + "_r", 0.0) > 2.0) for c in fmt.AU_PRESENCE_COLUMNS]
+                rows.append([i + 1, 0, f"{i / row.fps:.3f}", 0.98, 1, *intensity[i], *present])
             _write_csv(folder / f"{name}.csv", header, rows)
 
 
