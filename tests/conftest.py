@@ -160,17 +160,17 @@ def _as_key(value: object) -> object:
 def build_release(tmp_path_factory: pytest.TempPathFactory):
     """A factory of releases made by the real builder (``builders.build``, colour transfer, then finalize):
 
-    ``build_release(dest=None, *, videos=None, refs=TINY_REFS, intervals=None, source=None, size=32,
+    ``build_release(dest=None, *, videos=None, refs=None, intervals=None, source=None, size=32,
     formats=("parquet", "webdataset"), image_format="jpeg", part_frames=None, row_group=None, glasses=None,
     with_aus=False) -> Path``
 
     * ``source=None``: a tiny generated SAMM-LV corpus (:func:`write_tiny_corpus`); ``videos`` maps a source
       video to (first source frame, number of frames) (default ``TINY_VIDEOS``); ``refs`` maps a subject to its
-      reference ids (in order); ``intervals`` maps a video to its :data:`Interval` list (default:
+      reference ids (in order; default ``TINY_REFS``); ``intervals`` maps a video to its :data:`Interval` list (default:
       :func:`default_intervals`).
     * ``source=<demo corpus>`` (``sources.demo.DemoCorpus``, with its workbook, references and subjects file):
       ``videos`` is a tuple of its source video ids (default: all; all their frames) and ``refs`` the number of
-      references per subject; faces are located by the builder (5 sampled frames per video).
+      references per subject (default 1); faces are located by the builder (5 sampled frames per video).
     * ``size``: side of the square synthetic frames (pixels); ``part_frames``: frames per part file;
       ``row_group``: rows per Parquet row group of the frames (default ``format.FRAME_ROW_GROUP_SIZE``);
       ``glasses``: subject -> wears glasses (the subjects file); ``with_aus``: AU tracks from fake OpenFace CSVs
@@ -189,10 +189,17 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
     built: dict[object, Path] = {}
 
     def make(dest: Path | None = None, *, videos: dict[str, tuple[int, int]] | tuple[str, ...] | None = None,
-             refs: dict[str, list[str]] | int = TINY_REFS, intervals: dict[str, list[Interval]] | None = None,
+             refs: dict[str, list[str]] | int | None = None, intervals: dict[str, list[Interval]] | None = None,
              source: object = None, size: int = 32, formats: tuple[str, ...] = ("parquet", "webdataset"),
              image_format: str = "jpeg", part_frames: int | None = None, row_group: int | None = None,
              glasses: dict[str, bool] | None = None, with_aus: bool = False) -> Path:
+        if source is None:
+            videos = TINY_VIDEOS if videos is None else videos
+            refs = TINY_REFS if refs is None else refs
+            assert isinstance(videos, dict) and isinstance(refs, dict), "a tiny corpus needs videos/refs maps"
+        else:
+            refs = 1 if refs is None else refs
+            assert isinstance(refs, int) and not isinstance(videos, dict), "a demo corpus takes ids and a count"
         key = _as_key({"videos": videos, "refs": refs, "intervals": intervals, "size": size, "formats": formats,
                        "image_format": image_format, "part_frames": part_frames, "row_group": row_group,
                        "glasses": glasses, "with_aus": with_aus,
@@ -200,15 +207,12 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
         if key not in built:
             work = tmp_path_factory.mktemp("built_release")
             if source is None:
-                videos = TINY_VIDEOS if videos is None else videos
-                assert isinstance(videos, dict) and isinstance(refs, dict), "a tiny corpus needs videos/refs maps"
                 ivs = {v: (intervals or {}).get(v) or default_intervals(*fn) for v, fn in videos.items()}
                 paths = write_tiny_corpus(work / "corpus", videos, refs, ivs, size)
                 subjects = sorted(refs)
                 n_refs = max(len(r) for r in refs.values())
                 only = None
             else:
-                assert isinstance(refs, int) and not isinstance(videos, dict), "a demo corpus takes ids and a count"
                 paths = {"source_root": source.frames_root, "annotations": source.annotations,  # type: ignore
                          "references": source.references_csv, "subjects": source.subjects_csv}  # type: ignore
                 only = None if videos is None else tuple(videos)

@@ -8,10 +8,11 @@ glasses groups exist). Colour transfer keeps the geometry, so original and synth
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-TINT = {"videos": ("006_1", "007_2"), "refs": 1, "size": 128, "formats": ("parquet",),
+TINT: dict[str, Any] = {"videos": ("006_1", "007_2"), "refs": 1, "size": 128, "formats": ("parquet",),
         "glasses": {"006": True, "007": False}}
 
 

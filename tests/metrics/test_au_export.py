@@ -71,7 +71,7 @@ def test_aus_with_openface(tint_release: Path, demo_corpus, fake_bin: Path, tmp_
                                columns=["frame"]).column("frame").to_pylist()
         assert o.index.tolist() == frames == s.index.tolist()          # SOURCE frame numbers (007_2 starts 9801)
         assert not o.loc[frames[2], "success"] and o["success"].sum() == len(frames) - 1
-        # the fake's AUs follow the image, so the original and the tinted synthetic agree closely
+        # the fake's AUs follow the image, so the original and the colour-transferred synthetic agree closely
         from samm_synth_dataset.metrics.au import correlate_video
 
         c = correlate_video(o, s)
