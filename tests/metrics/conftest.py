@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 TINT: dict[str, Any] = {"videos": ("006_1", "007_2"), "refs": 1, "size": 128, "formats": ("parquet",),
-        "glasses": {"006": True, "007": False}}
+                        "glasses": {"006": True, "007": False}}
 
 
 @pytest.fixture
