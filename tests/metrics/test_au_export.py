@@ -71,7 +71,7 @@ def test_aus_with_openface(tint_release: Path, demo_corpus, fake_bin: Path, tmp_
                                columns=["frame"]).column("frame").to_pylist()
         assert o.index.tolist() == frames == s.index.tolist()          # SOURCE frame numbers (007_2 starts 9801)
         assert not o.loc[frames[2], "success"] and o["success"].sum() == len(frames) - 1
-        # the fake's AUs follow the image, so the original and the tinted synthetic agree closely
+        # the fake's AUs follow the image, so the original and the colour-transferred synthetic agree closely
         from samm_synth_dataset.metrics.au import correlate_video
 
         c = correlate_video(o, s)
@@ -129,15 +129,16 @@ def test_original_key_includes_the_frames() -> None:
     assert original_key(row, frames) != original_key(aligned, frames)
 
 
-def test_aus_same_source_and_crop_different_frames(demo_corpus, fake_bin: Path, tmp_path: Path,
-                                                   tint_release_maker) -> None:
+def test_aus_same_source_and_crop_different_frames(build_release, fake_bin: Path, tmp_path: Path) -> None:
     """Two synthetic videos of one source with the same crop but different frames each get their own original
     track (the original CSV is not shared between them)."""
     import pyarrow as pa
 
     from samm_synth_dataset.metrics.au_export import export_aus
 
-    release = tint_release_maker(demo_corpus, tmp_path / "release", videos=("006_1", "006_1"))
+    release = build_release(tmp_path / "release", videos={"006_1": (1, 30)}, refs={"006": ["ref01", "ref02"]},
+                            formats=("parquet",))
+    source_root = fmt.read_manifest(release)["config"]["source_root"]
     videos = pd.read_parquet(release / fmt.VIDEOS_PATH)
     assert videos["crop"].map(lambda c: tuple(sorted(c.items()))).nunique() == 1
     second = videos["video"].iloc[1]
@@ -146,12 +147,12 @@ def test_aus_same_source_and_crop_different_frames(demo_corpus, fake_bin: Path, 
     t = t.iloc[20:].assign(index=np.arange(len(t) - 20))                    # the second video starts later
     pq.write_table(pa.Table.from_pandas(t, schema=fmt.schema_for("frames"), preserve_index=False), part,
                    row_group_size=100)
-    export_aus(release, source_root=demo_corpus.root, openface_bin=fake_bin, progress=False)
+    export_aus(release, source_root=source_root, openface_bin=fake_bin, progress=False)
     o1, _ = split_tracks(pq.read_table(release / fmt.AUS_DIR / f"{videos['video'].iloc[0]}.parquet").to_pandas())
     o2, s2 = split_tracks(pq.read_table(release / fmt.AUS_DIR / f"{second}.parquet").to_pandas())
     assert o2.index.tolist() == s2.index.tolist() == t["frame"].tolist()
     # the fake fails on the 3rd image it is given: the second original was run on its own frames (the first's
-    # CSV, 270 rows, would be refused as not made from this video)
+    # CSV, 30 rows, would be refused as not made from this video)
     third = int(t["frame"].iloc[2])
     assert not o2.loc[third, "success"] and o1.loc[third, "success"] and o2["success"].sum() == len(t) - 1
 

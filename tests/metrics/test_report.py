@@ -67,7 +67,7 @@ def test_report_full(tint_release: Path, demo_corpus) -> None:
     assert per_video[per_video.video == v1]["pearson"].abs().max() < 0.3
     assert per_video["n"].max() == 269                                   # one failed frame dropped
     assert len(data["au"]["table1"]) == 17 and len(data["au"]["table2"]) == 2
-    # flow: the tint transfer keeps motion, so the flows agree
+    # flow: colour transfer keeps the geometry, so the flows agree
     summary = pd.DataFrame(data["flow"]["summary"])
     face = summary[summary.region == "face"]
     assert (face["epe_px"] < 0.05).all() and (face["cosine"] > 0.95).all()

@@ -1,159 +1,35 @@
-"""Fixtures of the release tests: a tiny hand-made release (format contract only) that tests may mutate.
+"""Fixtures of the release tests: a tiny release made by the real builder that tests may mutate, and a fake Hub.
 
-``mini_release`` is written straight from ``samm_synth_dataset.format`` (two subjects, three synthetic videos of
-a few 16×16 frames, Parquet + WebDataset, intervals with fixes flagged), so these tests do not depend on the
-builder; the ``small_release`` fixture of ``tests/conftest.py`` (a real build) is used where it exists.
+``mini_release`` is ``build_release`` (tests/conftest.py) of a tiny SAMM-LV corpus: subjects 006 (source video
+006_1, frames 101–106, references ref01 and ref02) and 007 (007_2, frames 1–5, ref03; wears glasses), so three
+synthetic videos of 16×16 frames, Parquet + WebDataset; each source video has one ME and one MaE whose apex is not
+annotated and whose offset the builder clips (flags ``apex_missing`` and ``offset_clipped``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-import shutil
-import tarfile
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from samm_synth_dataset import format as fmt
-
-SOURCES = {"006_1": ("006", 101, 6), "007_2": ("007", 1, 5)}  # source video -> (subject, first frame, n frames)
-REFS = {"006_1": ["ref01", "ref02"], "007_2": ["ref03"]}
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _jpeg(seed: int) -> bytes:
-    img = np.random.default_rng(seed).integers(0, 255, (16, 16, 3), dtype=np.uint8)
-    ok, buf = cv2.imencode(".jpg", img)
-    assert ok
-    return buf.tobytes()
-
-
-def write_manifest(release: Path, extra: dict[str, Any] | None = None) -> None:
-    """(Re)write ``manifest.json`` listing every file under data/ and quality/ (bytes, sha256, rows)."""
-    files = []
-    for p in sorted(release.rglob("*")):
-        rel = p.relative_to(release).as_posix()
-        if not p.is_file() or not (rel.startswith("data/") or rel.startswith("quality/")):
-            continue
-        rows = pq.ParquetFile(p).metadata.num_rows if p.suffix == ".parquet" else None
-        files.append({"path": rel, "bytes": p.stat().st_size, "sha256": _sha(p), "rows": rows})
-    old = json.loads((release / fmt.MANIFEST).read_text()) if (release / fmt.MANIFEST).is_file() else {}
-    manifest = {
-        "format_version": fmt.FORMAT_VERSION,
-        "status": fmt.STATUS_COMPLETE,
-        "config": {"method": "color-transfer", "seed": 0, "dataset": "samm-lv", "refs_per_subject": 2},
-        "versions": {"samm-synth-dataset": "0.1.0"},
-        "summary": {"configs": ["frames", "intervals", "videos"]},
-        **{k: v for k, v in old.items() if k not in ("files",)},
-        "files": files,
-        **(extra or {}),
-    }
-    (release / fmt.MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-
-
-def make_mini_release(root: Path, videos: dict[str, tuple[str, int, int]] | None = None,
-                      aus: bool = False) -> Path:
-    """Write a complete tiny release at ``root`` (with ``aus``: OpenFace AU tracks too) and return it."""
-    videos = videos or SOURCES
-    root.mkdir(parents=True)
-    frames_dir, wds_dir = root / fmt.FRAMES_DIR, root / fmt.WDS_DIR
-    frames_dir.mkdir(parents=True)
-    wds_dir.mkdir(parents=True)
-    video_rows: list[dict[str, Any]] = []
-    interval_rows: list[dict[str, Any]] = []
-    seed = 0
-    for source, (subject, first, n) in videos.items():
-        # One ME (3 frames, inclusive) and one MaE with a missing apex and an onset fix.
-        src_intervals = [
-            {"source_id": f"{source}_1", "onset": first + 1, "apex": first + 2, "offset": first + 3, "kind": "ME",
-             "action_units": "12", "notes": "", "flags": []},
-            {"source_id": f"{source}_2", "onset": first, "apex": None, "offset": first + n - 1, "kind": "MaE",
-             "action_units": "4", "notes": "Blinks", "flags": ["apex_missing", "offset_clipped"]},
-        ]
-        for ref in REFS.get(source, ["ref09"]):
-            video = fmt.synthetic_video_id(source, ref)
-            ids = {iv["source_id"]: f"{video}/{iv['source_id']}" for iv in src_intervals}
-            rows: dict[str, list[Any]] = {k: [] for k in fmt.FRAMES_SCHEMA.names}
-            tar_path = wds_dir / fmt.part_name(video, 0, "tar")
-            with tarfile.open(tar_path, "w", format=tarfile.USTAR_FORMAT) as tar:
-                for index in range(n):
-                    frame = first + index
-                    inside = [iv for iv in src_intervals if iv["onset"] <= frame <= iv["offset"]]
-                    image = _jpeg(seed)
-                    seed += 1
-                    row = {"video": video, "source_video": source, "subject": subject, "frame": frame,
-                           "index": index, "me": any(iv["kind"] == "ME" for iv in inside),
-                           "mae": any(iv["kind"] == "MaE" for iv in inside),
-                           "interval_ids": [ids[iv["source_id"]] for iv in inside], "reference_id": ref}
-                    for k, v in row.items():
-                        rows[k].append(v)
-                    rows["image"].append({"bytes": image, "path": None})
-                    for ext, data in (("jpg", image), ("json", json.dumps(row, sort_keys=True).encode())):
-                        info = tarfile.TarInfo(f"{fmt.wds_key(video, index)}.{ext}")
-                        info.size, info.mtime = len(data), 946684800
-                        tar.addfile(info, io.BytesIO(data))
-            pq.write_table(pa.Table.from_pydict(rows, schema=fmt.schema_for("frames")),
-                           frames_dir / fmt.part_name(video, 0, "parquet"), row_group_size=fmt.FRAME_ROW_GROUP_SIZE)
-            video_rows.append({
-                "video": video, "source_video": source, "subject": subject, "source_dataset": "samm-lv",
-                "n_frames": n, "fps": 200.0, "width": 16, "height": 16, "crop": {"x": 1, "y": 2, "w": 30, "h": 30},
-                "reference_id": ref, "reference_sha256": hashlib.sha256(ref.encode()).hexdigest(),
-                "domain": "female", "method": "color-transfer", "checkpoint_sha256": None,
-                "glasses": subject == "007",
-            })
-            for iv in src_intervals:
-                interval_rows.append({"interval_id": ids[iv["source_id"]], "subject": subject, "video": video,
-                                      "source_video": source, **iv})
-    if aus:
-        (root / fmt.AUS_DIR).mkdir(parents=True)
-        for v in video_rows:
-            first = videos[v["source_video"]][1]
-            rows_au = [{"video": v["video"], "frame": first + i, "track": track, "success": True,
-                        "confidence": 0.9, **{c: 0.5 for c in fmt.AU_INTENSITY_COLUMNS},
-                        **{c: 1.0 for c in fmt.AU_PRESENCE_COLUMNS}}
-                       for i in range(v["n_frames"]) for track in fmt.AU_TRACKS]
-            pq.write_table(pa.Table.from_pylist(rows_au, schema=fmt.schema_for("aus")),
-                           root / fmt.AUS_DIR / f"{v['video']}.parquet")
-    for path, name, rows_ in ((fmt.VIDEOS_PATH, "videos", video_rows), (fmt.INTERVALS_PATH, "intervals",
-                                                                        interval_rows)):
-        schema = fmt.schema_for(name)
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(rows_, schema=schema), root / path)
-    write_manifest(root)
-    return root
-
-
-@pytest.fixture(scope="session")
-def _mini_release_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_mini_release(tmp_path_factory.mktemp("mini") / "build")
+MINI: dict[str, Any] = {"videos": {"006_1": (101, 6), "007_2": (1, 5)},
+                        "refs": {"006": ["ref01", "ref02"], "007": ["ref03"]},
+                        "size": 16, "glasses": {"006": False, "007": True}}
 
 
 @pytest.fixture
-def mini_release(_mini_release_master: Path, tmp_path: Path) -> Path:
+def build_mini(build_release):
+    """``build_mini(dest, **changes)``: a private copy of the ``MINI`` release with ``changes`` to its arguments
+    (e.g. ``videos=...`` or ``with_aus=True``), made at ``dest``."""
+    return lambda dest, **changes: build_release(dest, **{**MINI, **changes})
+
+
+@pytest.fixture
+def mini_release(build_mini, tmp_path: Path) -> Path:
     """A private copy of the tiny release (a built, not yet released, directory)."""
-    dest = tmp_path / "build"
-    shutil.copytree(_mini_release_master, dest)
-    return dest
-
-
-@pytest.fixture
-def built_release(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    """A private copy of the builder's ``small_release`` (a real build of the demo corpus)."""
-    source = Path(request.getfixturevalue("small_release"))
-    assert (source / fmt.MANIFEST).is_file(), f"{source}: small_release is not a release folder"
-    dest = tmp_path / "build"
-    shutil.copytree(source, dest)
-    return dest
+    return build_mini(tmp_path / "build")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -314,11 +190,3 @@ def _make_fake_hub_class():
 def fake_hub():
     """A fresh in-memory Hub (an ``HfApi`` subclass)."""
     return _make_fake_hub_class()()
-
-
-@pytest.fixture
-def release_tools():
-    """``make`` (write a tiny release at a path, optional ``videos``) and ``write_manifest`` (relist files)."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(make=make_mini_release, write_manifest=write_manifest)

@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def released(built_release: Path) -> Path:
-    make_release(built_release, "1.0.0", notes="First public version.")
-    return built_release
+def released(small_release_copy: Path) -> Path:
+    make_release(small_release_copy, "1.0.0", notes="First public version.")
+    return small_release_copy
 
 
 def test_root_template_is_the_packaged_template():
@@ -80,8 +80,8 @@ def test_card_of_a_built_release_has_the_real_numbers(released: Path):
         assert word in text
 
 
-def test_card_renders_quality_headline_tables(built_release: Path):
-    quality = built_release / fmt.QUALITY_DIR
+def test_card_renders_quality_headline_tables(small_release_copy: Path):
+    quality = small_release_copy / fmt.QUALITY_DIR
     quality.mkdir(exist_ok=True)
     (quality / "report.json").write_text(json.dumps({
         "headline": {
@@ -89,21 +89,21 @@ def test_card_renders_quality_headline_tables(built_release: Path):
                                                  [["AU12", 0.7412], ["AU06", 0.72]]),
             "spotting": fmt.headline_table("Spotting", ["kind", "f1"], [["ME", 0.1], ["MaE", None]])},
         "claims": {"identity": "In 2 of 2 synthetic videos the source person is still recognisable."}}))
-    make_release(built_release, "1.0.0")
-    text = (built_release / fmt.CARD).read_text()
+    make_release(small_release_copy, "1.0.0")
+    text = (small_release_copy / fmt.CARD).read_text()
     assert "**AU correlation**" in text and "| AU12 | 0.7412 |" in text
     assert "| ME | 0.1 |" in text and "| MaE | – |" in text
     assert "- In 2 of 2 synthetic videos the source person is still recognisable." in text
-    manifest = fmt.read_manifest(built_release)
+    manifest = fmt.read_manifest(small_release_copy)
     assert "quality/report.json" in {f["path"] for f in manifest["files"]}
 
 
-def test_a_report_json_of_another_shape_is_refused_naming_the_file(built_release: Path):
-    quality = built_release / fmt.QUALITY_DIR
+def test_a_report_json_of_another_shape_is_refused_naming_the_file(small_release_copy: Path):
+    quality = small_release_copy / fmt.QUALITY_DIR
     quality.mkdir(exist_ok=True)
     (quality / "report.json").write_text(json.dumps({"headline": {"spotting": [{"kind": "ME", "f1": 0.1}]}}))
     with pytest.raises(fmt.ReleaseError, match=r"report\.json: not a quality report"):
-        make_release(built_release, "1.0.0")
+        make_release(small_release_copy, "1.0.0")
 
 
 def _text(released: Path) -> str:
@@ -240,10 +240,10 @@ def test_datasets_checks_the_declared_split_sizes(released: Path, tmp_path: Path
         datasets.load_dataset(str(released), "videos", split="train", cache_dir=str(tmp_path / "cache"))
 
 
-def test_aus_config_is_declared_and_loads(tmp_path: Path, release_tools):
+def test_aus_config_is_declared_and_loads(tmp_path: Path, build_mini):
     import datasets
 
-    build = release_tools.make(tmp_path / "build", aus=True)
+    build = build_mini(tmp_path / "build", with_aus=True)
     make_release(build, "1.0.0")
     header = cardmod.validate_card(build)
     assert [c["config_name"] for c in header["configs"]] == ["frames", "intervals", "videos", "aus"]

@@ -81,7 +81,7 @@ def test_refuses_a_build_that_fails_verify(mini_release: Path, tmp_path: Path):
         make_release(mini_release, "1.0.0")
 
 
-def test_previous_release_enforces_the_version_meaning(mini_release: Path, tmp_path: Path, release_tools):
+def test_previous_release_enforces_the_version_meaning(mini_release: Path, tmp_path: Path):
     v1 = tmp_path / "v1"
     make_release(mini_release, "1.0.0", out=v1)
     # Change one interval record in the build, then try to call it a patch / minor.
@@ -89,7 +89,7 @@ def test_previous_release_enforces_the_version_meaning(mini_release: Path, tmp_p
     rows = pq.read_table(path).to_pylist()
     rows[0]["offset"] += 1
     pq.write_table(pa.Table.from_pylist(rows, schema=fmt.schema_for("intervals")), path)
-    release_tools.write_manifest(mini_release)
+    fmt.add_files(mini_release, [fmt.INTERVALS_PATH])
     for version in ("1.0.1", "1.1.0"):
         with pytest.raises(VersionError, match="MAJOR level"):
             make_release(mini_release, version, previous=v1, out=tmp_path / f"v{version}")
@@ -103,8 +103,8 @@ def test_previous_release_enforces_the_version_meaning(mini_release: Path, tmp_p
     assert "intervals: 1 records changed" in card and "Fixed an offset." in card
 
 
-def test_previous_must_be_a_release(mini_release: Path, tmp_path: Path, release_tools):
-    other = release_tools.make(tmp_path / "other")
+def test_previous_must_be_a_release(mini_release: Path, tmp_path: Path, build_mini):
+    other = build_mini(tmp_path / "other")
     with pytest.raises(fmt.ReleaseError, match="no release version"):
         make_release(mini_release, "1.1.0", previous=other, out=tmp_path / "x")
 

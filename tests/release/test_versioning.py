@@ -42,10 +42,10 @@ def test_bump_levels_and_refusals():
 
 
 @pytest.fixture
-def pair(tmp_path: Path, release_tools) -> tuple[Path, Path]:
-    a = release_tools.make(tmp_path / "a")
+def pair(tmp_path: Path, build_mini) -> tuple[Path, Path]:
+    a = build_mini(tmp_path / "a")
     write_splits(a)
-    release_tools.write_manifest(a)
+    fmt.add_files(a, [fmt.SPLITS_PATH])
     b = tmp_path / "b"
     shutil.copytree(a, b)
     return a, b
@@ -56,35 +56,35 @@ def test_identical_releases_are_no_change(pair):
     assert compare_releases(a, b).level == Change.NONE
 
 
-def test_rewritten_files_with_the_same_records_are_a_patch(pair, release_tools):
+def test_rewritten_files_with_the_same_records_are_a_patch(pair):
     a, b = pair
     path = b / fmt.INTERVALS_PATH
     table = pq.read_table(path)
     pq.write_table(table, path, compression="gzip")  # other bytes, same records
-    release_tools.write_manifest(b)
+    fmt.add_files(b, [fmt.INTERVALS_PATH])
     report = compare_releases(a, b)
     assert report.level == Change.PATCH, report.lines()
 
 
-def test_a_changed_interval_is_major(pair, release_tools):
+def test_a_changed_interval_is_major(pair):
     a, b = pair
     path = b / fmt.INTERVALS_PATH
     rows = pq.read_table(path).to_pylist()
     rows[0]["onset"] += 1
     pq.write_table(pa.Table.from_pylist(rows, schema=fmt.schema_for("intervals")), path)
-    release_tools.write_manifest(b)
+    fmt.add_files(b, [fmt.INTERVALS_PATH])
     report = compare_releases(a, b)
     assert report.level == Change.MAJOR
     assert any("intervals: 1 records changed" in line for line in report.lines())
 
 
-def test_a_removed_video_is_major_and_an_added_one_minor(tmp_path: Path, release_tools):
-    base = release_tools.make(tmp_path / "base", videos={"006_1": ("006", 101, 6)})
+def test_a_removed_video_is_major_and_an_added_one_minor(tmp_path: Path, build_mini):
+    base = build_mini(tmp_path / "base", videos={"006_1": (101, 6)})
     write_splits(base)
-    release_tools.write_manifest(base)
-    more = release_tools.make(tmp_path / "more", videos={"006_1": ("006", 101, 6), "007_2": ("007", 1, 5)})
+    fmt.add_files(base, [fmt.SPLITS_PATH])
+    more = build_mini(tmp_path / "more", videos={"006_1": (101, 6), "007_2": (1, 5)})
     write_splits(more)
-    release_tools.write_manifest(more)
+    fmt.add_files(more, [fmt.SPLITS_PATH])
     added = compare_releases(base, more)
     assert added.level == Change.MINOR, added.lines()
     assert any("added videos: 007_2-ref03" in line for line in added.lines())
@@ -93,13 +93,13 @@ def test_a_removed_video_is_major_and_an_added_one_minor(tmp_path: Path, release
     assert any("removed videos" in line for line in removed.lines())
 
 
-def test_changed_splits_are_major(pair, release_tools):
+def test_changed_splits_are_major(pair):
     a, b = pair
     path = b / fmt.SPLITS_PATH
     doc = json.loads(path.read_text())
     f0, f1 = doc["folds"][0], doc["folds"][1]
     f1["test"].append(f0["test"].pop())  # one video moved to another subject's fold
     path.write_text(json.dumps(doc))
-    release_tools.write_manifest(b)
+    fmt.add_files(b, [fmt.SPLITS_PATH])
     report = compare_releases(a, b)
     assert report.level == Change.MAJOR and any("splits changed" in line for line in report.lines())

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.loaders import Split, loso_splits, read_splits, write_splits
+from samm_synth_dataset.format.splits import Split, loso_splits, megc_k, read_splits, write_splits
 from samm_synth_dataset.loaders.commands import add_commands
-from samm_synth_dataset.format.splits import megc_k
 
 
 def assert_no_leak(folds: list[Split], videos: pd.DataFrame) -> None:
@@ -46,7 +45,7 @@ def test_release_folds_never_leak(release):
 
 def test_k_from_training_intervals(tiny_release):
     folds = {f.test_subject: f for f in loso_splits(tiny_release)}
-    # worked by hand from tests/loaders/conftest.py INTERVALS (offset - onset, each source interval once)
+    # worked by hand from TINY_INTERVALS in tests/conftest.py (offset - onset, each source interval once)
     assert folds["006"].k == {"ME": 1, "MaE": 4}     # ME [2]; MaE [7, 9]
     assert folds["007"].k == {"ME": 1, "MaE": 6}     # ME [4, 0]; MaE [14, 9]
     assert folds["008"].k == {"ME": 1, "MaE": 5}     # ME [4, 0, 2]; MaE [14, 7]
