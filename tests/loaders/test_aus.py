@@ -267,9 +267,13 @@ def test_partial_or_stale_au_tracks(aus_release, tmp_path: Path) -> None:
     t = pq.read_table(first)
     pq.write_table(t.filter(pq.ParquetFile(first).read().column("frame").to_numpy()
                             != t.column("frame").to_numpy().max()), first)      # the last frame's AUs are gone
+    fmt.add_files(rel, [first.relative_to(rel).as_posix()])                    # ... and the manifest says so
     with pytest.raises(ValueError, match=rf"no AUs for video {video} frame \d+.*samm-synth aus"):
         list(ClipDataset(rel, clip_len=1, shuffle=False, videos=[video], aus=True))
     first.unlink()
+    manifest = fmt.read_manifest(rel)
+    manifest["files"] = [f for f in manifest["files"] if f["path"] != first.relative_to(rel).as_posix()]
+    fmt.write_manifest(rel, manifest)
     with pytest.raises(FileNotFoundError, match=r"1 of 8 videos have no AU track.*samm-synth aus"):
         ClipDataset(rel, aus=True)
 

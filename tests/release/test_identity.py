@@ -87,12 +87,12 @@ def test_stargan_build_still_recognisable_is_warned_and_refused(reported: Path, 
     assert not (tmp_path / "rel2").exists()
 
 
-def test_unmeasured_identity_is_refused_when_required(built_release: Path, tmp_path: Path) -> None:
-    check = check_identity(built_release)                                     # no quality report at all
+def test_unmeasured_identity_is_refused_when_required(small_release_copy: Path, tmp_path: Path) -> None:
+    check = check_identity(small_release_copy)                                     # no quality report at all
     assert not check.measured and "quality/report.json is absent" in check.notes
     with pytest.raises(fmt.ReleaseError, match="identity change was not measured"):
-        make_release(built_release, "1.0.0", out=tmp_path / "rel", require_identity_change=True)
-    summary = make_release(built_release, "1.0.0", out=tmp_path / "rel")     # without the option: released
+        make_release(small_release_copy, "1.0.0", out=tmp_path / "rel", require_identity_change=True)
+    summary = make_release(small_release_copy, "1.0.0", out=tmp_path / "rel")     # without the option: released
     assert summary.identity == ("quality/report.json is absent",)
 
 

@@ -131,7 +131,7 @@ def test_rereleasing_a_release_checks_against_it(mini_release: Path, tmp_path: P
     assert [h["version"] for h in fmt.read_manifest(summary.release)["release"]["history"]] == ["1.0.1", "1.0.0"]
 
 
-def test_rerun_after_a_kill_between_card_and_manifest_finishes_the_release(built_release: Path,
+def test_rerun_after_a_kill_between_card_and_manifest_finishes_the_release(small_release_copy: Path,
                                                                            monkeypatch: pytest.MonkeyPatch):
     """Issue 14 item 7: an in-place release stopped after README.md and splits were written, before the manifest
     recorded them, leaves a folder that fails verify; the same command run again finishes the job."""
@@ -143,13 +143,13 @@ def test_rerun_after_a_kill_between_card_and_manifest_finishes_the_release(built
 
     monkeypatch.setattr(fmt, "add_files", killed)  # the first manifest write after the card
     with pytest.raises(Killed):
-        make_release(built_release, "1.0.0")
+        make_release(small_release_copy, "1.0.0")
     monkeypatch.undo()
-    assert "release" not in fmt.read_manifest(built_release)
-    assert [p.split(":")[0] for p in fmt.verify(built_release).problems] == [fmt.CARD]
-    summary = make_release(built_release, "1.0.0")
-    assert summary.version.tag == "v1.0.0" and fmt.read_manifest(built_release)["release"]["version"] == "1.0.0"
-    report = fmt.verify(built_release)
+    assert "release" not in fmt.read_manifest(small_release_copy)
+    assert [p.split(":")[0] for p in fmt.verify(small_release_copy).problems] == [fmt.CARD]
+    summary = make_release(small_release_copy, "1.0.0")
+    assert summary.version.tag == "v1.0.0" and fmt.read_manifest(small_release_copy)["release"]["version"] == "1.0.0"
+    report = fmt.verify(small_release_copy)
     assert report.ok, report.problems
 
 
