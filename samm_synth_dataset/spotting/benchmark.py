@@ -37,8 +37,8 @@ from samm_synth_dataset.metrics import flow as F
 from samm_synth_dataset.metrics.data import OriginalFrames, crop_of, read_intervals, read_videos
 from samm_synth_dataset.metrics.spotting import score_spotting
 from samm_synth_dataset.spotting import decode, train
-from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key, layout,
-                                                  pair_feature)
+from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key, flow_features,
+                                                  layout, pair_feature)
 from samm_synth_dataset.spotting.labels import pseudo_labels
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,12 @@ class BenchmarkSettings:
     def as_dict(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "seed": self.seed, "lr": self.lr, "p": self.p,
                 "batch_size": self.batch_size, "features": self.params.as_dict()}
+
+
+#: The demo's settings (small and fast; not SOFTNet's recipe): flow at 64 px, 24×24 inputs, batch 48, lr 0.005,
+#: 4 epochs.
+DEMO_SETTINGS = BenchmarkSettings(epochs=4, lr=0.005, batch_size=48,
+                                  params=FeatureParams(flow_size=64, input_size=24, nose_patch=7))
 
 
 def parse_protocols(text: str | Sequence[str]) -> list[str]:
@@ -184,7 +190,7 @@ class FeatureStore:
                 self.computed += 1
                 wanted = set(numbers.tolist())
                 frames = (img for f, img in OriginalFrames(self.inputs.source_root, row_d).iter() if f in wanted)
-                return _pair_features(frames, k, self.params, source_video)
+                return flow_features(frames, k, self.params, video=source_video)
 
             self._memory[key_mem] = cached_features(self.cache_dir, key, compute)
         return self._memory[key_mem]
@@ -206,12 +212,6 @@ class FeatureStore:
 
             self._memory[key_mem] = cached_features(self.cache_dir, key, compute)
         return self._memory[key_mem]
-
-
-def _pair_features(frames: Any, k: int, params: FeatureParams, video: str) -> np.ndarray:
-    from samm_synth_dataset.spotting.features import flow_features
-
-    return flow_features(frames, k, params, video=video)
 
 
 def synthetic_pair_features(release: Path, video: str, k: int, params: FeatureParams) -> np.ndarray:

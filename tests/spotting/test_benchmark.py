@@ -103,3 +103,20 @@ def test_bad_inputs_get_one_clear_line(small_release_copy, demo_corpus, tmp_path
     pd.read_parquet(iv_path).iloc[:0].to_parquet(iv_path)
     err = _one_line_error(capsys, ["spotting-benchmark", release, "--source-root", str(demo_corpus.frames_root)])
     assert "no intervals" in err
+
+
+def test_report_shows_the_benchmark(bench):
+    from samm_synth_dataset.metrics.report import make_report
+
+    release, doc = bench
+    result = make_report(release, progress=False)
+    sec = result["spotting"]
+    assert "skipped" not in sec and sec["protocols"] == doc["protocols"]
+    claim = fmt.read_quality(release).claims["spotting"]
+    for protocol in doc["protocols"]:
+        assert f"{protocol} {doc['pooled'][protocol]['overall']['f1']:.3f}" in claim
+    head = fmt.read_quality(release).headline["spotting"]
+    assert len(head.rows) == 3 * len(doc["protocols"])
+    figures = release / fmt.QUALITY_DIR / "figures"
+    assert (figures / "fig9_spotting_folds.png").is_file()
+    assert len(list(figures.glob("fig10_spotting_timeline_*.png"))) == len(doc["timelines"]) >= 1
