@@ -11,10 +11,11 @@ features and k for all three):
 
 Per fold and kind (ME, MaE), k is the fold's MEGC k (from its training intervals, ``Split.k``); a kind without
 training intervals (k None) or without a positive pair is not trained and spots nothing (its GT count as FN; the
-JSON says why). Synthetic frames are read through the loaders (``ClipDataset`` pairs (i, i + k)); features
+JSON says why). Synthetic frames are read through the loaders (``ClipDataset``, in order); features
 (``features.pair_feature``), pseudo-labels, training and decoding are the ``spotting`` modules'. Unlike SOFTNet,
 every training video is kept, also one without an interval of the kind (its pairs are negatives). Features are
-cached per (pixels, frames, crop, k, parameters) in ``cache_dir`` and reused across protocols and folds.
+cached per (pixels, frames, crop, k, parameters) in ``cache_dir`` and reused across protocols and folds; a video's
+frames are read once for all the k values of the folds.
 
 Scores: the MEGC rule (``metrics.spotting.score_spotting``, IoU >= 0.5, predictions on source video ids, source
 frame numbers inclusive), per fold and pooled over folds. Output: ``quality/spotting.json`` and one prediction CSV
@@ -25,6 +26,7 @@ the manifest.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -37,8 +39,8 @@ from samm_synth_dataset.metrics import flow as F
 from samm_synth_dataset.metrics.data import OriginalFrames, crop_of, read_intervals, read_videos
 from samm_synth_dataset.metrics.spotting import score_spotting
 from samm_synth_dataset.spotting import decode, train
-from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key, flow_features,
-                                                  layout, pair_feature)
+from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key, layout,
+                                                  pair_feature)
 from samm_synth_dataset.spotting.labels import pseudo_labels
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,8 @@ class BenchmarkSettings:
 
 
 #: The demo's settings (small and fast; not SOFTNet's recipe): flow at 64 px, 24×24 inputs, batch 48, lr 0.005,
-#: 4 epochs.
-DEMO_SETTINGS = BenchmarkSettings(epochs=4, lr=0.005, batch_size=48,
+#: 3 epochs.
+DEMO_SETTINGS = BenchmarkSettings(epochs=3, lr=0.005, batch_size=48,
                                   params=FeatureParams(flow_size=64, input_size=24, nose_patch=7))
 
 
@@ -169,70 +171,90 @@ def _crop_payload(row: Any) -> dict[str, Any]:
 
 
 class FeatureStore:
-    """Features of (video, k), computed once and cached on disk; ``computed`` counts the passes over frames."""
+    """Features of (video, k), cached on disk per (pixels, frames, crop, k, parameters). A video's frames are read
+    once for every k the folds need (``ks``); ``computed`` counts those passes over frames."""
 
-    def __init__(self, inputs: Inputs, params: FeatureParams, cache_dir: Path) -> None:
+    def __init__(self, inputs: Inputs, params: FeatureParams, cache_dir: Path, ks: Sequence[int]) -> None:
         self.inputs, self.params, self.cache_dir = inputs, params, cache_dir
+        self.ks = sorted(set(int(k) for k in ks))
         self.computed = 0
         self._memory: dict[tuple[str, str, int], np.ndarray] = {}
+        self._videos = inputs.videos.set_index("video")
+        self._manifest = fmt.read_manifest(inputs.release)
 
     def original(self, source_video: str, k: int) -> np.ndarray:
         """Features of the cropped original frames of ``source_video`` (the frames the release covers)."""
-        key_mem = ("real", source_video, k)
-        if key_mem not in self._memory:
-            row = self.inputs.sources.loc[source_video]
-            row_d = {"source_video": source_video, **row.to_dict()}
-            numbers = self.inputs.frames[source_video]
-            key = feature_cache_key(f"original:{row['source_dataset']}/{source_video}", numbers,
-                                    _crop_payload(row_d), k, self.params)
+        row = self.inputs.sources.loc[source_video]
+        row_d = {"source_video": source_video, **row.to_dict()}
+        numbers = self.inputs.frames[source_video]
 
-            def compute() -> np.ndarray:
-                self.computed += 1
-                wanted = set(numbers.tolist())
-                frames = (img for f, img in OriginalFrames(self.inputs.source_root, row_d).iter() if f in wanted)
-                return flow_features(frames, k, self.params, video=source_video)
+        def frames() -> Any:
+            wanted = set(numbers.tolist())
+            return (img for f, img in OriginalFrames(self.inputs.source_root, row_d).iter() if f in wanted)
 
-            self._memory[key_mem] = cached_features(self.cache_dir, key, compute)
-        return self._memory[key_mem]
+        return self._get("real", source_video, k, f"original:{row['source_dataset']}/{source_video}", numbers,
+                         _crop_payload(row_d), frames)
 
     def synthetic(self, video: str, k: int) -> np.ndarray:
-        """Features of a synthetic video, its pairs (i, i + k) read through ``ClipDataset``."""
-        key_mem = ("synthetic", video, k)
-        if key_mem not in self._memory:
-            row = self.inputs.videos.set_index("video").loc[video]
-            numbers = self.inputs.frames[str(row["source_video"])]
-            manifest = fmt.read_manifest(self.inputs.release)
-            parts = sorted((f["path"], f["sha256"]) for f in manifest["files"]
-                           if f["path"].startswith(f"{fmt.FRAMES_DIR}/{video}-"))
-            key = feature_cache_key(f"synthetic:{video}", numbers, {"parts": parts}, k, self.params)
+        """Features of a synthetic video, its frames read in order through ``ClipDataset``."""
+        numbers = self.inputs.frames[str(self._videos.loc[video, "source_video"])]
+        parts = sorted((f["path"], f["sha256"]) for f in self._manifest["files"]
+                       if f["path"].startswith(f"{fmt.FRAMES_DIR}/{video}-"))
+        return self._get("synthetic", video, k, f"synthetic:{video}", numbers, {"parts": parts},
+                         lambda: synthetic_frames(self.inputs.release, video))
 
-            def compute() -> np.ndarray:
-                self.computed += 1
-                return synthetic_pair_features(self.inputs.release, video, k, self.params)
+    def _get(self, kind: str, video: str, k: int, pixels: str, numbers: np.ndarray, crop: Any,
+             frames: Any) -> np.ndarray:
+        if (kind, video, k) in self._memory:
+            return self._memory[(kind, video, k)]
+        ks = sorted({k, *(x for x in self.ks if x < len(numbers))})
+        keys = {x: feature_cache_key(pixels, numbers, crop, x, self.params) for x in ks}
+        missing = [x for x in ks if not (self.cache_dir / f"{keys[x]}.npz").is_file()]
+        computed = multi_k_features(frames(), missing, self.params, video) if missing else {}
+        self.computed += bool(missing)
+        for x in ks:
+            self._memory[(kind, video, x)] = cached_features(self.cache_dir, keys[x], lambda x=x: computed[x])
+        return self._memory[(kind, video, k)]
 
-            self._memory[key_mem] = cached_features(self.cache_dir, key, compute)
-        return self._memory[key_mem]
 
-
-def synthetic_pair_features(release: Path, video: str, k: int, params: FeatureParams) -> np.ndarray:
-    """Features of every pair (i, i + k) of a synthetic video, the pairs read in order by
-    ``ClipDataset(pair_k=k, shuffle=False)``: float32 (N - k) × S × S × 3."""
+def synthetic_frames(release: Path, video: str) -> Any:
+    """The frames of a synthetic video in order (H×W×C or H×W uint8), read by ``ClipDataset(clip_len=1)``."""
     from samm_synth_dataset.loaders.clips import ClipDataset
 
-    ds = ClipDataset(release, pair_k=k, stride=1, shuffle=False, videos=[video], rank=0, world_size=1)
-    size = (params.flow_size, params.flow_size)
-    out: list[np.ndarray] = []
-    where = None
+    ds = ClipDataset(release, clip_len=1, stride=1, shuffle=False, videos=[video], rank=0, world_size=1,
+                     chunk_frames=256)
     for n, sample in enumerate(ds):
         if int(sample["index"][0]) != n:
-            raise RuntimeError(f"{video}: ClipDataset yielded pair {int(sample['index'][0])} at position {n}")
-        a, b = (np.ascontiguousarray(x.numpy().transpose(1, 2, 0).squeeze()) for x in sample["frames"])
-        if where is None:
-            where = layout(params, None, (a.shape[1], a.shape[0]))
-        out.append(pair_feature(F.to_grey(a, size), F.to_grey(b, size), params, where))
-    if not out:
-        raise ValueError(f"{video}: {len(ds.index[0])} frames but k = {k}; a pair (i, i + k) needs more than k")
-    return np.stack(out)
+            raise RuntimeError(f"{video}: ClipDataset yielded frame {int(sample['index'][0])} at position {n}")
+        yield np.ascontiguousarray(sample["frames"][0].numpy().transpose(1, 2, 0).squeeze())
+
+
+def multi_k_features(frames: Any, ks: Sequence[int], params: FeatureParams, video: str) -> dict[int, np.ndarray]:
+    """``features.flow_features(frames, k)`` for every k in ``ks`` from ONE pass over the frames (the same
+    numbers: same greyscale frames, layout and pair features)."""
+    if not ks or min(ks) < 1:
+        raise ValueError(f"{video}: need k values >= 1, got {list(ks)}")
+    size = (params.flow_size, params.flow_size)
+    window: deque[np.ndarray] = deque(maxlen=max(ks) + 1)
+    out: dict[int, list[np.ndarray]] = {k: [] for k in ks}
+    where = None
+    shape = None
+    for pos, frame in enumerate(frames):
+        if shape is None:
+            shape = frame.shape
+            where = layout(params, None, (frame.shape[1], frame.shape[0]))
+        elif frame.shape != shape:
+            raise ValueError(f"{video}, frame position {pos}: size {frame.shape} differs from the first frame's "
+                             f"{shape}; crop every frame with the video's one crop")
+        window.append(F.to_grey(frame, size))
+        for k in ks:
+            if len(window) > k:
+                out[k].append(pair_feature(window[-1 - k], window[-1], params, where))
+    empty = [k for k in ks if not out[k]]
+    if empty:
+        raise ValueError(f"{video}: {len(window)} frame(s) but k = {empty[0]}; a pair (i, i + k) needs more than k "
+                         "frames")
+    return {k: np.stack(v) for k, v in out.items()}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -293,8 +315,10 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
     train.resolve_device(settings.device)
     inputs = read_inputs(release, source_root)
     release = inputs.release
+    ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
     store = FeatureStore(inputs, settings.params,
-                         Path(cache_dir) if cache_dir is not None else release / fmt.BUILD_DIR / "spotting-features")
+                         Path(cache_dir) if cache_dir is not None else release / fmt.BUILD_DIR / "spotting-features",
+                         ks)
     source_iv = _source_intervals(inputs)
     per_source = {s: g for s, g in source_iv.groupby("source_video")}
     synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
