@@ -92,7 +92,7 @@ def test_report_skips_what_it_cannot(tint_release: Path, capsys) -> None:
     data = json.loads((tint_release / "quality" / "report.json").read_text())
     assert set(data["skipped"]) == {"au", "flow", "stability", "spotting"}
     md = (tint_release / "quality" / "report.md").read_text()
-    assert md.count("**Skipped**") == 3
+    assert md.count("**Skipped**") == 4
 
 
 def test_report_refuses_incomplete_release(tint_release: Path) -> None:
