@@ -100,8 +100,8 @@ def main() -> None:
     train_h = folds * 2 * 10 * n * (folds - 1) / folds * share_kept / sps / 3600
     pred_h = 2 * n / (n_samples / t_pred) / 3600
     print(f"projection at {n:.0f} frames per protocol, {folds} LOSO folds, ME + MaE, 10 epochs, "
-          f"{100 * share_kept:.0f} % of pairs kept: features {feat_h:.1f} h once (cached across protocols and "
-          f"folds), training {train_h:.1f} h per protocol, prediction {pred_h:.2f} h per protocol; training "
+          f"{100 * share_kept:.0f} % of pairs kept: features {feat_h:.1f} h per pass (cached per video and k: "
+          f"one pass per distinct fold k of each kind, shared by the protocols and by folds of equal k), training {train_h:.1f} h per protocol, prediction {pred_h:.2f} h per protocol; training "
           f"dominates: {train_h / (feat_h + train_h + pred_h) * 100:.0f} % (one process, one thread for torch)")
 
 

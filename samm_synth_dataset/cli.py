@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "samm_synth_dataset.metrics.spotting",
     "samm_synth_dataset.loaders.commands",
     "samm_synth_dataset.release.commands",
+    "samm_synth_dataset.spotting.commands",
 )
 
 

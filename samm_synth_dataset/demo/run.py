@@ -69,6 +69,13 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True, size: str = "full"
     written["build"] = build_dir
     log.info("stage 2/4 build: %s (%.1f s)", build_dir, time.perf_counter() - t0)
 
+    t0 = time.perf_counter()  # spotting utility on the build, so that the report and the release carry it
+    from samm_synth_dataset.spotting.benchmark import DEMO_SETTINGS, run_benchmark
+
+    run_benchmark(build_dir, corpus.frames_root, settings=DEMO_SETTINGS, progress=progress)
+    log.info("stage spotting benchmark: %s (%.1f s)", build_dir / "quality" / "spotting.json",
+             time.perf_counter() - t0)
+
     t0 = time.perf_counter()
     report = make_report(build_dir, source_root=corpus.frames_root, progress=progress,
                          identity_samples=DEMO_IDENTITY_SAMPLES)

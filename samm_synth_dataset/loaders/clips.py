@@ -7,15 +7,18 @@ Each sample is a dict:
 * ``frames``: uint8 tensor ``T×C×H×W`` (RGB, or C = 1 for greyscale); for pairs T = 2 (frame i, frame i + k);
 * ``me``, ``mae``: bool tensors ``(T,)``, the per-frame labels;
 * ``frame``: int64 ``(T,)`` SOURCE frame numbers; ``index``: int64 ``(T,)`` 0-based positions in the video;
-* ``video``, ``subject``: strings; ``interval_ids``: a list of T lists of the interval ids covering each frame;
+* ``video``, ``subject``: strings; ``interval_ids``: a tuple of T strings, the ids of the intervals covering each
+  frame joined by ``;`` (``""`` when none);
 * with ``aus=True``, per track (``original``, ``synthetic``) the OpenFace AUs of each frame (``loaders.aus``):
   ``<track>_au_r`` float32 ``(T, 17)`` intensities 0–5 and ``<track>_au_c`` float32 ``(T, 18)`` presences 0/1 (AU
   order ``format.AU_INTENSITY_COLUMNS`` / ``AU_PRESENCE_COLUMNS``; NaN where OpenFace failed),
   ``<track>_success`` bool ``(T,)``, ``<track>_confidence`` float32 ``(T,)``.
 
 "Consecutive" means consecutive ``index`` (rows of the synthetic video). Windows never cross a video boundary and
-run across part files. Batch with ``collate_fn=collate_clips`` (``default_collate`` cannot stack ragged
-``interval_ids``).
+run across part files. Samples batch with torch's default collate (no ``collate_fn`` needed): tensors stack to
+``B×T×...``, strings become lists of B, and ``interval_ids`` a list of T tuples of B strings. ``collate_clips`` is
+kept as an alias of ``default_collate``. ``transform``: an optional function applied to each sample dict (must
+return a dict; picklable when the DataLoader has workers).
 
 Windows, workers, ranks
 -----------------------
@@ -55,7 +58,7 @@ import tarfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -104,12 +107,10 @@ def to_chw(img: np.ndarray) -> np.ndarray:
 
 
 def collate_clips(batch: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stack the tensors of a list of samples (``B×T×...``); strings and ``interval_ids`` stay lists."""
-    out: dict[str, Any] = {}
-    for key in batch[0]:
-        values = [s[key] for s in batch]
-        out[key] = torch.stack(values) if isinstance(values[0], torch.Tensor) else values
-    return out
+    """torch's ``default_collate`` (samples need no special collate; kept for code that passes it)."""
+    from torch.utils.data import default_collate
+
+    return default_collate(batch)
 
 
 class ClipDataset(IterableDataset):
@@ -122,6 +123,7 @@ class ClipDataset(IterableDataset):
     ``torch.distributed`` if initialised, else 0/1). ``chunk_frames``: frames decoded together and shared by
     overlapping windows; ``shuffle_buffer_chunks``: chunks mixed by a worker's shuffle. ``aus``: add each frame's
     original and synthetic OpenFace AUs (``data/aus``, made by ``samm-synth aus``; FileNotFoundError without them).
+    ``transform``: optional function applied to every sample dict before it is yielded.
     """
 
     def __init__(
@@ -140,6 +142,7 @@ class ClipDataset(IterableDataset):
         chunk_frames: int = 128,
         shuffle_buffer_chunks: int = 4,
         aus: bool = False,
+        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         if backend not in BACKENDS:
@@ -169,6 +172,7 @@ class ClipDataset(IterableDataset):
         self.world_size = world_size
         self.chunk_frames = max(chunk_frames, self.span)
         self.shuffle_buffer_chunks = max(1, shuffle_buffer_chunks)
+        self.transform = transform
         self.files: list[Path] = []
         self.index: list[VideoIndex] = self._build_index(set(videos) if videos is not None else None)
         self._handles: dict[int, Any] = {}
@@ -397,7 +401,7 @@ class ClipDataset(IterableDataset):
             "index": torch.from_numpy(pos.copy()),
             "video": v.video,
             "subject": v.subject,
-            "interval_ids": [list(v.interval_ids[int(p)]) for p in pos],
+            "interval_ids": tuple(";".join(v.interval_ids[int(p)]) for p in pos),
             **({k: torch.from_numpy(a) for k, a in self.aus.lookup(v.video, v.frame[pos]).items()}
                if self.aus is not None else {}),
         }
@@ -427,7 +431,8 @@ class ClipDataset(IterableDataset):
                 if self.shuffle:
                     items = [items[i] for i in rng.permutation(len(items))]
                 for g, s in items:
-                    yield self._sample(group[g][0], s, decoded[g])
+                    sample = self._sample(group[g][0], s, decoded[g])
+                    yield sample if self.transform is None else self.transform(sample)
         finally:
             self._close()
 

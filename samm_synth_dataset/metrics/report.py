@@ -371,9 +371,38 @@ def identity_section(ctx: ReportContext) -> Section:
     return identity_report.fill_section(sec, ctx, NO_SOURCE_ROOT)
 
 
+def spotting_section(ctx: ReportContext) -> Section:
+    """Spotting utility (real / synthetic / real+synthetic training, tested on real videos), read from
+    ``quality/spotting.json``: pooled table, per-fold table and F1 bars, score timelines."""
+    from samm_synth_dataset.metrics import spotting_report as sr
+
+    sec = Section("spotting", "Spotting utility: training on synthetic videos, tested on real ones")
+    doc = sr.read_spotting(ctx.release)
+    if doc is None:
+        return sec.skip("no quality/spotting.json: run samm-synth spotting-benchmark")
+    s = doc["settings"]
+    sec.doc.p(f"{doc['method']}. Settings: {s['epochs']} epochs, SGD lr {s['lr']}, batch {s['batch_size']}, seed "
+              f"{s['seed']}, p {s['p']}, features {s['features']['flow_size']} px flow → "
+              f"{s['features']['input_size']}² input. Predictions per fold: `quality/spotting/*.csv`.")
+    pooled, folds = sr.pooled_table(doc), sr.fold_table(doc)
+    sec.doc.table(pooled, "Pooled over folds (MEGC rule); train_intervals: intervals in the training videos, "
+                          "summed over folds (a synthetic copy counts as one more).")
+    sec.doc.table(folds, "Per fold: k per kind (from the fold's training intervals), F1 and training intervals.")
+    sec.doc.figure(save_figure(sr.plot_fold_f1(doc), ctx.figures / "fig11_spotting_folds.png"),
+                   "Figure 11. Overall F1 per held-out subject and protocol.")
+    for i, entry in enumerate(doc["timelines"]):
+        name = f"fig12_spotting_timeline_{i + 1}.png"
+        sec.doc.figure(save_figure(sr.plot_timeline(entry, doc["protocols"]), ctx.figures / name),
+                       f"Figure 12.{i + 1}. {entry['video']}: smoothed score per protocol (dotted: its threshold), "
+                       "ground truth shaded (ME red, MaE green), predicted intervals as bars below each panel.")
+    sec.result = {"pooled": pooled, "folds": folds, "claim": sr.claim(doc), "protocols": doc["protocols"]}
+    sec.claims["spotting"] = sr.claim(doc)
+    return sec
+
+
 #: The report's numbered sections, in order. Append a builder here to add a section.
 SECTIONS: tuple[Callable[[ReportContext], Section], ...] = (au_section, flow_section, stability_section,
-                                                            identity_section)
+                                                            identity_section, spotting_section)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -566,6 +595,10 @@ def _headline(result: dict[str, Any]) -> dict[str, Any]:
         out["stability"] = table_dict("Motion energy outside the intervals (px per frame pair)",
                                       stability_result["per_region"][["region", "energy_original",
                                                                       "energy_synthetic", "excess_px"]], digits=4)
+    spotting_result = result.get("spotting", {})
+    if "pooled" in spotting_result:
+        out["spotting"] = table_dict("Spotting utility, tested on real videos (pooled MEGC F1)",
+                                     spotting_result["pooled"][["protocol", "kind", "TP", "FP", "FN", "F1"]])
     return out
 
 

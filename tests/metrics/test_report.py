@@ -59,7 +59,7 @@ def test_report_full(tint_release: Path, demo_corpus) -> None:
     md = (q / "report.md").read_text()
     assert "Table 1" in md and "Table 2" in md and "Smoothing: none" in md
     data = json.loads((q / "report.json").read_text())
-    assert set(data["skipped"]) == set()                                # built with its references: nothing skipped
+    assert data["skipped"] == {"spotting": "no quality/spotting.json: run samm-synth spotting-benchmark"}
     # numbers: video 1 tracks agree, video 2 do not
     per_video = pd.DataFrame(data["au"]["per_video"])
     v0, v1 = sorted(per_video["video"].unique())
@@ -91,7 +91,7 @@ def test_report_skips_what_it_cannot(tint_release: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "skipped au" in out and "skipped flow" in out and "--source-root" in out
     data = json.loads((tint_release / "quality" / "report.json").read_text())
-    assert set(data["skipped"]) == {"au", "flow", "stability", "identity"}
+    assert set(data["skipped"]) == {"au", "flow", "stability", "identity", "spotting"}
     md = (tint_release / "quality" / "report.md").read_text()
     assert md.count("**Skipped**") == 4
 
@@ -108,7 +108,7 @@ def test_report_on_builder_release(small_release_copy: Path) -> None:
     from samm_synth_dataset.metrics.report import make_report
 
     result = make_report(small_release_copy, progress=False, identity_samples=2)
-    assert set(result["skipped"]) == {"au"}
+    assert set(result["skipped"]) == {"au", "spotting"}
     summary = pd.DataFrame(result["flow"]["summary"])
     face = summary[summary.region == "face"]
     assert (face["epe_px"] < 0.05).all() and (face["cosine"] > 0.9).all()
@@ -217,7 +217,7 @@ def test_report_wrong_source_root_skips_flow_once(tint_release: Path, tmp_path: 
     from samm_synth_dataset.metrics.report import make_report
 
     result = make_report(tint_release, source_root=tmp_path / "nowhere", progress=False)
-    assert set(result["skipped"]) == {"au", "flow", "stability", "identity"}
+    assert set(result["skipped"]) == {"au", "flow", "stability", "identity", "spotting"}
     for part in ("flow", "stability"):
         why = result["skipped"][part]
         assert "of no video were found" in why and str(tmp_path / "nowhere") in why
@@ -238,4 +238,4 @@ def test_report_appends_a_section(tint_release: Path, monkeypatch) -> None:
     md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
     assert "## 5. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
     assert result["extra"] == {"skipped": "nothing to measure", "videos": 2}
-    assert list(result["skipped"]) == ["au", "flow", "stability", "identity", "extra"]
+    assert list(result["skipped"]) == ["au", "flow", "stability", "identity", "spotting", "extra"]

@@ -1,0 +1,454 @@
+"""The spotting utility benchmark: does training on the synthetic videos help spotting on REAL videos?
+
+Folds: leave-one-subject-out by SOURCE subject (``format.loso_splits`` on the release). Every fold is tested on the
+ORIGINAL videos of its held-out subject (read from ``source_root`` and cropped with the release's per-video crop,
+resized to the synthetic size), over the source frame numbers the release covers. Protocols (same seed, epochs,
+features and k for all three):
+
+* ``real``: train on the original videos of the fold's training subjects;
+* ``synthetic``: train on the fold's synthetic training videos only (train-on-synthetic, test-on-real);
+* ``real+synthetic``: both.
+
+Per fold and kind (ME, MaE), k is the fold's MEGC k (from its training intervals, ``Split.k``); a kind without
+training intervals (k None) or without a positive pair is not trained and spots nothing (its GT count as FN; the
+JSON says why). Synthetic frames are read through the loaders (``ClipDataset``, in order); features
+(``features.pair_feature``), pseudo-labels, training and decoding are the ``spotting`` modules'. Unlike SOFTNet,
+every training video is kept, also one without an interval of the kind (its pairs are negatives). Features are
+cached per (pixels, frames, crop, k, parameters) in ``cache_dir`` and reused across protocols and folds; a video's
+frames are read once for all the k values of the folds.
+
+Scores: the MEGC rule (``metrics.spotting.score_spotting``, IoU >= 0.5, predictions on source video ids, source
+frame numbers inclusive), per fold and pooled over folds. Output: ``quality/spotting.json`` and one prediction CSV
+per protocol and fold, ``quality/spotting/<protocol>_<subject>.csv`` (``vid,onset,offset,type``), both added to
+the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.metrics import flow as F
+from samm_synth_dataset.metrics.data import OriginalFrames, crop_of, read_intervals, read_videos
+from samm_synth_dataset.metrics.spotting import score_spotting
+from samm_synth_dataset.spotting import decode, train
+from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key, layout,
+                                                  pair_feature)
+from samm_synth_dataset.spotting.labels import pseudo_labels
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS: tuple[str, ...] = ("real", "synthetic", "real+synthetic")
+KINDS: tuple[str, ...] = ("ME", "MaE")
+SPOTTING_JSON = f"{fmt.QUALITY_DIR}/spotting.json"
+PREDICTIONS_DIR = f"{fmt.QUALITY_DIR}/spotting"
+#: Test videos per fold whose score curves are kept in the JSON (for the report's timeline figure).
+TIMELINE_VIDEOS_PER_FOLD = 1
+#: At most this many points of a kept curve (every n-th frame beyond it).
+TIMELINE_POINTS = 1000
+
+
+class SpottingBenchmarkError(ValueError):
+    """Bad input to the benchmark: one line naming the file or option and what to do."""
+
+
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    """``epochs``, ``seed``, ``lr`` (SGD), ``batch_size``, ``p`` (threshold fraction), ``device`` (cpu, cuda,
+    auto) and the feature parameters; the same for every protocol. Defaults: SOFTNet's recipe."""
+
+    epochs: int = train.EPOCHS
+    batch_size: int = train.BATCH_SIZE
+    seed: int = 0
+    lr: float = train.LEARNING_RATE
+    p: float = decode.P
+    device: str = "cpu"
+    params: FeatureParams = FeatureParams()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "seed": self.seed, "lr": self.lr, "p": self.p,
+                "batch_size": self.batch_size, "features": self.params.as_dict()}
+
+
+#: The demo's settings (small and fast; not SOFTNet's recipe): flow at 64 px, 24×24 inputs, batch 48, lr 0.005,
+#: 3 epochs.
+DEMO_SETTINGS = BenchmarkSettings(epochs=3, lr=0.005, batch_size=48,
+                                  params=FeatureParams(flow_size=64, input_size=24, nose_patch=7))
+
+
+def parse_protocols(text: str | Sequence[str]) -> list[str]:
+    """``"real,synthetic"`` or a list → the protocols in ``PROTOCOLS`` order; an unknown one is an error."""
+    names = [t.strip() for t in (text.split(",") if isinstance(text, str) else text) if t.strip()]
+    unknown = [n for n in names if n not in PROTOCOLS]
+    if unknown or not names:
+        raise SpottingBenchmarkError(f"unknown protocol(s) {unknown or names}: choose from {', '.join(PROTOCOLS)} "
+                                     "(comma-separated)")
+    return [p for p in PROTOCOLS if p in names]
+
+
+def protocol_slug(protocol: str) -> str:
+    return protocol.replace("+", "_")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass
+class Inputs:
+    """The release's tables, one row per source video (its crop, frames, subject) and the folds."""
+
+    release: Path
+    source_root: Path
+    videos: pd.DataFrame
+    intervals: pd.DataFrame
+    sources: pd.DataFrame  # source_video -> subject, source_dataset, row (first synthetic video of it)
+    frames: dict[str, np.ndarray]  # source_video -> source frame numbers the release covers
+    folds: list[fmt.Split]
+
+
+def _synthetic_frames(release: Path, video: str) -> np.ndarray:
+    from samm_synth_dataset.loaders.clips import ClipDataset
+
+    ds = ClipDataset(release, clip_len=1, shuffle=False, videos=[video], rank=0, world_size=1)
+    return ds.index[0].frame.copy()
+
+
+def read_inputs(release: str | Path, source_root: str | Path | None) -> Inputs:
+    """Check and read what the benchmark needs; bad input raises ``SpottingBenchmarkError`` (one line)."""
+    release = Path(release)
+    try:
+        fmt.read_manifest(release)
+        videos, intervals = read_videos(release), read_intervals(release)
+    except (FileNotFoundError, fmt.ReleaseError) as exc:
+        raise SpottingBenchmarkError(str(exc)) from None
+    if intervals.empty:
+        raise SpottingBenchmarkError(f"{release / fmt.INTERVALS_PATH}: the release has no intervals; spotting "
+                                     "needs ground-truth ME/MaE intervals to train and score")
+    if source_root is None:
+        raise SpottingBenchmarkError("--source-root is required: the benchmark tests on the ORIGINAL videos; pass "
+                                     "the corpus root the release was built from")
+    root = Path(source_root)
+    if not root.is_dir():
+        raise SpottingBenchmarkError(f"--source-root {root}: no such folder; pass the corpus root the release "
+                                     "was built from")
+    videos = videos.sort_values("video").reset_index(drop=True)
+    firsts = videos.drop_duplicates("source_video")
+    frames: dict[str, np.ndarray] = {}
+    for row in firsts.itertuples(index=False):
+        row_d = row._asdict()
+        try:
+            originals = OriginalFrames(root, row_d)
+        except FileNotFoundError as exc:
+            raise SpottingBenchmarkError(f"--source-root {root} does not match the release: {exc}") from None
+        numbers = _synthetic_frames(release, str(row.video))
+        missing = sorted(set(numbers.tolist()) - set(int(f) for f in originals.frame_numbers))
+        if missing:
+            raise SpottingBenchmarkError(
+                f"--source-root {root} does not match the release: source video {row.source_video} has no frames "
+                f"{missing[:5]} (of {len(missing)}) that the release's {row.video} covers; pass the corpus root "
+                "the release was built from")
+        frames[str(row.source_video)] = numbers
+    sources = firsts.set_index("source_video")
+    folds = fmt.loso_splits(videos, intervals)
+    return Inputs(release, root, videos, intervals, sources, frames, folds)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Features
+
+
+def _crop_payload(row: Any) -> dict[str, Any]:
+    crop = crop_of(row)
+    return {"box": crop.as_dict(), "matrix": crop.matrix_list(), "size": [int(row["width"]), int(row["height"])]}
+
+
+class FeatureStore:
+    """Features of (video, k), cached on disk per (pixels, frames, crop, k, parameters). A video's frames are read
+    once for every k the folds need (``ks``); ``computed`` counts those passes over frames."""
+
+    def __init__(self, inputs: Inputs, params: FeatureParams, cache_dir: Path, ks: Sequence[int]) -> None:
+        self.inputs, self.params, self.cache_dir = inputs, params, cache_dir
+        self.ks = sorted(set(int(k) for k in ks))
+        self.computed = 0
+        self._memory: dict[tuple[str, str, int], np.ndarray] = {}
+        self._videos = inputs.videos.set_index("video")
+        self._manifest = fmt.read_manifest(inputs.release)
+
+    def original(self, source_video: str, k: int) -> np.ndarray:
+        """Features of the cropped original frames of ``source_video`` (the frames the release covers)."""
+        row = self.inputs.sources.loc[source_video]
+        row_d = {"source_video": source_video, **row.to_dict()}
+        numbers = self.inputs.frames[source_video]
+
+        def frames() -> Any:
+            wanted = set(numbers.tolist())
+            return (img for f, img in OriginalFrames(self.inputs.source_root, row_d).iter() if f in wanted)
+
+        return self._get("real", source_video, k, f"original:{row['source_dataset']}/{source_video}", numbers,
+                         _crop_payload(row_d), frames)
+
+    def synthetic(self, video: str, k: int) -> np.ndarray:
+        """Features of a synthetic video, its frames read in order through ``ClipDataset``."""
+        numbers = self.inputs.frames[str(self._videos.loc[video, "source_video"])]
+        parts = sorted((f["path"], f["sha256"]) for f in self._manifest["files"]
+                       if f["path"].startswith(f"{fmt.FRAMES_DIR}/{video}-"))
+        return self._get("synthetic", video, k, f"synthetic:{video}", numbers, {"parts": parts},
+                         lambda: synthetic_frames(self.inputs.release, video))
+
+    def _get(self, kind: str, video: str, k: int, pixels: str, numbers: np.ndarray, crop: Any,
+             frames: Any) -> np.ndarray:
+        if (kind, video, k) in self._memory:
+            return self._memory[(kind, video, k)]
+        ks = sorted({k, *(x for x in self.ks if x < len(numbers))})
+        keys = {x: feature_cache_key(pixels, numbers, crop, x, self.params) for x in ks}
+        missing = [x for x in ks if not (self.cache_dir / f"{keys[x]}.npz").is_file()]
+        computed = multi_k_features(frames(), missing, self.params, video) if missing else {}
+        self.computed += bool(missing)
+        for x in ks:
+            self._memory[(kind, video, x)] = cached_features(self.cache_dir, keys[x], lambda x=x: computed[x])
+        return self._memory[(kind, video, k)]
+
+
+def synthetic_frames(release: Path, video: str) -> Any:
+    """The frames of a synthetic video in order (H×W×C or H×W uint8), read by ``ClipDataset(clip_len=1)``."""
+    from samm_synth_dataset.loaders.clips import ClipDataset
+
+    ds = ClipDataset(release, clip_len=1, stride=1, shuffle=False, videos=[video], rank=0, world_size=1,
+                     chunk_frames=256)
+    for n, sample in enumerate(ds):
+        if int(sample["index"][0]) != n:
+            raise RuntimeError(f"{video}: ClipDataset yielded frame {int(sample['index'][0])} at position {n}")
+        yield np.ascontiguousarray(sample["frames"][0].numpy().transpose(1, 2, 0).squeeze())
+
+
+def multi_k_features(frames: Any, ks: Sequence[int], params: FeatureParams, video: str) -> dict[int, np.ndarray]:
+    """``features.flow_features(frames, k)`` for every k in ``ks`` from ONE pass over the frames (the same
+    numbers: same greyscale frames, layout and pair features)."""
+    if not ks or min(ks) < 1:
+        raise ValueError(f"{video}: need k values >= 1, got {list(ks)}")
+    size = (params.flow_size, params.flow_size)
+    window: deque[np.ndarray] = deque(maxlen=max(ks) + 1)
+    out: dict[int, list[np.ndarray]] = {k: [] for k in ks}
+    where = None
+    shape = None
+    for pos, frame in enumerate(frames):
+        if shape is None:
+            shape = frame.shape
+            where = layout(params, None, (frame.shape[1], frame.shape[0]))
+        elif frame.shape != shape:
+            raise ValueError(f"{video}, frame position {pos}: size {frame.shape} differs from the first frame's "
+                             f"{shape}; crop every frame with the video's one crop")
+        window.append(F.to_grey(frame, size))
+        for k in ks:
+            if len(window) > k:
+                out[k].append(pair_feature(window[-1 - k], window[-1], params, where))
+    empty = [k for k in ks if not out[k]]
+    if empty:
+        raise ValueError(f"{video}: {len(window)} frame(s) but k = {empty[0]}; a pair (i, i + k) needs more than k "
+                         "frames")
+    return {k: np.stack(v) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Protocol, folds
+
+
+def training_videos(inputs: Inputs, fold: fmt.Split, protocol: str) -> list[tuple[str, str]]:
+    """The fold's training videos for ``protocol``: ``("real", source video)`` and ``("synthetic", video)``
+    pairs, sorted; never one of the held-out subject."""
+    synthetic = [("synthetic", v) for v in fold.train]
+    sources = sorted(set(inputs.videos.set_index("video").loc[fold.train, "source_video"].astype(str)))
+    real = [("real", s) for s in sources]
+    chosen = {"real": real, "synthetic": synthetic, "real+synthetic": real + synthetic}[protocol]
+    return sorted(chosen)
+
+
+def _subject_of(inputs: Inputs, kind_video: tuple[str, str]) -> str:
+    kind, video = kind_video
+    if kind == "real":
+        return str(inputs.sources.loc[video, "subject"])
+    return str(inputs.videos.set_index("video").loc[video, "subject"])
+
+
+def _source_intervals(inputs: Inputs) -> pd.DataFrame:
+    iv = inputs.intervals.copy()
+    iv["source_video"] = iv["source_video"].astype(str)
+    # as the scorer counts GT on source ids: one per (source video, kind, source_id)
+    key = (["source_video", "kind", "source_id"] if "source_id" in iv.columns
+           else ["source_video", "onset", "offset", "kind"])
+    return iv.drop_duplicates(subset=key)
+
+
+def _ground_truth(inputs: Inputs, source_videos: Sequence[str]) -> pd.DataFrame:
+    iv = _source_intervals(inputs)
+    iv = iv[iv["source_video"].isin(list(source_videos))]
+    return pd.DataFrame({"video": iv["source_video"], "onset": iv["onset"].astype(int),
+                         "offset": iv["offset"].astype(int), "kind": iv["kind"].astype(str)})
+
+
+def _scores(pred: pd.DataFrame, gt: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    return score_spotting(pred, gt)
+
+
+def _thin(values: np.ndarray) -> list[float]:
+    step = max(1, -(-len(values) // TIMELINE_POINTS))
+    return [round(float(x), 5) for x in values[::step]]
+
+
+def run_benchmark(release: str | Path, source_root: str | Path | None,
+                  protocols: Sequence[str] | str = PROTOCOLS, settings: BenchmarkSettings | None = None,
+                  cache_dir: str | Path | None = None, progress: bool = True,
+                  update_manifest: bool = True) -> dict[str, Any]:
+    """Run the protocols over every LOSO fold; write ``quality/spotting.json`` and the prediction CSVs (added to
+    the manifest unless ``update_manifest`` is False) and return the JSON document. ``cache_dir``: the feature
+    cache (default ``<release>/.build/spotting-features``, outside the manifest)."""
+    settings = settings or BenchmarkSettings()
+    chosen = parse_protocols(protocols)
+    train.resolve_device(settings.device)
+    inputs = read_inputs(release, source_root)
+    release = inputs.release
+    ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
+    store = FeatureStore(inputs, settings.params,
+                         Path(cache_dir) if cache_dir is not None else release / fmt.BUILD_DIR / "spotting-features",
+                         ks)
+    source_iv = _source_intervals(inputs)
+    per_source = {s: g for s, g in source_iv.groupby("source_video")}
+    synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
+
+    def intervals_of(source_video: str, kind: str) -> list[tuple[int, int]]:
+        g = per_source.get(source_video)
+        if g is None:
+            return []
+        g = g[g["kind"] == kind]
+        return [(int(a), int(b)) for a, b in zip(g["onset"], g["offset"])]
+
+    def item(kind_video: tuple[str, str], k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        kind_, video = kind_video
+        source = video if kind_ == "real" else synthetic_source[video]
+        numbers = inputs.frames[source]
+        if len(numbers) <= k:
+            return None
+        feats = store.original(video, k) if kind_ == "real" else store.synthetic(video, k)
+        return feats, pseudo_labels(numbers, intervals_of(source, kind), k, video=video)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(inputs.folds), desc="spotting folds", unit="fold")
+    folds_out: list[dict[str, Any]] = []
+    predictions: dict[str, list[tuple[str, int, int, str]]] = {p: [] for p in chosen}
+    timelines: list[dict[str, Any]] = []
+    files: list[str] = []
+    for fold in inputs.folds:
+        test_sources = sorted(set(inputs.videos.loc[inputs.videos["subject"].astype(str) == fold.test_subject,
+                                                    "source_video"].astype(str)))
+        gt = _ground_truth(inputs, test_sources)
+        fold_out: dict[str, Any] = {"test_subject": fold.test_subject, "test_videos": test_sources,
+                                    "k": dict(fold.k), "protocols": {}}
+        curves: dict[str, dict[str, dict[str, list[float]]]] = {}
+        for protocol in chosen:
+            train_videos = training_videos(inputs, fold, protocol)
+            subjects = sorted({_subject_of(inputs, v) for v in train_videos})
+            rows: list[tuple[str, int, int, str]] = []
+            per_kind: dict[str, Any] = {}
+            for kind in KINDS:
+                k = fold.k.get(kind)
+                info: dict[str, Any] = {"k": k, "trained": False, "n_train_intervals": 0, "n_positive_pairs": 0,
+                                        "n_train_pairs": 0}
+                if k is None:
+                    info["reason"] = f"no {kind} interval in the fold's training videos (k undefined)"
+                    per_kind[kind] = info
+                    continue
+                items = []
+                for v in train_videos:
+                    it = item(v, k)
+                    if it is not None:
+                        items.append(it)
+                    source = v[1] if v[0] == "real" else synthetic_source[v[1]]
+                    info["n_train_intervals"] += len(intervals_of(source, kind))
+                info["n_train_pairs"] = int(sum(len(y) for _, y in items))
+                info["n_positive_pairs"] = int(sum(int((y > 0).sum()) for _, y in items))
+                if info["n_positive_pairs"] == 0:
+                    info["reason"] = f"no positive {kind} pair in the training videos"
+                    per_kind[kind] = info
+                    continue
+                model = train.fit_fold(items, kind, epochs=settings.epochs, seed=settings.seed,
+                                       device=settings.device, lr=settings.lr, batch_size=settings.batch_size)
+                info["trained"] = True
+                for source in test_sources:
+                    numbers = inputs.frames[source]
+                    if len(numbers) <= k:
+                        continue
+                    scores = train.predict_scores(model, store.original(source, k), settings.device)
+                    curve = decode.frame_scores(scores, k)
+                    for onset, offset in decode.spot_intervals(curve, k, numbers, settings.p, video=source):
+                        rows.append((source, onset, offset, kind))
+                    if source in test_sources[:TIMELINE_VIDEOS_PER_FOLD]:
+                        step = max(1, -(-len(numbers) // TIMELINE_POINTS))
+                        c = curves.setdefault(source, {}).setdefault(protocol, {})
+                        c[kind] = _thin(decode.smooth_scores(curve, k))
+                        c.setdefault("frames", [int(f) for f in numbers[::step]])
+                        c[f"threshold_{kind}"] = round(decode.threshold(decode.smooth_scores(curve, k),
+                                                                        settings.p), 5)
+                per_kind[kind] = info
+            rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
+            predictions[protocol].extend(rows)
+            name = f"{PREDICTIONS_DIR}/{protocol_slug(protocol)}_{fold.test_subject}.csv"
+            decode.write_submission(release / name, rows)
+            files.append(name)
+            pred = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
+            fold_out["protocols"][protocol] = {
+                "train_videos": [f"{a}:{b}" for a, b in train_videos], "train_subjects": subjects,
+                "kinds": per_kind, "predictions": name, "scores": _scores(pred, gt)}
+        for source, by_protocol in curves.items():
+            g = gt[gt["video"] == source]
+            timelines.append({"video": source, "test_subject": fold.test_subject,
+                              "ground_truth": [[int(a), int(b), str(c)] for a, b, c in
+                                               zip(g["onset"], g["offset"], g["kind"])],
+                              "predicted": {p: [[r[1], r[2], r[3]] for r in predictions[p] if r[0] == source]
+                                            for p in chosen},
+                              "curves": by_protocol})
+        folds_out.append(fold_out)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    all_gt = _ground_truth(inputs, sorted(inputs.frames))
+    pooled = {p: _scores(pd.DataFrame(predictions[p], columns=["video", "onset", "offset", "kind"]), all_gt)
+              for p in chosen}
+    doc = {
+        "version": "1",
+        "method": "SOFTNet-style baseline (Farneback flow of pairs (i, i + k), pseudo-labels, shallow three-stream "
+                  "CNN, moving-mean smoothing and peak picking); LOSO by source subject; tested on the original "
+                  "videos of the held-out subject, cropped with the release's per-video crop; MEGC rule "
+                  "(IoU >= 0.5), pooled over folds",
+        "protocols": chosen, "settings": settings.as_dict(),
+        "pooled": pooled, "folds": folds_out, "timelines": timelines,
+    }
+    log.info("spotting benchmark: %d feature passes over frames (the rest from the cache)", store.computed)
+    path = release / SPOTTING_JSON
+    fmt.atomic_write_json(path, doc)
+    files.append(SPOTTING_JSON)
+    if update_manifest:
+        fmt.add_files(release, sorted(files))
+    return doc
+
+
+def format_table(doc: dict[str, Any]) -> str:
+    """The pooled scores of ``run_benchmark``'s document as a text table (one row per protocol and kind)."""
+    lines = [f"{'protocol':<16}{'kind':<9}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}"]
+    for protocol in doc["protocols"]:
+        for kind in (*KINDS, "overall"):
+            s = doc["pooled"][protocol][kind]
+            lines.append(f"{protocol:<16}{kind:<9}{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}{s['precision']:>11.3f}"
+                         f"{s['recall']:>8.3f}{s['f1']:>7.3f}")
+    return "\n".join(lines)
