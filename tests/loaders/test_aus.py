@@ -168,8 +168,8 @@ def test_pairs_and_workers(aus_release, backend: str) -> None:
     release, expected = aus_release
     ds = ClipDataset(release, backend=backend, pair_k=2, stride=1, shuffle=True, seed=1, aus=True)
     batches = list(DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate_clips))
-    samples = [{k: (v[i] if k not in ("video", "subject", "interval_ids") else v[i]) for k, v in b.items()}
-               for b in batches for i in range(len(b["video"]))]
+    # torch's default collate batches every field; interval_ids (T strings per sample) comes back as T tuples
+    samples = [{k: v[i] for k, v in b.items() if k != "interval_ids"} for b in batches for i in range(len(b["video"]))]
     assert len(samples) == len(ds)
     assert check_clips(samples, expected) == 2 * len(ds)
     assert batches[0]["synthetic_au_r"].shape == (4, 2, len(R))

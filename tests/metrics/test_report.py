@@ -93,7 +93,7 @@ def test_report_skips_what_it_cannot(tint_release: Path, capsys) -> None:
     data = json.loads((tint_release / "quality" / "report.json").read_text())
     assert set(data["skipped"]) == {"au", "flow", "stability", "identity", "spotting"}
     md = (tint_release / "quality" / "report.md").read_text()
-    assert md.count("**Skipped**") == 4
+    assert md.count("**Skipped**") == 5
 
 
 def test_report_refuses_incomplete_release(tint_release: Path) -> None:
@@ -236,6 +236,6 @@ def test_report_appends_a_section(tint_release: Path, monkeypatch) -> None:
     monkeypatch.setattr(report, "SECTIONS", report.SECTIONS + (extra,))
     result = report.make_report(tint_release, progress=False)
     md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
-    assert "## 5. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
+    assert "## 6. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
     assert result["extra"] == {"skipped": "nothing to measure", "videos": 2}
     assert list(result["skipped"]) == ["au", "flow", "stability", "identity", "spotting", "extra"]

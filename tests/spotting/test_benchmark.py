@@ -118,8 +118,8 @@ def test_report_shows_the_benchmark(bench):
     head = fmt.read_quality(release).headline["spotting"]
     assert len(head.rows) == 3 * len(doc["protocols"])
     figures = release / fmt.QUALITY_DIR / "figures"
-    assert (figures / "fig9_spotting_folds.png").is_file()
-    assert len(list(figures.glob("fig10_spotting_timeline_*.png"))) == len(doc["timelines"]) >= 1
+    assert (figures / "fig11_spotting_folds.png").is_file()
+    assert len(list(figures.glob("fig12_spotting_timeline_*.png"))) == len(doc["timelines"]) >= 1
 
 
 def test_one_pass_features_equal_flow_features_for_every_k():
