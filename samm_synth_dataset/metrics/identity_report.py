@@ -29,7 +29,7 @@ import pandas as pd
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.images import decode_image, to_rgb
-from samm_synth_dataset.metrics import identity as I
+from samm_synth_dataset.metrics import identity
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
 from samm_synth_dataset.metrics.document import save_figure
 
@@ -140,19 +140,19 @@ def _read_json(path: Path) -> Any | None:
         return None
 
 
-_DESCRIBER: I.FaceDescriber | None = None
+_DESCRIBER: identity.FaceDescriber | None = None
 
 
-def _describer() -> I.FaceDescriber:
+def _describer() -> identity.FaceDescriber:
     """One describer per process (the models load once, about 30 MB)."""
     global _DESCRIBER
     if _DESCRIBER is None:
-        _DESCRIBER = I.FaceDescriber()
+        _DESCRIBER = identity.FaceDescriber()
     return _DESCRIBER
 
 
 def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: str | Path,
-                      reference: str | Path | None, samples: int = I.DEFAULT_SAMPLES,
+                      reference: str | Path | None, samples: int = identity.DEFAULT_SAMPLES,
                       synthetic_sha: Sequence[str] = (), cache: bool = True) -> dict[str, Any]:
     """Identity of one synthetic video (``row``: its videos-table row as a dict): ``VideoIdentity.to_dict()``
     plus ``cached`` (served from the cache) and ``faces`` (descriptors computed in this call). ``reference``:
@@ -161,52 +161,52 @@ def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: 
     release = Path(release)
     video = str(row["video"])
     numbers = synthetic_frame_numbers(release, video)
-    frames = [int(numbers[p]) for p in I.sample_positions(len(numbers), samples)]
+    frames = [int(numbers[p]) for p in identity.sample_positions(len(numbers), samples)]
     key_row = dict(row) if reference is not None else {**dict(row), "reference_sha256": "unknown"}
-    key = I.cache_key(key_row, frames, synthetic_sha)
+    key = identity.cache_key(key_row, frames, synthetic_sha)
     folder = release / CACHE_DIR
     path = folder / f"{key}.json"
     hit = _read_json(path) if cache else None
     if hit is not None:
-        return {**I.VideoIdentity.from_dict(hit).to_dict(), "cached": True, "faces": 0}
+        return {**identity.VideoIdentity.from_dict(hit).to_dict(), "cached": True, "faces": 0}
     describer = _describer()
     faces = 0
     from samm_synth_dataset.metrics.au_export import original_key
 
-    original_path = folder / f"original-{I.cache_key({**key_row, 'video': '', 'reference_sha256': ''}, frames)}.json"
+    original_path = folder / f"original-{identity.cache_key({**key_row, 'video': '', 'reference_sha256': ''}, frames)}.json"
     original_hit = _read_json(original_path) if cache else None
     if original_hit is not None and original_hit.get("key") == list(original_key(row, np.asarray(frames))):
         original = _descriptors_from_json(original_hit["descriptors"])
     else:
         images = OriginalFrames(source_root, row).get(frames)
-        original = I.describe_frames(((f, images[f]) for f in frames), describer, f"video {video} original frame")
+        original = identity.describe_frames(((f, images[f]) for f in frames), describer, f"video {video} original frame")
         faces += len(frames)
         if cache:
             fmt.atomic_write_json(original_path, {"key": list(original_key(row, np.asarray(frames))),
-                                                  "method": I.METHOD, "descriptors": _descriptors_json(original)})
+                                                  "method": identity.METHOD, "descriptors": _descriptors_json(original)})
     synth = synthetic_frames(release, video, frames)
-    synthetic = I.describe_frames(((f, synth[f]) for f in frames), describer, f"video {video} synthetic frame")
+    synthetic = identity.describe_frames(((f, synth[f]) for f in frames), describer, f"video {video} synthetic frame")
     ref = None
     if reference is not None:
         ref_path = folder / f"reference-{re.sub(r'[^0-9A-Za-z]', '_', str(row['reference_sha256']))[:64]}.json"
         ref_hit = _read_json(ref_path) if cache else None
-        if ref_hit is not None and ref_hit.get("method") == I.METHOD:
+        if ref_hit is not None and ref_hit.get("method") == identity.METHOD:
             ref = _descriptors_from_json(ref_hit["descriptors"])[0]
         else:
             ref = describer.describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
             faces += 1
             if cache:
-                fmt.atomic_write_json(ref_path, {"method": I.METHOD, "descriptors": _descriptors_json({0: ref})})
+                fmt.atomic_write_json(ref_path, {"method": identity.METHOD, "descriptors": _descriptors_json({0: ref})})
     faces += len(frames)
-    result = I.identity_from_descriptors(video, frames, original, synthetic, ref)
+    result = identity.identity_from_descriptors(video, frames, original, synthetic, ref)
     if cache:
         fmt.atomic_write_json(path, result.to_dict())
     return {**result.to_dict(), "cached": False, "faces": faces}
 
 
 def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
-                     references: Mapping[str, Path], samples: int = I.DEFAULT_SAMPLES, workers: int = 1,
-                     progress: bool = True) -> tuple[list[I.VideoIdentity], dict[str, str], int]:
+                     references: Mapping[str, Path], samples: int = identity.DEFAULT_SAMPLES, workers: int = 1,
+                     progress: bool = True) -> tuple[list[identity.VideoIdentity], dict[str, str], int]:
     """Every video's identity: ``(results, video → why not measured, descriptors computed)``. ``workers`` > 1
     runs the videos in a process pool."""
     from tqdm.auto import tqdm
@@ -217,7 +217,7 @@ def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.Data
         ref = references.get(str(row["reference_sha256"]))
         jobs.append((str(release), row, str(source_root), None if ref is None else str(ref), samples,
                      synthetic_sha256(manifest, str(row["video"]))))
-    results: list[I.VideoIdentity] = []
+    results: list[identity.VideoIdentity] = []
     skipped: dict[str, str] = {}
     faces = 0
     if workers > 1 and len(jobs) > 1:
@@ -235,7 +235,7 @@ def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.Data
             log.warning("identity of %s skipped: %s", video, why)
             continue
         faces += int(out["faces"])
-        results.append(I.VideoIdentity.from_dict(out))
+        results.append(identity.VideoIdentity.from_dict(out))
     return results, skipped, faces
 
 
@@ -250,9 +250,9 @@ def _outcome(call: Any) -> tuple[dict[str, Any] | None, str | None]:
 # Summary, claim, headline
 
 
-def summarise(results: Sequence[I.VideoIdentity], methods: Mapping[str, str]) -> dict[str, Any]:
+def summarise(results: Sequence[identity.VideoIdentity], methods: Mapping[str, str]) -> dict[str, Any]:
     """Counts of verdicts overall and per method (``methods``: video → method)."""
-    def counts(rs: Sequence[I.VideoIdentity]) -> dict[str, Any]:
+    def counts(rs: Sequence[identity.VideoIdentity]) -> dict[str, Any]:
         c = {v: 0 for v in ("recognisable", "mixed", "changed", "unmeasured")}
         for r in rs:
             c[r.verdict()] += 1
@@ -271,11 +271,11 @@ def claim(summary: Mapping[str, Any], threshold: float, samples: int, not_measur
     n = summary["videos"] - summary["unmeasured"]
     how = (f"(dlib ResNet face descriptor, threshold {threshold:g}, {samples} frames sampled per video; "
            f"\"recognisable\" = synthetic face within the threshold of the original in ≥ "
-           f"{I.RECOGNISABLE_SHARE:.0%} of sampled frames, \"changed\" = in ≤ {I.CHANGED_SHARE:.0%})")
+           f"{identity.RECOGNISABLE_SHARE:.0%} of sampled frames, \"changed\" = in ≤ {identity.CHANGED_SHARE:.0%})")
     if n == 0:
         return f"Identity change was not measured: no face was found in any sampled frame pair {how}."
     parts = [f"In {summary['recognisable']} of {n} synthetic videos the source person is still recognisable in "
-             f"≥ {I.RECOGNISABLE_SHARE:.0%} of sampled frames"]
+             f"≥ {identity.RECOGNISABLE_SHARE:.0%} of sampled frames"]
     if summary["changed"]:
         parts.append(f"in {summary['changed']} of {n} the identity changed")
     if summary["mixed"]:
@@ -308,8 +308,8 @@ def headline(summary: Mapping[str, Any], threshold: float) -> dict[str, Any]:
 # The section
 
 
-def _strip_items(ctx: Any, chosen: Sequence[I.VideoIdentity], references: Mapping[str, Path]
-                 ) -> list[tuple[I.VideoIdentity, int, np.ndarray, np.ndarray, np.ndarray]]:
+def _strip_items(ctx: Any, chosen: Sequence[identity.VideoIdentity], references: Mapping[str, Path]
+                 ) -> list[tuple[identity.VideoIdentity, int, np.ndarray, np.ndarray, np.ndarray]]:
     assert ctx.source_root is not None
     rows = ctx.videos.set_index("video", drop=False)
     items = []
@@ -334,7 +334,7 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
     samples, threshold = ctx.identity_samples, ctx.identity_threshold
     try:
         _describer()
-    except I.IdentityUnavailable as exc:
+    except identity.IdentityUnavailable as exc:
         return sec.skip(exc.reason)
     if ctx.source_root is None:
         return sec.skip(no_source_root)
@@ -351,13 +351,13 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
     methods = {str(r.video): str(r.method) for r in ctx.videos.itertuples()}
     summary = summarise(results, methods)
     doc = sec.doc
-    doc.p(f"{I.METHOD}. For each synthetic video, {samples} frames sampled evenly over it (every frame when it "
+    doc.p(f"{identity.METHOD}. For each synthetic video, {samples} frames sampled evenly over it (every frame when it "
           "is shorter), the same source frames of its original through the video's crop, and its reference image "
           "are described (128-D); distances are Euclidean. dlib documents that faces less than "
           f"{threshold:g} apart are the same person (threshold used here: {threshold:g}). A video is "
           f"**recognisable** when its synthetic face is within the threshold of the original in ≥ "
-          f"{I.RECOGNISABLE_SHARE:.0%} of the sampled frames with a face in both, **changed** in ≤ "
-          f"{I.CHANGED_SHARE:.0%}, **mixed** in between, **unmeasured** when no frame pair has a face in both. "
+          f"{identity.RECOGNISABLE_SHARE:.0%} of the sampled frames with a face in both, **changed** in ≤ "
+          f"{identity.CHANGED_SHARE:.0%}, **mixed** in between, **unmeasured** when no frame pair has a face in both. "
           f"{faces} descriptors computed in this run; the rest came from the cache (`{CACHE_DIR}/`).")
     doc.p("**Result**: " + claim(summary, threshold, samples, len(not_measured)))
     if not_measured:
@@ -369,23 +369,23 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
         doc.p(f"Reference image not found for {len(missing_refs)} videos, so their distances to the reference "
               "are unmeasured (–): " + "; ".join(sorted(set(missing_refs.values()))) + ".")
         sec.skipped["identity:references"] = next(iter(missing_refs.values()))
-    table = I.identity_table(results).set_index("video")
+    table = identity.identity_table(results).set_index("video")
     table.insert(0, "method", [methods.get(v, "unknown") for v in table.index])
     doc.table(table, f"Identity per video: medians of the per-frame distances (threshold {threshold:g}); "
                      "recognisable_share = share of frames with a face in both whose synthetic face is within the "
                      "threshold of the original; no-face columns name source frame numbers.")
-    doc.figure(save_figure(I.plot_identity_scatter(results, methods), ctx.figures / SCATTER_FIGURE),
+    doc.figure(save_figure(identity.plot_identity_scatter(results, methods), ctx.figures / SCATTER_FIGURE),
                f"Figure 9. One point per video: median distance of the synthetic face to the original (x) and to "
                f"the reference (y); lines at the threshold {threshold:g}. Left of the dashed line: still the "
                "source person.")
-    extremes = I.most_and_least_changed(results)
+    extremes = identity.most_and_least_changed(results)
     if extremes is not None:
         chosen = [extremes[0]] if extremes[0].video == extremes[1].video else list(extremes)
-        doc.figure(save_figure(I.plot_strips(_strip_items(ctx, chosen, references)), ctx.figures / STRIP_FIGURE),
+        doc.figure(save_figure(identity.plot_strips(_strip_items(ctx, chosen, references)), ctx.figures / STRIP_FIGURE),
                    "Figure 10. Original | synthetic | reference at one sampled frame of the most changed video "
                    "(top) and the least changed one (bottom), with that frame's distances.")
-    sec.result = {"method": I.METHOD, "threshold": threshold, "samples": samples,
-                  "recognisable_share": I.RECOGNISABLE_SHARE, "changed_share": I.CHANGED_SHARE,
+    sec.result = {"method": identity.METHOD, "threshold": threshold, "samples": samples,
+                  "recognisable_share": identity.RECOGNISABLE_SHARE, "changed_share": identity.CHANGED_SHARE,
                   "summary": summary, "per_video": table.reset_index(),
                   "videos": [r.to_dict() for r in results], "videos_skipped": not_measured,
                   "references_missing": missing_refs, "descriptors_computed": faces}

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.metrics import flow as F
+from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.data import OriginalFrames, crop_of, read_intervals, read_videos
 from samm_synth_dataset.metrics.spotting import score_spotting
 from samm_synth_dataset.spotting import decode, train
@@ -246,7 +246,7 @@ def multi_k_features(frames: Any, ks: Sequence[int], params: FeatureParams, vide
         elif frame.shape != shape:
             raise ValueError(f"{video}, frame position {pos}: size {frame.shape} differs from the first frame's "
                              f"{shape}; crop every frame with the video's one crop")
-        window.append(F.to_grey(frame, size))
+        window.append(optical_flow.to_grey(frame, size))
         for k in ks:
             if len(window) > k:
                 out[k].append(pair_feature(window[-1 - k], window[-1], params, where))

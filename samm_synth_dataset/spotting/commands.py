@@ -32,13 +32,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_spotting_benchmark(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.spotting import benchmark as B
+    from samm_synth_dataset.spotting import benchmark
 
-    protocols = B.parse_protocols(args.protocols)
-    base = B.BenchmarkSettings()
-    settings = B.BenchmarkSettings(epochs=args.epochs or base.epochs, seed=args.seed, lr=args.lr or base.lr,
+    protocols = benchmark.parse_protocols(args.protocols)
+    base = benchmark.BenchmarkSettings()
+    settings = benchmark.BenchmarkSettings(epochs=args.epochs or base.epochs, seed=args.seed, lr=args.lr or base.lr,
                                    batch_size=args.batch_size or base.batch_size, device=args.device)
-    doc = B.run_benchmark(args.release, args.source_root, protocols, settings, cache_dir=args.cache_dir)
-    print(B.format_table(doc))
-    print(f"wrote {args.release / B.SPOTTING_JSON}")
+    doc = benchmark.run_benchmark(args.release, args.source_root, protocols, settings, cache_dir=args.cache_dir)
+    print(benchmark.format_table(doc))
+    print(f"wrote {args.release / benchmark.SPOTTING_JSON}")
     return 0
