@@ -26,7 +26,6 @@ the manifest.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,12 +34,11 @@ import numpy as np
 import pandas as pd
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.data import OriginalFrames, crop_of, read_intervals, read_videos
 from samm_synth_dataset.metrics.spotting import score_spotting
 from samm_synth_dataset.spotting import decode, train
-from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key, layout,
-                                                  pair_feature)
+from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key,
+                                                  flow_features_by_k)
 from samm_synth_dataset.spotting.labels import pseudo_labels
 
 log = logging.getLogger(__name__)
@@ -210,7 +208,7 @@ class FeatureStore:
         ks = sorted({k, *(x for x in self.ks if x < len(numbers))})
         keys = {x: feature_cache_key(pixels, numbers, crop, x, self.params) for x in ks}
         missing = [x for x in ks if not (self.cache_dir / f"{keys[x]}.npz").is_file()]
-        computed = multi_k_features(frames(), missing, self.params, video) if missing else {}
+        computed = flow_features_by_k(frames(), missing, self.params, None, video) if missing else {}
         self.computed += bool(missing)
         for x in ks:
             self._memory[(kind, video, x)] = cached_features(self.cache_dir, keys[x], lambda x=x: computed[x])
@@ -227,34 +225,6 @@ def synthetic_frames(release: Path, video: str) -> Any:
         if int(sample["index"][0]) != n:
             raise RuntimeError(f"{video}: ClipDataset yielded frame {int(sample['index'][0])} at position {n}")
         yield np.ascontiguousarray(sample["frames"][0].numpy().transpose(1, 2, 0).squeeze())
-
-
-def multi_k_features(frames: Any, ks: Sequence[int], params: FeatureParams, video: str) -> dict[int, np.ndarray]:
-    """``features.flow_features(frames, k)`` for every k in ``ks`` from ONE pass over the frames (the same
-    numbers: same greyscale frames, layout and pair features)."""
-    if not ks or min(ks) < 1:
-        raise ValueError(f"{video}: need k values >= 1, got {list(ks)}")
-    size = (params.flow_size, params.flow_size)
-    window: deque[np.ndarray] = deque(maxlen=max(ks) + 1)
-    out: dict[int, list[np.ndarray]] = {k: [] for k in ks}
-    where = None
-    shape = None
-    for pos, frame in enumerate(frames):
-        if shape is None:
-            shape = frame.shape
-            where = layout(params, None, (frame.shape[1], frame.shape[0]))
-        elif frame.shape != shape:
-            raise ValueError(f"{video}, frame position {pos}: size {frame.shape} differs from the first frame's "
-                             f"{shape}; crop every frame with the video's one crop")
-        window.append(optical_flow.to_grey(frame, size))
-        for k in ks:
-            if len(window) > k:
-                out[k].append(pair_feature(window[-1 - k], window[-1], params, where))
-    empty = [k for k in ks if not out[k]]
-    if empty:
-        raise ValueError(f"{video}: {len(window)} frame(s) but k = {empty[0]}; a pair (i, i + k) needs more than k "
-                         "frames")
-    return {k: np.stack(v) for k, v in out.items()}
 
 
 # --------------------------------------------------------------------------------------------------------------

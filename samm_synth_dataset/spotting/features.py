@@ -141,12 +141,18 @@ def flow_features(frames: Iterable[np.ndarray], k: int, params: FeatureParams | 
     |u|, |v|, ε), i = 0-based position. ``frames``: the cropped face frames in order (RGB or greyscale uint8, one
     size), streamed: only k + 1 small greyscale frames are held. ``landmarks``: optional 68×2 (x, y) pixels of the
     first frame. A video with N <= k frames has no pair: a ValueError names it."""
-    if k < 1:
-        raise ValueError(f"k must be >= 1 frame, got {k}")
+    return flow_features_by_k(frames, (k,), params, landmarks, video)[k]
+
+
+def flow_features_by_k(frames: Iterable[np.ndarray], ks: Sequence[int], params: FeatureParams | None = None,
+                       landmarks: np.ndarray | None = None, video: str = "video") -> dict[int, np.ndarray]:
+    """:func:`flow_features` for every k in ``ks`` from ONE pass over the frames (max(ks) + 1 frames held)."""
+    if not ks or min(ks) < 1:
+        raise ValueError(f"{video}: k must be >= 1 frame, got {list(ks)}")
     params = params or FeatureParams()
     size = (params.flow_size, params.flow_size)
-    window: deque[np.ndarray] = deque(maxlen=k + 1)
-    out: list[np.ndarray] = []
+    window: deque[np.ndarray] = deque(maxlen=max(ks) + 1)
+    out: dict[int, list[np.ndarray]] = {k: [] for k in ks}
     where: Layout | None = None
     shape: tuple[int, ...] | None = None
     for pos, frame in enumerate(frames):
@@ -161,13 +167,15 @@ def flow_features(frames: Iterable[np.ndarray], k: int, params: FeatureParams | 
             raise ValueError(f"{video}, frame position {pos}: size {frame.shape} differs from the first frame's "
                              f"{shape}; crop every frame with the video's one crop")
         window.append(optical_flow.to_grey(frame, size))
-        if len(window) == k + 1:
-            assert where is not None
-            out.append(pair_feature(window[0], window[-1], params, where))
-    if not out:
-        n = 0 if shape is None else len(window)
-        raise ValueError(f"{video}: {n} frame(s) but k = {k}; a pair (i, i + k) needs more than k frames")
-    return np.stack(out)
+        assert where is not None
+        for k in ks:
+            if len(window) > k:
+                out[k].append(pair_feature(window[-1 - k], window[-1], params, where))
+    empty = [k for k in ks if not out[k]]
+    if empty:
+        raise ValueError(f"{video}: {len(window)} frame(s) but k = {empty[0]}; a pair (i, i + k) needs more than "
+                         f"{empty[0]} frames")
+    return {k: np.stack(v) for k, v in out.items()}
 
 
 def _canonical(value: Any) -> Any:

@@ -120,16 +120,3 @@ def test_report_shows_the_benchmark(bench):
     figures = release / fmt.QUALITY_DIR / "figures"
     assert (figures / "fig11_spotting_folds.png").is_file()
     assert len(list(figures.glob("fig12_spotting_timeline_*.png"))) == len(doc["timelines"]) >= 1
-
-
-def test_one_pass_features_equal_flow_features_for_every_k():
-    import numpy as np
-
-    from samm_synth_dataset.spotting.features import flow_features
-
-    rng = np.random.default_rng(0)
-    frames = [rng.integers(0, 256, (40, 36, 3), dtype=np.uint8) for _ in range(12)]
-    params = FeatureParams(flow_size=32, input_size=12, nose_patch=5)
-    got = B.multi_k_features(iter(frames), [2, 5], params, "v")
-    for k in (2, 5):
-        assert np.array_equal(got[k], flow_features(frames, k, params, video="v"))

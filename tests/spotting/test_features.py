@@ -127,3 +127,16 @@ def test_save_load_and_cached(tmp_path: Path) -> None:
     assert len(calls) == 1
     np.testing.assert_array_equal(first, second)
     assert (tmp_path / "cache" / f"{key}.npz").is_file()
+
+
+def test_one_pass_features_equal_flow_features_for_every_k():
+    import numpy as np
+
+    from samm_synth_dataset.spotting.features import FeatureParams, flow_features, flow_features_by_k
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (40, 36, 3), dtype=np.uint8) for _ in range(12)]
+    params = FeatureParams(flow_size=32, input_size=12, nose_patch=5)
+    got = flow_features_by_k(iter(frames), [2, 5], params, video="v")
+    for k in (2, 5):
+        assert np.array_equal(got[k], flow_features(frames, k, params, video="v"))
