@@ -11,8 +11,7 @@ are imported on first use (no torch, no OpenCV on import).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from samm_synth_dataset import lazy_getattr
 
 _LAZY: dict[str, str] = {
     "BuildConfig": "samm_synth_dataset.builders.config",
@@ -24,8 +23,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = [*_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -3,8 +3,7 @@ splits. Heavy libraries (datasets, webdataset, torch) are imported on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from samm_synth_dataset import lazy_getattr
 
 from samm_synth_dataset.format.splits import Split, loso_splits, read_splits, write_splits
 
@@ -17,8 +16,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = ["Split", "loso_splits", "read_splits", "write_splits", *_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -9,8 +9,7 @@ Submodules: ``openface`` (read/run OpenFace, AU track files), ``au`` (correlatio
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from samm_synth_dataset import lazy_getattr
 
 _LAZY: dict[str, str] = {
     "read_openface_csv": "samm_synth_dataset.metrics.openface",
@@ -35,8 +34,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = [*_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -7,8 +7,7 @@ data meaning; ``plan_publish``/``publish`` (publish.py) upload it and tag ``vX.Y
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from samm_synth_dataset import lazy_getattr
 
 _LAZY: dict[str, str] = {
     "make_release": "samm_synth_dataset.release.release",
@@ -23,8 +22,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = [*_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -7,8 +7,7 @@ Names are imported lazily so that ``samm-synth --help`` does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from samm_synth_dataset import lazy_getattr
 
 from samm_synth_dataset.transfer.base import StyleCode, TransferMethod, domain_index
 
@@ -31,8 +30,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = ["StyleCode", "TransferMethod", "domain_index", *_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
