@@ -19,11 +19,11 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               CONFIGS, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
-                                              MANIFEST, METHODS, QUALITY_DIR, REPORT_JSON, SPLITS_PATH,
-                                              STATUS_BUILDING, STATUS_COMPLETE, VIDEOS_FEATURES, VIDEOS_PATH,
+                                              MANIFEST, METHODS, PENDING, QUALITY_DIR, REPORT_JSON, SPLITS_PATH,
+                                              STAGES_DIR, STATUS_BUILDING, STATUS_COMPLETE, VIDEOS_FEATURES, VIDEOS_PATH,
                                               VIDEOS_SCHEMA, WDS_DIR, ReleaseError, check_id, part_name,
                                               schema_for, synthetic_video_id, wds_key, with_hf_metadata)
-from samm_synth_dataset.format.manifest import (add_files, declared_configs, read_manifest,
+from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, read_manifest,
                                                 write_building_manifest, write_manifest, versions)
 from samm_synth_dataset.format.quality import HeadlineTable, Quality, headline_table, read_quality
 from samm_synth_dataset.format.splits import (SPLITS_VERSION, TEST_ON, Split, loso_splits, megc_k, read_splits,
@@ -34,10 +34,10 @@ __all__ = [
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
     "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
     "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IMAGE_TYPE", "INTERVALS_FEATURES",
-    "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PARQUET_COMPRESSION", "QUALITY_DIR",
+    "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PENDING", "STAGES_DIR", "PARQUET_COMPRESSION", "QUALITY_DIR",
     "Quality", "REPORT_JSON", "ReleaseError", "SPLITS_PATH", "SPLITS_VERSION", "STATUS_BUILDING",
     "STATUS_COMPLETE", "Split", "TEST_ON", "TMP_SUFFIX", "VIDEOS_FEATURES", "VIDEOS_PATH", "VIDEOS_SCHEMA",
-    "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
+    "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "begin_stage", "atomic_write_json", "atomic_write_text",
     "check_id", "commit", "count_rows", "declared_configs", "dumps_json", "file_record", "fsync_dir",
     "headline_table", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
     "read_quality", "read_splits", "schema_for", "sha256_file", "splits_to_json", "synthetic_video_id", "tmp_path",
