@@ -50,6 +50,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -164,12 +165,8 @@ def _init_worker(numbers: Any, threads: int) -> None:
         cv2.setNumThreads(threads)
     except ImportError:  # pragma: no cover - cv2 is a dependency
         pass
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover
-        pass
+    if "torch" in sys.modules:  # else torch reads OMP_NUM_THREADS when a task imports it
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _fsync_tree(folder: Path) -> None:

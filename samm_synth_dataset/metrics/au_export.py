@@ -97,7 +97,7 @@ def _openface_task(task: Task, dirs: TaskDirs) -> None:
     else:
         export_original_frames(a["source_root"], pd.Series(a["row"]), a["frames"], frames_dir)
     csv = run_openface(frames_dir, dirs.scratch / "openface", binary=a["exe"], au_static=a["au_static"],
-                       name="track", log=dirs.log)
+                       name="track", log_file=dirs.log)
     shutil.copyfile(csv, dirs.out / "track.csv")
 
 

@@ -101,7 +101,9 @@ def test_aus_precomputed_csvs(tint_release: Path, fake_bin: Path, tmp_path: Path
     df = (tmp_path / "scsv" / f"{v}.csv").read_text().splitlines()
     extra = df[-1].split(",", 1)
     (tmp_path / "scsv" / f"{v}.csv").write_text("\n".join(df + [f"{len(df)}," + extra[1]]) + "\n")
-    with pytest.raises(ValueError, match="not made from this video"):
+    from samm_synth_dataset.stages import StageError
+
+    with pytest.raises(StageError, match="not made from this video"):
         from samm_synth_dataset.metrics.au_export import export_aus
 
         export_aus(tint_release, original_csv_dir=tmp_path / "ocsv", synthetic_csv_dir=tmp_path / "scsv",
