@@ -156,9 +156,8 @@ _WORKER = {"number": 0, "done": 0}
 
 
 def _init_worker(numbers: Any, threads: int) -> None:
-    """Pool initializer: take a worker number, cap the threads of this process and its subprocesses."""
+    """Pool initializer: take a worker number, cap OpenCV's (and torch's, when loaded) threads."""
     _WORKER["number"] = numbers.get()
-    os.environ.update(thread_env(threads))
     try:
         import cv2
 
@@ -308,6 +307,7 @@ class Stage:
     def _execute(self, part: str, folder: Path, todo: list[Task], fn: TaskFn) -> dict[str, str]:
         """Run ``todo`` here; ``task id -> error`` of the failed ones."""
         failures: dict[str, str] = {}
+        saved_env: dict[str, str | None] = {}
         n = min(self.workers, len(todo))
         desc = f"{self.name} {part}" + (f" [rank {self.info.rank}]" if self.info.distributed else "")
         bar = tqdm(total=len(todo), desc=desc, unit=self.unit, disable=not self.progress or not todo)
@@ -327,11 +327,15 @@ class Stage:
                 for task in todo:
                     finished(*_run_task(self.name, fn, task, folder, self.scratch, self.keep_scratch))
                 return failures
-            context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+            # spawned workers start with the thread caps in their environment, so OpenMP/BLAS read them on
+            # import; OpenFace and other subprocesses inherit them
+            context = mp.get_context("spawn")
             numbers = context.SimpleQueue()
             for i in range(n):
                 numbers.put(i)
             threads = max(1, cores() // (n * max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))))
+            saved_env = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+            os.environ.update(thread_env(threads))
             with ProcessPoolExecutor(n, mp_context=context, initializer=_init_worker,
                                      initargs=(numbers, threads)) as pool:
                 running: dict[Future, str] = {
@@ -349,6 +353,11 @@ class Stage:
                             bar.update(1)
         finally:
             bar.close()
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         return failures
 
     def commit(self, files: Mapping[str, Path], replace_folder: str | None = None,
