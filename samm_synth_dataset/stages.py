@@ -22,7 +22,8 @@ spotting features). One stage run::
 ``Stage.run(part, tasks, fn, settings)``: each rank takes ``distributed.assign(tasks, weights)`` (the build's
 deterministic split; one process = every task), skips the tasks already done by an earlier run with the same
 ``settings``, and runs the rest with ``fn`` in ``workers`` processes (default :func:`default_workers`; 1 = in this
-process). A task's result folder appears whole or not at all (written under a temporary name, fsynced, renamed
+process). Workers are spawned with OpenMP/BLAS/OpenCV threads capped to their share of the cores (subprocesses
+such as OpenFace inherit the caps); ``fn`` and ``Task.args`` must therefore be importable and picklable. A task's result folder appears whole or not at all (written under a temporary name, fsynced, renamed
 to ``.build/stages/<stage>/<part>/done/<task id>/``). One progress bar per rank; the log names the rank and
 worker of each task. A task that raises is reported with its error (and its log file), the others still run,
 and after a barrier every rank raises :class:`StageError`; a killed worker or rank leaves the tasks done so
