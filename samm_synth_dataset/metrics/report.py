@@ -444,8 +444,14 @@ def measure_motion(ctx: ReportContext, source_root: Path) -> Motion:
     (in ``ctx.workers`` processes; under torchrun each rank takes its share, every rank gets the whole result;
     the figure's intervals are measured again on the main rank only); a video whose original frames are not under
     ``source_root`` is skipped with the reason (and logged)."""
-    stage = ctx.stage or Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}",
-                               workers=ctx.workers, progress=ctx.progress)
+    if ctx.stage is None:  # called on its own: a stage of its own (its results stay under .build/stages/report)
+        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.workers,
+                   progress=ctx.progress) as stage:
+            return _measure_motion(ctx, source_root, stage)
+    return _measure_motion(ctx, source_root, ctx.stage)
+
+
+def _measure_motion(ctx: ReportContext, source_root: Path, stage: Stage) -> Motion:
     settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(source_root).resolve()),
                 "step": ctx.stability_step, "pairs": ctx.stability_pairs, "farneback": flow.FARNEBACK,
                 "regions": regions.FRACTIONS}
