@@ -251,6 +251,9 @@ class Stage:
         self.info = info or dist_info()
         self.root = self.release / fmt.STAGES_DIR / name
         self.group = Group(self.info)
+        self._pool: ProcessPoolExecutor | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._entered = False
 
     @property
     def is_main(self) -> bool:
@@ -258,10 +261,40 @@ class Stage:
 
     def __enter__(self) -> Stage:
         self.group.__enter__()
+        self._entered = True
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._entered = False
+        self._close_pool()
         self.group.__exit__(*exc)
+
+    def _open_pool(self) -> ProcessPoolExecutor:
+        """The worker processes (one pool for all the runs of this stage): spawned, so they start with the thread
+        caps in their environment (OpenMP/BLAS read them on import; OpenFace and other subprocesses inherit
+        them); each takes a worker number."""
+        if self._pool is None:
+            context = mp.get_context("spawn")
+            numbers = context.SimpleQueue()
+            for i in range(self.workers):
+                numbers.put(i)
+            local = os.environ.get("LOCAL_WORLD_SIZE", "")
+            threads = max(1, cores() // (self.workers * (int(local) if local.isdigit() and int(local) else 1)))
+            self._saved_env = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+            os.environ.update(thread_env(threads))  # while the pool lives: workers may start on demand
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                             initargs=(numbers, threads))
+        return self._pool
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            for name, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     def _where(self) -> str:
         return f"rank {self.info.rank}/{self.info.world_size}" if self.info.distributed else "this process"
@@ -295,7 +328,7 @@ class Stage:
         failures = self._execute(part, folder, todo, fn)
         if not self.group.all_ok(not failures):
             here = ("; ".join(f"{k}: {v}" for k, v in failures.items()) if failures
-                    else f"this rank's tasks finished, another rank's failed (see its log)")
+                    else "this rank's tasks finished, another rank's failed (see its log)")
             raise StageError(f"{self.name}: {len(failures)} of {len(mine)} tasks failed on {self._where()}: "
                              f"{here}. The release is unchanged; the finished tasks are kept in {folder}; fix "
                              f"the cause and re-run `{self.rerun}` to do the rest")
@@ -308,7 +341,6 @@ class Stage:
     def _execute(self, part: str, folder: Path, todo: list[Task], fn: TaskFn) -> dict[str, str]:
         """Run ``todo`` here; ``task id -> error`` of the failed ones."""
         failures: dict[str, str] = {}
-        saved_env: dict[str, str | None] = {}
         n = min(self.workers, len(todo))
         desc = f"{self.name} {part}" + (f" [rank {self.info.rank}]" if self.info.distributed else "")
         bar = tqdm(total=len(todo), desc=desc, unit=self.unit, disable=not self.progress or not todo)
@@ -328,37 +360,24 @@ class Stage:
                 for task in todo:
                     finished(*_run_task(self.name, fn, task, folder, self.scratch, self.keep_scratch))
                 return failures
-            # spawned workers start with the thread caps in their environment, so OpenMP/BLAS read them on
-            # import; OpenFace and other subprocesses inherit them
-            context = mp.get_context("spawn")
-            numbers = context.SimpleQueue()
-            for i in range(n):
-                numbers.put(i)
-            threads = max(1, cores() // (n * max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))))
-            saved_env = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-            os.environ.update(thread_env(threads))
-            with ProcessPoolExecutor(n, mp_context=context, initializer=_init_worker,
-                                     initargs=(numbers, threads)) as pool:
-                running: dict[Future, str] = {
-                    pool.submit(_run_task, self.name, fn, task, folder, self.scratch, self.keep_scratch): task.id
-                    for task in todo}
-                while running:
-                    ready, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in ready:
-                        task_id = running.pop(future)
-                        try:
-                            finished(*future.result())
-                        except BrokenProcessPool:
-                            failures[task_id] = ("a worker process died (killed, or out of memory) while this "
-                                                 "task was running or waiting")
-                            bar.update(1)
+            pool = self._open_pool()
+            running: dict[Future, str] = {
+                pool.submit(_run_task, self.name, fn, task, folder, self.scratch, self.keep_scratch): task.id
+                for task in todo}
+            while running:
+                ready, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    task_id = running.pop(future)
+                    try:
+                        finished(*future.result())
+                    except BrokenProcessPool:
+                        failures[task_id] = ("a worker process died (killed, or out of memory) while this "
+                                             "task was running or waiting")
+                        bar.update(1)
         finally:
             bar.close()
-            for name, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            if failures or not self._entered:
+                self._close_pool()  # a broken pool is not reused
         return failures
 
     def commit(self, files: Mapping[str, Path], replace_folder: str | None = None,

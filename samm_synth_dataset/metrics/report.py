@@ -39,10 +39,11 @@ from samm_synth_dataset import __version__
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import au, flow, regions, stability
 from samm_synth_dataset.metrics.data import (OriginalFrames, read_intervals, read_videos, source_root_of,
-                                             synthetic_frame_numbers, synthetic_frames)
+                                             synthetic_frames)
 from samm_synth_dataset.metrics.document import (FIGURES, Document, cell, jsonable, save_figure, table_dict,
                                                  write_report_files)
-from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
+from samm_synth_dataset.metrics.motion import measure_video
+from samm_synth_dataset.stages import Stage, Task, release_digest
 
 log = logging.getLogger(__name__)
 
@@ -379,66 +380,6 @@ PER_VIDEO_WORK: tuple[Callable[[ReportContext], None], ...] = (_motion_work,)
 # Flow and stability measurement
 
 
-def _motion_task(task: Task, dirs: TaskDirs) -> None:
-    """One video's flow and stability (a ``stages`` task): ``motion.json`` (skipped intervals, the video's skip
-    reason or null, each measured interval's strength), ``flow.parquet`` (the per-interval rows, when any) and
-    ``stability.parquet`` (when the video was measured)."""
-    a = task.args
-    row, iv, release, source_root = pd.Series(a["row"]), a["intervals"], a["release"], a["source_root"]
-    video = str(row["video"])
-    skipped: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"video_skipped": None, "intervals_skipped": skipped, "measured": []}
-    try:
-        originals = OriginalFrames(source_root, row)
-    except FileNotFoundError as exc:
-        result["video_skipped"] = _missing_original(str(row["source_video"]), str(exc))
-        fmt.atomic_write_json(dirs.out / "motion.json", result)
-        return
-    h, w = int(row["height"]), int(row["width"])
-    masks = regions.region_masks(h, w)
-    synth_numbers = synthetic_frame_numbers(release, video)
-    have = set(synth_numbers.tolist())
-    first = int(synth_numbers.min()) if synth_numbers.size else 0
-    todo: list[tuple[Any, int, int]] = []
-    for r in iv.itertuples():
-        # an onset before the first frame (SAMM-LV's onset 0) starts the flow at the first frame
-        onset = max(int(r.onset), first)
-        if r.apex is None or pd.isna(r.apex):
-            skipped.append({"interval_id": r.interval_id, "reason": "no apex"})
-        elif int(r.apex) <= onset:
-            skipped.append({"interval_id": r.interval_id, "reason": "apex not after onset"})
-        elif onset not in have or int(r.apex) not in have:
-            skipped.append({"interval_id": r.interval_id, "reason": "onset or apex frame not in the video"})
-        else:
-            todo.append((r, onset, int(r.apex)))
-    need = {x for _, on, ap in todo for x in (on, ap)}
-    spans = [(int(r.onset), int(r.offset)) for r in iv.itertuples()]
-    pairs = stability.quiet_pairs(synth_numbers, spans, step=a["step"], max_pairs=a["pairs"])
-    need_all = need | {f for p in pairs for f in p}
-    synth = synthetic_frames(release, video, need_all)
-    try:
-        orig = originals.get(need_all)
-    except (FileNotFoundError, KeyError) as exc:
-        result["video_skipped"] = _missing_original(str(row["source_video"]),
-                                                    str(exc.args[0] if exc.args else exc))
-        fmt.atomic_write_json(dirs.out / "motion.json", result)
-        return
-    flow_rows: list[dict[str, Any]] = []
-    for r, onset, apex in todo:
-        it = flow.interval_flow(str(r.interval_id), video, str(r.kind), onset, apex,
-                                (orig[onset], orig[apex]), (synth[onset], synth[apex]))
-        for region, measures in flow.compare_flows(it.original, it.synthetic, masks).items():
-            flow_rows.append({"video": video, "interval_id": it.interval_id, "kind": it.kind,
-                              "onset": it.onset, "apex": it.apex, "region": region, **measures})
-        result["measured"].append({"interval_id": it.interval_id, "kind": it.kind, "onset": onset, "apex": apex,
-                                   "strength": _strength(it)})
-    if flow_rows:
-        pd.DataFrame(flow_rows).to_parquet(dirs.out / "flow.parquet", index=False)
-    stability.stability_table(video, orig, synth, pairs, masks).to_parquet(dirs.out / "stability.parquet",
-                                                                          index=False)
-    fmt.atomic_write_json(dirs.out / "motion.json", result)
-
-
 def measure_motion(ctx: ReportContext, source_root: Path) -> Motion:
     """Flow of each interval (onset → apex) and stability outside the intervals, one ``stages`` task per video
     (in ``ctx.workers`` processes; under torchrun each rank takes its share, every rank gets the whole result;
@@ -461,7 +402,7 @@ def _measure_motion(ctx: ReportContext, source_root: Path, stage: Stage) -> Moti
                    "release": ctx.release, "source_root": Path(source_root), "step": ctx.stability_step,
                    "pairs": ctx.stability_pairs})
              for video, row in rows.items()]
-    done = stage.run("motion", tasks, _motion_task, settings)
+    done = stage.run("motion", tasks, measure_video, settings)
     flows: list[pd.DataFrame] = []
     stab: list[pd.DataFrame] = []
     measured: list[dict[str, Any]] = []
@@ -492,16 +433,6 @@ def _measure_motion(ctx: ReportContext, source_root: Path, stage: Stage) -> Moti
                   per_interval=pd.concat(flows, ignore_index=True) if flows else pd.DataFrame(),
                   per_video=pd.concat(stab, ignore_index=True) if stab else pd.DataFrame(), shown=shown,
                   intervals_skipped=skipped, videos_skipped=videos_skipped)
-
-
-def _missing_original(source_video: str, message: str) -> str:
-    """The reason a video's flow and stability are skipped, naming its source video and what was not found."""
-    return message if source_video in message else f"source video {source_video}: {message}"
-
-
-def _strength(it: flow.IntervalFlow) -> float:
-    """How strongly the original moves from onset to apex: the 99th percentile of its flow magnitude (px)."""
-    return float(np.percentile(flow.magnitude(it.original), 99))
 
 
 def _top_flows(items: list[dict[str, Any]], n: int = FLOW_FIGURE_INTERVALS) -> list[dict[str, Any]]:
