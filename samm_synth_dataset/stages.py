@@ -53,6 +53,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -156,9 +157,18 @@ def _die() -> None:
 _WORKER = {"number": 0, "done": 0}
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the process that started it is gone (a killed rank leaves no orphans)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _init_worker(numbers: Any, threads: int) -> None:
-    """Pool initializer: take a worker number, cap OpenCV's (and torch's, when loaded) threads."""
+    """Pool initializer: take a worker number, cap OpenCV's (and torch's, when loaded) threads, and watch the
+    parent."""
     _WORKER["number"] = numbers.get()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         import cv2
 
@@ -371,9 +381,12 @@ class Stage:
                     try:
                         finished(*future.result())
                     except BrokenProcessPool:
-                        failures[task_id] = ("a worker process died (killed, or out of memory) while this "
-                                             "task was running or waiting")
-                        bar.update(1)
+                        if (folder / "done" / task_id).is_dir():  # published before its worker died
+                            finished(task_id, -1, 0.0, None)
+                        else:
+                            failures[task_id] = ("a worker process died (killed, or out of memory) while this "
+                                                 "task was running or waiting")
+                            bar.update(1)
         finally:
             bar.close()
             if failures or not self._entered:
@@ -387,6 +400,7 @@ class Stage:
         (listed files no longer made and stray files are removed). Main rank only."""
         if not self.is_main:
             raise RuntimeError("Stage.commit runs on the main rank only")
+        self._close_pool()
         release = self.release
         manifest = fmt.read_manifest(release)
         if update_manifest:
