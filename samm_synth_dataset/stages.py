@@ -22,13 +22,16 @@ spotting features). One stage run::
 ``Stage.run(part, tasks, fn, settings)``: each rank takes ``distributed.assign(tasks, weights)`` (the build's
 deterministic split; one process = every task), skips the tasks already done by an earlier run with the same
 ``settings``, and runs the rest with ``fn`` in ``workers`` processes (default :func:`default_workers`; 1 = in this
-process). Workers are spawned with OpenMP/BLAS/OpenCV threads capped to their share of the cores (subprocesses
-such as OpenFace inherit the caps); ``fn`` and ``Task.args`` must therefore be importable and picklable. A task's result folder appears whole or not at all (written under a temporary name, fsynced, renamed
-to ``.build/stages/<stage>/<part>/done/<task id>/``). One progress bar per rank; the log names the rank and
-worker of each task. A task that raises is reported with its error (and its log file), the others still run,
-and after a barrier every rank raises :class:`StageError`; a killed worker or rank leaves the tasks done so
-far, and re-running the same command does only the rest. Other ``settings`` (or other release frames) start
-the part over. Results must depend only on the task, never on the worker count or rank.
+process). The workers (one pool per ``Stage``, shared by its runs, closed on exit and before a commit) are
+spawned with OpenMP/BLAS/OpenCV threads capped to their share of the cores (subprocesses such as OpenFace inherit
+the caps) and exit when their parent dies; ``fn`` and ``Task.args`` must therefore be importable and picklable
+(keep ``fn``'s module light: every worker imports it). A task's result folder appears whole or not at all
+(written under a temporary name, fsynced, renamed to ``.build/stages/<stage>/<part>/done/<task id>/``). One
+progress bar per rank; the log names the rank and worker of each task. A task that raises is reported with its
+error (and its log file), the others still run, and after a barrier every rank raises :class:`StageError`; a
+killed worker or rank leaves the tasks done so far, and re-running the same command does only the rest. Other
+``settings`` (or other release frames) start the part over. Results must depend only on the task, never on the
+worker count, rank or thread count (e.g. sum with numpy, not BLAS dot products, whose rounding follows threads).
 
 ``Stage.commit(files, replace_folder)``, on the main rank: writes a ``pending`` entry into ``manifest.json``
 (``verify`` rejects the release while it is there, naming ``rerun``), moves the files into the release, removes
