@@ -159,10 +159,10 @@ def main() -> None:
         print("ceiling now: the speed-up of 2 plain CPU-bound processes over 1, measured beside each stage (2.0 on "
               "2 idle cores; less while other jobs use the cores). Each 2-worker run includes starting 2 workers.")
         print(f"\nProjection for SAMM-LV ({SAMM_LV_VIDEOS} videos, {SAMM_LV_FRAMES:,} original + {SAMM_LV_FRAMES:,} "
-              f"synthetic frames) on a {NODE_CORES}-core node, assuming the 2-worker efficiency "
-              "(speed-up / 2) holds per core (ms/frame measured at this release's size):")
+              f"synthetic frames) on a {NODE_CORES}-core node, one video per worker: single-core cost × frames / "
+              f"{NODE_CORES} / efficiency, where efficiency = speed-up / ceiling measured here (capped at 1):")
         for name, r in table.iterrows():
-            efficiency = min(1.0, r["speed-up"] / 2)
+            efficiency = min(1.0, r["speed-up"] / r["ceiling now"])
             if name.startswith("aus"):
                 per_frame = r["ms/frame (1 core)"] / 1000
                 note = "this package's work + the stand-in"
@@ -170,14 +170,14 @@ def main() -> None:
                     per_frame += 2 * args.openface_ms_per_frame / 1000   # original and synthetic image
                     note = f"with OpenFace at {args.openface_ms_per_frame} ms/image"
                 hours = SAMM_LV_FRAMES * per_frame / (NODE_CORES * efficiency) / 3600
-                print(f"  {name}: {hours:.2f} h ({note}; add OpenFace's own cost: 2 M images × its ms/image "
-                      f"/ {NODE_CORES} cores)" if args.openface_ms_per_frame is None else
-                      f"  {name}: {hours:.2f} h ({note})")
+                print(f"  {name}: {hours:.2f} h at efficiency {efficiency:.2f} ({note}"
+                      + ("; add OpenFace's own: 2 M images × its ms/image / 64 cores)"
+                         if args.openface_ms_per_frame is None else ")"))
             else:
                 minutes = SAMM_LV_VIDEOS * r["s/video (1 core)"] / (NODE_CORES * efficiency) / 60
-                print(f"  {name}: {minutes:.1f} min (per video: its intervals' onset/apex pairs and 16 quiet "
-                      "pairs; the cost grows with the intervals, not the frames; at most one video per worker: "
-                      f"{SAMM_LV_VIDEOS} videos keep {min(NODE_CORES, SAMM_LV_VIDEOS)} cores busy)")
+                print(f"  {name}: {minutes:.1f} min at efficiency {efficiency:.2f} (per video: the intervals' "
+                      "onset/apex pairs and 16 quiet pairs, so it grows with the intervals, not the frames; "
+                      f"{SAMM_LV_VIDEOS} videos on {NODE_CORES} workers)")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
