@@ -46,6 +46,10 @@ REPORT_JSON = f"{QUALITY_DIR}/report.json"
 PARTIAL_SUFFIX = ".partial"
 #: Build state of an unfinished or finished build (never part of the release, never uploaded).
 BUILD_DIR = ".build"
+#: Work of the stages that add files to a finished release (``samm_synth_dataset.stages``), per stage.
+STAGES_DIR = f"{BUILD_DIR}/stages"
+#: The manifest key naming stages that were adding files when they stopped: ``{stage: {"rerun": command}}``.
+PENDING = "pending"
 
 #: Status values of ``manifest.json``; only ``complete`` releases are read by loaders, metrics and release.
 STATUS_BUILDING = "building"

@@ -16,8 +16,8 @@ from typing import Any
 
 from samm_synth_dataset import __version__
 from samm_synth_dataset.format.files import atomic_write_json, file_record
-from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, STATUS_BUILDING,
-                                              STATUS_COMPLETE, ReleaseError)
+from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, PENDING,
+                                              STATUS_BUILDING, STATUS_COMPLETE, ReleaseError)
 
 
 def versions() -> dict[str, str]:
@@ -76,13 +76,23 @@ def declared_configs(release: Path) -> list[str]:
     return out
 
 
-def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None] | None = None) -> dict[str, Any]:
+def begin_stage(release: str | Path, stage: str, rerun: str) -> None:
+    """Mark ``stage`` as adding files to a complete release (``verify`` fails while marked, naming ``rerun``,
+    the command that finishes it); ``add_files(..., finish_stage=stage)`` removes the mark."""
+    manifest = read_manifest(release)
+    manifest.setdefault(PENDING, {})[stage] = {"rerun": rerun}
+    write_manifest(release, manifest)
+
+
+def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None] | None = None,
+              remove: list[str] | tuple[str, ...] = (), finish_stage: str | None = None) -> dict[str, Any]:
     """Add or refresh files (paths relative to the release) in a complete release's manifest: recompute bytes
     and sha256 (rows from ``rows``, else Parquet row counts, else None). For later stages (AU tracks, quality
-    report, the full card). Returns the new manifest."""
+    report, the full card). ``remove``: entries to drop (files no longer made); ``finish_stage``: the stage
+    whose ``begin_stage`` mark this same write removes. Returns the new manifest."""
     release = Path(release)
     manifest = read_manifest(release)
-    by_path = {f["path"]: f for f in manifest["files"]}
+    by_path = {f["path"]: f for f in manifest["files"] if f["path"] not in set(remove)}
     for rel in paths:
         p = release / rel
         if not p.is_file():
@@ -97,5 +107,10 @@ def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None]
     manifest["summary"]["files"] = len(manifest["files"])
     manifest["summary"]["bytes"] = sum(f["bytes"] for f in manifest["files"])
     manifest["summary"]["configs"] = declared_configs(release)
+    if finish_stage is not None:
+        pending = manifest.get(PENDING, {})
+        pending.pop(finish_stage, None)
+        if not pending:
+            manifest.pop(PENDING, None)
     write_manifest(release, manifest)
     return manifest

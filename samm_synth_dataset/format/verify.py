@@ -58,6 +58,14 @@ def verify(release: str | Path, check_rows: bool = True) -> VerifyReport:
     release = Path(release)
     manifest = read_manifest(release)
     report = VerifyReport(release)
+    for stage, info in sorted((manifest.get(fmt.PENDING) or {}).items()):
+        report.problems.append(f"{fmt.MANIFEST}: the {stage} stage stopped while adding its files to the "
+                               f"release; finish it: `{(info or {}).get('rerun', f'samm-synth {stage}')}`")
+    stages = release / fmt.STAGES_DIR
+    if stages.is_dir():
+        for d in sorted(p for p in stages.iterdir() if p.is_dir()):
+            report.warnings.append(f"{d.relative_to(release).as_posix()}: unfinished work of the {d.name} stage "
+                                   "(not part of the release); re-run that stage to finish it, or delete it")
     listed = set()
     for entry in manifest.get("files", []):
         rel = entry["path"]

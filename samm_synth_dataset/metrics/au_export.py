@@ -10,22 +10,22 @@ the same way (one image per frame of the synthetic video, in order).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import shlex
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
-
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import data
 from samm_synth_dataset.metrics.openface import (
     find_openface, read_openface_csv, run_openface, track_table, write_aus,
 )
+from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +80,74 @@ def _precomputed(directory: Path, names: list[str]) -> Path:
     raise FileNotFoundError(f"{directory}: no precomputed OpenFace CSV {' or '.join(n + '.csv' for n in names)}")
 
 
+def _key_id(key: tuple[str, str, int, int, str]) -> str:
+    """A file-safe task id of an original's cache key."""
+    return "o-" + hashlib.sha1(repr(key).encode()).hexdigest()[:20]
+
+
+def _openface_task(task: Task, dirs: TaskDirs) -> None:
+    """One OpenFace run: export the frames (synthetic, or the original through the crop) into scratch, run
+    FeatureExtraction (its output in ``dirs.log``), keep its CSV as ``track.csv``."""
+    a = task.args
+    frames_dir = dirs.scratch / "frames"
+    if a["track"] == "synthetic":
+        got = export_synthetic_frames(a["release"], a["video"], frames_dir)
+        if not np.array_equal(got, a["frames"]):
+            raise ValueError(f"video {a['video']}: its frames changed while the AU tracks were made")
+    else:
+        export_original_frames(a["source_root"], pd.Series(a["row"]), a["frames"], frames_dir)
+    csv = run_openface(frames_dir, dirs.scratch / "openface", binary=a["exe"], au_static=a["au_static"],
+                       name="track", log_file=dirs.log)
+    shutil.copyfile(csv, dirs.out / "track.csv")
+
+
+def _tracks_task(task: Task, dirs: TaskDirs) -> None:
+    """One video's ``data/aus`` file from its two OpenFace CSVs, and its coverage (``coverage.json``)."""
+    a = task.args
+    video, frames = a["video"], a["frames"]
+    tables = []
+    for track, csv in (("original", a["original_csv"]), ("synthetic", a["synthetic_csv"])):
+        df = read_openface_csv(csv)
+        if len(df) > len(frames):
+            raise ValueError(f"{csv}: {len(df)} frames but video {video} has {len(frames)}; this CSV was "
+                             "not made from this video's frames")
+        tables.append(track_table(video, track, df, frames))
+    write_aus(dirs.out / f"{video}.parquet", tables)
+    o, s = (t["success"].to_numpy() for t in tables)
+    fmt.atomic_write_json(dirs.out / "coverage.json", {
+        "video": video, "frames": len(frames), "original_success": float(o.mean()),
+        "synthetic_success": float(s.mean()), "both_success": float((o & s).mean())})
+
+
+def _rerun(release: Path, options: dict[str, Any]) -> str:
+    """The ``samm-synth aus`` command line of these options (what finishes an interrupted run)."""
+    words = ["samm-synth", "aus", str(release)]
+    for flag, value in options.items():
+        if value is True:
+            words.append(flag)
+        elif value not in (None, False):
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
 def export_aus(release: str | Path, source_root: str | Path | None = None, openface_bin: str | Path | None = None,
                original_csv_dir: str | Path | None = None, synthetic_csv_dir: str | Path | None = None,
                au_static: bool = False, work_dir: str | Path | None = None, keep_frames: bool = False,
-               progress: bool = True) -> pd.DataFrame:
-    """Write ``data/aus/<video>.parquet`` for every synthetic video and add them to the manifest.
+               progress: bool = True, workers: int | None = None) -> pd.DataFrame:
+    """Write ``data/aus/<video>.parquet`` for every synthetic video and add them to the manifest, all or nothing.
 
     Either ``original_csv_dir`` and ``synthetic_csv_dir`` (precomputed CSVs: ``<video>.csv``; for originals also
     ``<source video>.csv``) or OpenFace (``openface_bin`` or ``FeatureExtraction`` on PATH; then ``source_root``
-    is needed for the originals). Returns the coverage table: per video, frames and the fraction of frames with
-    ``success`` in each track.
+    is needed for the originals). OpenFace runs once per synthetic video and once per distinct original (source
+    video, crop, size, frames), in ``workers`` processes (``stages.Stage``; under torchrun each rank takes its
+    share), each capped to its share of the cores; its output is kept per run in
+    ``.build/stages/aus/openface/logs/``. ``work_dir``: where the exported frames go, one folder per OpenFace
+    run (default: the system's temp folder), kept with ``keep_frames``. A failed or killed run
+    leaves the release unchanged and keeps the finished OpenFace runs: the same command finishes the job.
+    Returns the coverage table: per video, frames and the fraction of frames with ``success`` in each track.
     """
     release = Path(release)
-    fmt.read_manifest(release)
+    manifest = fmt.read_manifest(release)
     if (original_csv_dir is None) != (synthetic_csv_dir is None):
         raise ValueError("give both --original-csv-dir and --synthetic-csv-dir, or neither (then OpenFace runs)")
     precomputed = original_csv_dir is not None
@@ -102,52 +157,47 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
         source_root = Path(source_root) if source_root else data.source_root_of(release)
         if source_root is None:
             raise ValueError("the originals' AUs need the source corpus: pass --source-root DIR")
+    rerun = _rerun(release, {"--source-root": source_root if not precomputed else None,
+                             "--openface-bin": openface_bin, "--original-csv-dir": original_csv_dir,
+                             "--synthetic-csv-dir": synthetic_csv_dir, "--au-static": au_static,
+                             "--work-dir": work_dir, "--keep-frames": keep_frames, "--workers": workers})
     videos = data.read_videos(release)
-    tmp_root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="samm-synth-aus-"))
-    original_cache: dict[tuple[str, str, int, int, str], Path] = {}
-    coverage = []
-    written = []
-    try:
-        for row in tqdm([r for _, r in videos.iterrows()], desc="AU tracks", unit="video", disable=not progress):
-            video = str(row["video"])
-            frames = data.synthetic_frame_numbers(release, video)
-            if precomputed:
-                o_csv = _precomputed(Path(original_csv_dir), [video, str(row["source_video"])])
-                s_csv = _precomputed(Path(synthetic_csv_dir), [video])
-            else:
-                s_dir = tmp_root / video / "synthetic"
-                got = export_synthetic_frames(release, video, s_dir)
-                assert np.array_equal(got, frames)
-                s_csv = run_openface(s_dir, tmp_root / video, binary=exe, au_static=au_static, name="synthetic")
-                key = original_key(row, frames)
-                if key not in original_cache:
-                    o_dir = tmp_root / video / "original"
-                    export_original_frames(Path(source_root), row, frames, o_dir)
-                    original_cache[key] = run_openface(o_dir, tmp_root / video, binary=exe, au_static=au_static,
-                                                       name="original")
-                    if not keep_frames:
-                        shutil.rmtree(o_dir, ignore_errors=True)
-                o_csv = original_cache[key]
-                if not keep_frames:
-                    shutil.rmtree(s_dir, ignore_errors=True)
-            tables = []
-            for track, csv in (("original", o_csv), ("synthetic", s_csv)):
-                df = read_openface_csv(csv)
-                if len(df) > len(frames):
-                    raise ValueError(f"{csv}: {len(df)} frames but video {video} has {len(frames)}; this CSV was "
-                                     "not made from this video's frames")
-                tables.append(track_table(video, track, df, frames))
-            path = write_aus(release / fmt.AUS_DIR / f"{video}.parquet", tables)
-            written.append(path.relative_to(release).as_posix())
-            coverage.append({"video": video, "frames": len(frames),
-                             "original_success": float(tables[0]["success"].mean()),
-                             "synthetic_success": float(tables[1]["success"].mean()),
-                             "both_success": float((tables[0]["success"].to_numpy()
-                                                    & tables[1]["success"].to_numpy()).mean())})
-    finally:
-        if not work_dir and not keep_frames:
-            shutil.rmtree(tmp_root, ignore_errors=True)
-    fmt.add_files(release, written)
-    return pd.DataFrame(coverage)
-
-
+    rows = [r for _, r in videos.iterrows()]
+    frames = {str(r["video"]): data.synthetic_frame_numbers(release, str(r["video"])) for r in rows}
+    settings: dict[str, Any] = {"release": release_digest(manifest), "au_static": au_static}
+    with Stage(release, "aus", rerun=rerun, workers=workers, progress=progress, scratch=work_dir,
+               keep_scratch=keep_frames) as stage:
+        csvs: dict[str, tuple[Path, Path]] = {}
+        if precomputed:
+            for r in rows:
+                video = str(r["video"])
+                csvs[video] = (_precomputed(Path(original_csv_dir), [video, str(r["source_video"])]),
+                               _precomputed(Path(synthetic_csv_dir), [video]))
+            settings["csv"] = {v: [str(o.resolve()), fmt.sha256_file(o), str(s.resolve()), fmt.sha256_file(s)]
+                               for v, (o, s) in csvs.items()}
+        else:
+            settings.update(openface=str(Path(exe).resolve()), openface_sha256=fmt.sha256_file(exe),
+                            source_root=str(Path(source_root).resolve()))
+            common = {"release": release, "exe": exe, "au_static": au_static, "source_root": Path(source_root)}
+            tasks: list[Task] = []
+            original_of: dict[str, str] = {}
+            for r in rows:
+                video = str(r["video"])
+                n = len(frames[video])
+                tasks.append(Task(f"s-{video}", n, {**common, "track": "synthetic", "video": video,
+                                                    "frames": frames[video]}))
+                key_id = _key_id(original_key(r, frames[video]))
+                if key_id not in original_of.values():
+                    tasks.append(Task(key_id, n, {**common, "track": "original", "video": video,
+                                                  "row": r.to_dict(), "frames": frames[video]}))
+                original_of[video] = key_id
+            done = stage.run("openface", tasks, _openface_task, settings)
+            csvs = {v: (done[original_of[v]] / "track.csv", done[f"s-{v}"] / "track.csv") for v in frames}
+        tracks = stage.run("tracks", [Task(v, len(frames[v]), {"video": v, "frames": frames[v],
+                                                               "original_csv": o, "synthetic_csv": s})
+                                      for v, (o, s) in csvs.items()], _tracks_task, settings)
+        coverage = pd.DataFrame([json.loads((tracks[v] / "coverage.json").read_text()) for v in frames])
+        if stage.is_main:
+            stage.commit({f"{fmt.AUS_DIR}/{v}.parquet": tracks[v] / f"{v}.parquet" for v in frames},
+                         replace_folder=fmt.AUS_DIR)
+    return coverage

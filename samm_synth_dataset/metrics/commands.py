@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from samm_synth_dataset.distributed import dist_info
+
+WORKERS_HELP = ("worker processes per machine (per torchrun rank); default: the cores this process may use, "
+                "shared among the ranks of the machine. Under torchrun each rank takes its share of the videos")
+
 
 def _cmd_aus(args: argparse.Namespace) -> int:
     from samm_synth_dataset.metrics.au_export import export_aus
@@ -12,7 +17,9 @@ def _cmd_aus(args: argparse.Namespace) -> int:
     coverage = export_aus(args.release, source_root=args.source_root, openface_bin=args.openface_bin,
                           original_csv_dir=args.original_csv_dir, synthetic_csv_dir=args.synthetic_csv_dir,
                           au_static=args.au_static, work_dir=args.work_dir, keep_frames=args.keep_frames,
-                          progress=not args.quiet)
+                          progress=not args.quiet, workers=args.workers)
+    if not dist_info().is_main:
+        return 0
     print(f"wrote {len(coverage)} AU track files to {Path(args.release) / 'data' / 'aus'}")
     if len(coverage):
         print(coverage.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -31,6 +38,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                          progress=not args.quiet, figure3_videos=args.au_curves or None,
                          identity_samples=args.identity_samples, identity_threshold=args.identity_threshold,
                          workers=args.workers)
+    if not dist_info().is_main:
+        return 0
     quality = Path(args.release) / "quality"
     print(f"quality report: {quality / 'report.html'} (also report.md, report.json, figures/)")
     for what, why in result["skipped"].items():
@@ -54,6 +63,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--au-static", action="store_true", help="OpenFace's static AU models (-au_static)")
     p.add_argument("--work-dir", help="where the exported frames and OpenFace outputs go (default: a temp dir)")
     p.add_argument("--keep-frames", action="store_true", help="keep the exported image folders")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=_cmd_aus)
 
     p = subparsers.add_parser(
@@ -72,6 +82,5 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="frames sampled evenly per video for the identity section (default 25)")
     p.add_argument("--identity-threshold", type=float, default=0.6,
                    help="dlib descriptor distance below which two faces are the same person (default 0.6)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes for the identity descriptors (default 1: in this process)")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=_cmd_report)

@@ -340,7 +340,7 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
         return sec.skip(no_source_root)
     references, ref_missing = resolve_references(ctx.release, ctx.manifest, ctx.videos)
     results, not_measured, faces = measure_identity(ctx.release, ctx.manifest, ctx.videos, ctx.source_root,
-                                                    references, samples=samples, workers=ctx.workers,
+                                                    references, samples=samples, workers=ctx.workers or 1,
                                                     progress=ctx.progress)
     results = [r.with_threshold(threshold) for r in results]
     if not results:

@@ -160,13 +160,14 @@ def find_openface(binary: str | Path | None = None) -> Path:
 
 def run_openface(frames_dir: str | Path, out_dir: str | Path, binary: str | Path | None = None,
                  au_static: bool = False, name: str | None = None, extra_args: Sequence[str] = (),
-                 timeout: float | None = None) -> Path:
+                 timeout: float | None = None, log_file: str | Path | None = None) -> Path:
     """Run ``FeatureExtraction -fdir FRAMES_DIR -aus -out_dir OUT_DIR [-of NAME] [-au_static]``; return the CSV.
 
     ``frames_dir`` holds one image per frame, named so that sorted order is frame order (OpenFace numbers them
-    1, 2, ...). The CSV is ``OUT_DIR/<name>.csv`` (``name`` defaults to the folder's name). Raises
-    FileNotFoundError (binary missing, with install help) or RuntimeError (non-zero exit or no CSV written,
-    with the tail of OpenFace's output).
+    1, 2, ...). The CSV is ``OUT_DIR/<name>.csv`` (``name`` defaults to the folder's name). OpenFace inherits
+    this process's environment (thread caps included). ``log_file``: a file that receives the command line and
+    OpenFace's whole stdout and stderr. Raises FileNotFoundError (binary missing, with install help) or
+    RuntimeError (non-zero exit or no CSV written, with the tail of OpenFace's output and the log's path).
     """
     exe = find_openface(binary)
     frames_dir = Path(frames_dir)
@@ -182,12 +183,17 @@ def run_openface(frames_dir: str | Path, out_dir: str | Path, binary: str | Path
     log.info("running %s", " ".join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     csv = out_dir / f"{name}.csv"
+    output = proc.stdout + proc.stderr
+    where = ""
+    if log_file is not None:
+        Path(log_file).write_text(f"$ {' '.join(cmd)}\n# exit {proc.returncode}\n--- stdout\n{proc.stdout}\n"
+                             f"--- stderr\n{proc.stderr}")
+        where = f" (whole output: {log_file})"
     if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr)[-2000:]
-        raise RuntimeError(f"OpenFace failed on {frames_dir} (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+        raise RuntimeError(f"OpenFace failed on {frames_dir} (exit {proc.returncode}): {' '.join(cmd)}{where}\n"
+                           f"{output[-2000:]}")
     if not csv.is_file():
-        tail = (proc.stdout + proc.stderr)[-2000:]
-        raise RuntimeError(f"OpenFace wrote no {csv} for {frames_dir}; its output:\n{tail}")
+        raise RuntimeError(f"OpenFace wrote no {csv} for {frames_dir}{where}; its output:\n{output[-2000:]}")
     return csv
 
 

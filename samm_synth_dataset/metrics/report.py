@@ -22,7 +22,9 @@ JSON, the atomic file writes) live in ``metrics.document``.
 
 from __future__ import annotations
 
+import json
 import logging
+import shlex
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -32,17 +34,18 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from samm_synth_dataset import __version__
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import au, flow, regions, stability
 from samm_synth_dataset.metrics.data import (OriginalFrames, read_intervals, read_videos, source_root_of,
-                                             synthetic_frame_numbers, synthetic_frames)
+                                             synthetic_frames)
 from samm_synth_dataset.metrics.document import (FIGURES, Document, cell, jsonable, save_figure, table_dict,
                                                  write_report_files)
 from samm_synth_dataset.metrics.identity import DEFAULT_SAMPLES, DEFAULT_THRESHOLD
 from samm_synth_dataset.metrics import identity_report
+from samm_synth_dataset.metrics.motion import measure_video
+from samm_synth_dataset.stages import Stage, Task, release_digest
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +146,8 @@ class ReportContext:
     figure3_videos: Sequence[str] | None = None
     identity_samples: int = DEFAULT_SAMPLES
     identity_threshold: float = DEFAULT_THRESHOLD
-    workers: int = 1
+    workers: int | None = None
+    stage: Stage | None = None
 
     @cached_property
     def motion(self) -> Motion:
@@ -405,91 +409,90 @@ SECTIONS: tuple[Callable[[ReportContext], Section], ...] = (au_section, flow_sec
                                                             identity_section, spotting_section)
 
 
+def _motion_work(ctx: ReportContext) -> None:
+    if ctx.source_root is not None:
+        ctx.motion
+
+
+#: The report's per-video work, run first on EVERY rank (under torchrun the other ranks do only this): each
+#: function computes a cached ``ReportContext`` property through ``ctx.stage.run(...)`` (see ``stages``), which
+#: the sections then read on the main rank. Append one here for a section with per-video work.
+PER_VIDEO_WORK: tuple[Callable[[ReportContext], None], ...] = (_motion_work,)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Flow and stability measurement
 
 
 def measure_motion(ctx: ReportContext, source_root: Path) -> Motion:
-    """Flow of each interval (onset → apex) and stability outside the intervals, video by video; a video whose
-    original frames are not under ``source_root`` is skipped with the reason (and logged)."""
-    flow_rows: list[dict[str, Any]] = []
+    """Flow of each interval (onset → apex) and stability outside the intervals, one ``stages`` task per video
+    (in ``ctx.workers`` processes; under torchrun each rank takes its share, every rank gets the whole result;
+    the figure's intervals are measured again on the main rank only); a video whose original frames are not under
+    ``source_root`` is skipped with the reason (and logged)."""
+    if ctx.stage is None:  # called on its own: a stage of its own (its results stay under .build/stages/report)
+        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.workers,
+                   progress=ctx.progress) as stage:
+            return _measure_motion(ctx, source_root, stage)
+    return _measure_motion(ctx, source_root, ctx.stage)
+
+
+def _measure_motion(ctx: ReportContext, source_root: Path, stage: Stage) -> Motion:
+    settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(source_root).resolve()),
+                "step": ctx.stability_step, "pairs": ctx.stability_pairs, "farneback": flow.FARNEBACK,
+                "regions": regions.FRACTIONS}
+    rows = {str(r["video"]): r for _, r in ctx.videos.iterrows()}
+    tasks = [Task(video, int(row["n_frames"]) if pd.notna(row.get("n_frames")) else 1,
+                  {"row": row.to_dict(), "intervals": ctx.intervals[ctx.intervals["video"] == video],
+                   "release": ctx.release, "source_root": Path(source_root), "step": ctx.stability_step,
+                   "pairs": ctx.stability_pairs})
+             for video, row in rows.items()]
+    done = stage.run("motion", tasks, measure_video, settings)
+    flows: list[pd.DataFrame] = []
     stab: list[pd.DataFrame] = []
-    keep: list[flow.IntervalFlow] = []
+    measured: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     videos_skipped: dict[str, str] = {}
-    for _, row in tqdm(list(ctx.videos.iterrows()), desc="flow and stability", unit="video",
-                       disable=not ctx.progress):
-        video = str(row["video"])
-        try:
-            originals = OriginalFrames(source_root, row)
-        except FileNotFoundError as exc:
-            videos_skipped[video] = _missing_original(str(row["source_video"]), str(exc))
+    for video in rows:
+        res = json.loads((done[video] / "motion.json").read_text())
+        skipped.extend(res["intervals_skipped"])
+        if res["video_skipped"] is not None:
+            videos_skipped[video] = res["video_skipped"]
             log.warning("flow and stability of %s skipped: %s", video, videos_skipped[video])
             continue
-        h, w = int(row["height"]), int(row["width"])
-        masks = regions.region_masks(h, w)
-        iv = ctx.intervals[ctx.intervals["video"] == video]
-        synth_numbers = synthetic_frame_numbers(ctx.release, video)
-        have = set(synth_numbers.tolist())
-        first = int(synth_numbers.min()) if synth_numbers.size else 0
-        todo: list[tuple[Any, int, int]] = []
-        for r in iv.itertuples():
-            # an onset before the first frame (SAMM-LV's onset 0) starts the flow at the first frame
-            onset = max(int(r.onset), first)
-            if r.apex is None or pd.isna(r.apex):
-                skipped.append({"interval_id": r.interval_id, "reason": "no apex"})
-            elif int(r.apex) <= onset:
-                skipped.append({"interval_id": r.interval_id, "reason": "apex not after onset"})
-            elif onset not in have or int(r.apex) not in have:
-                skipped.append({"interval_id": r.interval_id, "reason": "onset or apex frame not in the video"})
-            else:
-                todo.append((r, onset, int(r.apex)))
-        need = {x for _, on, ap in todo for x in (on, ap)}
-        spans = [(int(r.onset), int(r.offset)) for r in iv.itertuples()]
-        pairs = stability.quiet_pairs(synth_numbers, spans, step=ctx.stability_step, max_pairs=ctx.stability_pairs)
-        need_all = need | {f for p in pairs for f in p}
-        synth = synthetic_frames(ctx.release, video, need_all)
-        try:
-            orig = originals.get(need_all)
-        except (FileNotFoundError, KeyError) as exc:
-            videos_skipped[video] = _missing_original(str(row["source_video"]), str(exc.args[0] if exc.args
-                                                                                    else exc))
-            log.warning("flow and stability of %s skipped: %s", video, videos_skipped[video])
-            continue
-        for r, onset, apex in todo:
-            it = flow.interval_flow(str(r.interval_id), video, str(r.kind), onset, apex,
-                                    (orig[onset], orig[apex]), (synth[onset], synth[apex]))
-            for region, measures in flow.compare_flows(it.original, it.synthetic, masks).items():
-                flow_rows.append({"video": video, "interval_id": it.interval_id, "kind": it.kind,
-                                  "onset": it.onset, "apex": it.apex, "region": region, **measures})
-            keep.append(it)
-            keep = _top_flows(keep)
-        stab.append(stability.stability_table(video, orig, synth, pairs, masks))
-    return Motion(source_root=source_root, n_videos=len(ctx.videos), per_interval=pd.DataFrame(flow_rows),
-                  per_video=pd.concat(stab, ignore_index=True) if stab else pd.DataFrame(), shown=keep,
+        if (done[video] / "flow.parquet").is_file():
+            flows.append(pd.read_parquet(done[video] / "flow.parquet"))
+        stab.append(pd.read_parquet(done[video] / "stability.parquet"))
+        measured.extend({**m, "video": video} for m in res["measured"])
+    shown = []
+    if stage.is_main:
+        for m in _top_flows(measured):
+            row = rows[m["video"]]
+            frames = (m["onset"], m["apex"])
+            orig = OriginalFrames(source_root, row).get(frames)
+            synth = synthetic_frames(ctx.release, m["video"], set(frames))
+            shown.append(flow.interval_flow(m["interval_id"], m["video"], m["kind"], m["onset"], m["apex"],
+                                            (orig[frames[0]], orig[frames[1]]), (synth[frames[0]],
+                                                                                 synth[frames[1]])))
+    return Motion(source_root=source_root, n_videos=len(ctx.videos),
+                  per_interval=pd.concat(flows, ignore_index=True) if flows else pd.DataFrame(),
+                  per_video=pd.concat(stab, ignore_index=True) if stab else pd.DataFrame(), shown=shown,
                   intervals_skipped=skipped, videos_skipped=videos_skipped)
 
 
-def _missing_original(source_video: str, message: str) -> str:
-    """The reason a video's flow and stability are skipped, naming its source video and what was not found."""
-    return message if source_video in message else f"source video {source_video}: {message}"
-
-
-def _top_flows(items: list[flow.IntervalFlow], n: int = FLOW_FIGURE_INTERVALS) -> list[flow.IntervalFlow]:
-    """The intervals with the strongest original motion, half ME and half MaE where possible; one synthetic
-    video per source interval (the refs of one source share its ``<video>/<source id>`` suffix)."""
-    def strength(it: flow.IntervalFlow) -> float:
-        return float(np.percentile(flow.magnitude(it.original), 99))
-
-    best: dict[str, flow.IntervalFlow] = {}
+def _top_flows(items: list[dict[str, Any]], n: int = FLOW_FIGURE_INTERVALS) -> list[dict[str, Any]]:
+    """The intervals (``interval_id``, ``kind``, ``strength``, ...) with the strongest original motion, half ME
+    and half MaE where possible; one synthetic video per source interval (the refs of one source share its
+    ``<video>/<source id>`` suffix); ties keep the input order."""
+    best: dict[str, dict[str, Any]] = {}
     for it in items:
-        key = it.interval_id.split("/", 1)[-1]
-        if key not in best or strength(it) > strength(best[key]):
+        key = it["interval_id"].split("/", 1)[-1]
+        if key not in best or it["strength"] > best[key]["strength"]:
             best[key] = it
-    items = list(best.values())
-    by_kind = {k: sorted([i for i in items if i.kind == k], key=strength, reverse=True) for k in fmt.KINDS}
+    kept = list(best.values())
+    by_kind = {k: sorted([i for i in kept if i["kind"] == k], key=lambda i: i["strength"], reverse=True)
+               for k in fmt.KINDS}
     out = by_kind["ME"][: n // 2] + by_kind["MaE"][: n // 2]
-    rest = sorted([i for i in items if i not in out], key=strength, reverse=True)
+    rest = sorted([i for i in kept if i not in out], key=lambda i: i["strength"], reverse=True)
     return out + rest[: n - len(out)]
 
 
@@ -606,67 +609,79 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
                 polyorder: int = DEFAULT_POLYORDER, stability_step: int = 1, stability_pairs: int = 16,
                 progress: bool = True, update_manifest: bool = True,
                 figure3_videos: Sequence[str] | None = None, identity_samples: int = DEFAULT_SAMPLES,
-                identity_threshold: float = DEFAULT_THRESHOLD, workers: int = 1) -> dict[str, Any]:
+                identity_threshold: float = DEFAULT_THRESHOLD, workers: int | None = None) -> dict[str, Any]:
     """Write the quality report into ``<release>/quality/`` and return its JSON content (plus ``paths``).
 
     ``source_root``: the corpus the release was built from (default: the manifest's ``config.source_root``
     when it exists here); without it, flow and stability are skipped. ``window``: Savitzky–Golay window for the
     AU correlations (None = unsmoothed, the default). ``figure3_videos``: videos whose AU curves Figure 3 shows
     (default: the one with the most frames tracked in both). ``identity_samples``/``identity_threshold``: frames
-    per video and dlib distance threshold of the identity section; ``workers`` > 1: its videos in a process
-    pool. The quality files are added to the manifest.
+    per video and dlib distance threshold of the identity section. ``workers``: processes for the per-video work
+    (``PER_VIDEO_WORK``; default: the cores; under torchrun every rank does its share and the main rank writes).
+    The quality files are written under ``.build/stages/report/`` and then moved into ``quality/`` and added to
+    the manifest all at once (``stages.Stage.commit``): a failed or killed run leaves the release as it was,
+    except a kill during that move, which ``verify`` rejects until the same command is re-run. ``report.json``
+    holds no timings, so equal inputs give equal bytes.
     """
     t0 = time.perf_counter()
     release = Path(release)
     manifest = fmt.read_manifest(release)
     videos = read_videos(release)
     intervals = read_intervals(release)
-    out = release / fmt.QUALITY_DIR
-    figdir = out / FIGURES
-    if figdir.exists():
-        shutil.rmtree(figdir)
-    figdir.mkdir(parents=True)
     if source_root is None:
         source_root = source_root_of(release)
-    ctx = ReportContext(release=release, manifest=manifest, videos=videos, intervals=intervals, figures=figdir,
-                        source_root=Path(source_root) if source_root else None, window=window,
-                        polyorder=polyorder, stability_step=stability_step, stability_pairs=stability_pairs,
-                        progress=progress, figure3_videos=figure3_videos, identity_samples=identity_samples,
-                        identity_threshold=identity_threshold, workers=workers)
+    rerun = ["samm-synth", "report", str(release)] + (["--source-root", str(source_root)] if source_root else [])
+    with Stage(release, "report", rerun=shlex.join(rerun), workers=workers, progress=progress) as stage:
+        out = stage.root / fmt.QUALITY_DIR  # written here, then moved into the release all at once
+        figdir = out / FIGURES
+        if stage.is_main:
+            if out.exists():
+                shutil.rmtree(out)
+            figdir.mkdir(parents=True)
+        ctx = ReportContext(release=release, manifest=manifest, videos=videos, intervals=intervals, figures=figdir,
+                            source_root=Path(source_root) if source_root else None, window=window,
+                            polyorder=polyorder, stability_step=stability_step, stability_pairs=stability_pairs,
+                            progress=progress, figure3_videos=figure3_videos, identity_samples=identity_samples,
+                            identity_threshold=identity_threshold, workers=workers, stage=stage)
+        for work in PER_VIDEO_WORK:
+            work(ctx)
+        if not stage.is_main:
+            return {"skipped": {}, "paths": []}
 
-    title = report_title(release, manifest, videos)
-    doc = Document()
-    doc.h(1, title)
-    doc.p(_introduction(ctx))
-    result: dict[str, Any] = {"title": title, "release": str(release),
-                              "generated_by": f"samm-synth-dataset {__version__}",
-                              "videos": int(len(videos)), "intervals": int(len(intervals)),
-                              "manifest_config": manifest.get("config", {})}
-    skipped: dict[str, str] = {}
-    claims: dict[str, str] = {}
-    headline: dict[str, Any] = {}
-    for number, build_section in enumerate(SECTIONS, start=1):
-        section = build_section(ctx)
-        doc.h(2, f"{number}. {section.title}")
-        doc.extend(section.doc)
-        result[section.key] = section.result
-        skipped.update(section.skipped)
-        claims.update(section.claims)
-        headline.update(section.headline)
+        title = report_title(release, manifest, videos)
+        doc = Document()
+        doc.h(1, title)
+        doc.p(_introduction(ctx))
+        result: dict[str, Any] = {"title": title, "release": str(release),
+                                  "generated_by": f"samm-synth-dataset {__version__}",
+                                  "videos": int(len(videos)), "intervals": int(len(intervals)),
+                                  "manifest_config": manifest.get("config", {})}
+        skipped: dict[str, str] = {}
+        claims: dict[str, str] = {}
+        headline: dict[str, Any] = {}
+        for number, build_section in enumerate(SECTIONS, start=1):
+            section = build_section(ctx)
+            doc.h(2, f"{number}. {section.title}")
+            doc.extend(section.doc)
+            result[section.key] = section.result
+            skipped.update(section.skipped)
+            claims.update(section.claims)
+            headline.update(section.headline)
 
-    result["settings"], settings_items = _settings(ctx, result, skipped)
-    doc.h(2, "Settings and definitions")
-    doc.items(settings_items)
-    result["skipped"] = skipped
-    result["regions"] = regions.FRACTIONS
-    result["headline"] = {**_headline(result), **headline}
-    result["claims"] = claims
-    result["seconds"] = time.perf_counter() - t0
+        result["settings"], settings_items = _settings(ctx, result, skipped)
+        doc.h(2, "Settings and definitions")
+        doc.items(settings_items)
+        result["skipped"] = skipped
+        result["regions"] = regions.FRACTIONS
+        result["headline"] = {**_headline(result), **headline}
+        result["claims"] = claims
 
-    payload = jsonable(result)
-    write_report_files(out, doc, title, payload)
-    files = sorted(p.relative_to(release).as_posix() for p in out.rglob("*") if p.is_file())
-    if update_manifest:
-        fmt.add_files(release, files)
+        payload = jsonable(result)
+        write_report_files(out, doc, title, payload)
+        staged = {f"{fmt.QUALITY_DIR}/{p.relative_to(out).as_posix()}": p for p in sorted(out.rglob("*"))
+                  if p.is_file()}
+        files = sorted(staged)
+        stage.commit(staged, replace_folder=f"{fmt.QUALITY_DIR}/{FIGURES}", update_manifest=update_manifest)
+    log.info("quality report of %s written in %.1f s", release, time.perf_counter() - t0)
     payload["paths"] = files
     return payload

@@ -43,13 +43,17 @@ for i, p in enumerate(images):
 '''
 
 
-@pytest.fixture()
-def fake_bin(tmp_path: Path) -> Path:
-    exe = tmp_path / "FeatureExtraction"
+def _make_fake(folder: Path) -> Path:
+    exe = folder / "FeatureExtraction"
     exe.write_text(FAKE.format(python=sys.executable, r_cols=list(fmt.AU_INTENSITY_COLUMNS),
                                c_cols=list(fmt.AU_PRESENCE_COLUMNS)))
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return exe
+
+
+@pytest.fixture()
+def fake_bin(tmp_path: Path) -> Path:
+    return _make_fake(tmp_path)
 
 
 def test_aus_with_openface(tint_release: Path, demo_corpus, fake_bin: Path, tmp_path: Path, capsys) -> None:
@@ -101,7 +105,9 @@ def test_aus_precomputed_csvs(tint_release: Path, fake_bin: Path, tmp_path: Path
     df = (tmp_path / "scsv" / f"{v}.csv").read_text().splitlines()
     extra = df[-1].split(",", 1)
     (tmp_path / "scsv" / f"{v}.csv").write_text("\n".join(df + [f"{len(df)}," + extra[1]]) + "\n")
-    with pytest.raises(ValueError, match="not made from this video"):
+    from samm_synth_dataset.stages import StageError
+
+    with pytest.raises(StageError, match="not made from this video"):
         from samm_synth_dataset.metrics.au_export import export_aus
 
         export_aus(tint_release, original_csv_dir=tmp_path / "ocsv", synthetic_csv_dir=tmp_path / "scsv",
@@ -180,3 +186,155 @@ def test_aus_then_report_end_to_end(tint_release: Path, demo_corpus, fake_bin: P
     per_video = pd.DataFrame(data["au"]["per_video"])
     assert per_video["n"].max() == 269                       # the fake's failed frame 3 is dropped
     assert data["headline"]["table1"]["rows"] and "au_agreement" in data["headline"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# In parallel: worker processes and torchrun ranks give the same bytes; failures and kills leave the release as it
+# was (or, killed while committing, rejected by verify) and the same command finishes the job.
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tree(release: Path) -> dict[str, str]:
+    """sha256 of every release file (the .build/ work excluded)."""
+    import hashlib
+
+    return {p.relative_to(release).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(release.rglob("*")) if p.is_file() and p.relative_to(release).parts[0] != ".build"}
+
+
+def _copy(master: Path, dest: Path) -> Path:
+    import shutil
+
+    shutil.copytree(master, dest)
+    return dest
+
+
+def _aus_args(release: Path, corpus, exe: Path, workers: int) -> list[str]:
+    return ["aus", str(release), "--source-root", str(corpus.root), "--openface-bin", str(exe),
+            "--workers", str(workers)]
+
+
+def _cli(args: list[str], env_extra: dict[str, str] | None = None, torchrun: bool = False):
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    head = ([str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc-per-node", "2", "-m"]
+            if torchrun else [sys.executable, "-m"])
+    return subprocess.run(head + ["samm_synth_dataset.cli", *args], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=400)
+
+
+@pytest.fixture(scope="module")
+def aus_reference(tint_release_master: Path, demo_corpus, tmp_path_factory) -> dict[str, str]:
+    """The release tree after `aus` in one process (workers=1)."""
+    folder = tmp_path_factory.mktemp("aus-reference")
+    release = _copy(tint_release_master, folder / "release")
+    assert main(_aus_args(release, demo_corpus, _make_fake(folder), 1)) == 0
+    tree = _tree(release)
+    assert len([p for p in tree if p.startswith(fmt.AUS_DIR)]) == 2
+    return tree
+
+
+def test_aus_two_workers_give_the_same_bytes(tint_release: Path, demo_corpus, fake_bin: Path,
+                                             aus_reference: dict[str, str]) -> None:
+    assert main(_aus_args(tint_release, demo_corpus, fake_bin, 2)) == 0
+    assert _tree(tint_release) == aus_reference
+    assert fmt.verify(tint_release).ok and not (tint_release / fmt.STAGES_DIR / "aus").exists()
+
+
+def test_aus_failed_video_leaves_the_release_unchanged_and_its_message_finishes_the_job(
+        tint_release: Path, demo_corpus, fake_bin: Path, tmp_path: Path, aus_reference: dict[str, str],
+        capsys) -> None:
+    """OpenFace fails on one video: the release is as before (verify passes, nothing unlisted in data/aus, it
+    can be released), the error names the video, OpenFace's output and the command; that command, run once the
+    cause is fixed, redoes only the failed video."""
+    import shlex
+
+    marker, calls = tmp_path / "fail-on", tmp_path / "calls"
+    wrapper = tmp_path / "openface-wrapper"
+    wrapper.write_text(f"""#!/bin/sh
+echo "$@" >> {calls}
+if [ -f {marker} ] && echo "$@" | grep -q "$(cat {marker})"; then echo "boom: no face model" >&2; exit 3; fi
+exec {fake_bin} "$@"
+""")
+    wrapper.chmod(0o755)
+    stray = tint_release / fmt.AUS_DIR / "999_9-ref01.parquet"      # what a failed run of older versions left
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"PAR1 not listed")
+    before = _tree(tint_release)
+    marker.write_text("s-007_2-ref02")
+    capsys.readouterr()
+    assert main(_aus_args(tint_release, demo_corpus, wrapper, 1)) == 1
+    err = capsys.readouterr().err
+    assert "s-007_2-ref02" in err and "boom: no face model" in err and "The release is unchanged" in err
+    log_file = tint_release / fmt.STAGES_DIR / "aus" / "openface" / "logs" / "s-007_2-ref02.log"
+    assert f"whole output: {log_file}" in err and "boom: no face model" in log_file.read_text()
+    assert _tree(tint_release) == before
+    assert len(calls.read_text().splitlines()) == 4                # 2 synthetic + 2 originals, one failed
+    command = err.split("re-run `", 1)[1].split("`", 1)[0]
+    assert shlex.split(command)[:3] == ["samm-synth", "aus", str(tint_release)]
+    marker.unlink()
+    calls.write_text("")
+    assert main(shlex.split(command)[1:]) == 0
+    assert len(calls.read_text().splitlines()) == 1                # only the failed video again
+    assert not stray.exists()                                      # the aus folder holds exactly this run's files
+    assert _tree(tint_release) == aus_reference and fmt.verify(tint_release).ok
+
+
+@pytest.mark.slow
+def test_aus_killed_worker_or_commit_then_the_same_command_finishes(tint_release: Path, demo_corpus,
+                                                                    fake_bin: Path,
+                                                                    aus_reference: dict[str, str]) -> None:
+    before = _tree(tint_release)
+    args = _aus_args(tint_release, demo_corpus, fake_bin, 2)
+    # a worker SIGKILLed after its first video: the release is unchanged, the finished videos are kept
+    proc = _cli(["-q", *args], {"SAMM_SYNTH_KILL_AT": "aus:tasks:1"})
+    assert proc.returncode == 1 and "a worker process died" in proc.stderr, proc.stderr[-3000:]
+    assert _tree(tint_release) == before and fmt.verify(tint_release).ok
+    assert len(list((tint_release / fmt.STAGES_DIR / "aus" / "openface" / "done").iterdir())) >= 1
+    # killed while moving the files in: verify rejects the release and names the command that finishes it
+    proc = _cli(["-q", *args], {"SAMM_SYNTH_KILL_AT": "aus:commit"})
+    assert proc.returncode == -9, proc.stderr[-3000:]
+    report = fmt.verify(tint_release)
+    assert not report.ok and any("the aus stage stopped" in p and "--workers 2" in p for p in report.problems)
+    assert main(args) == 0
+    assert _tree(tint_release) == aus_reference and fmt.verify(tint_release).ok
+
+
+@pytest.mark.slow
+def test_torchrun_two_gloo_ranks_give_the_same_bytes_for_aus_and_report(
+        tint_release: Path, demo_corpus, fake_bin: Path, aus_reference: dict[str, str]) -> None:
+    """aus under torchrun (2 gloo ranks) equals one process; the report's per-video sections (flow, stability)
+    are equal in bytes with 1 and 2 workers and 1 and 2 ranks (the report is made on the same folder each
+    time, as report.json names it)."""
+    from samm_synth_dataset.metrics.report import make_report
+
+    proc = _cli(_aus_args(tint_release, demo_corpus, fake_bin, 1), torchrun=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _tree(tint_release) == aus_reference
+    assert "done by rank 0/2" in proc.stderr and "done by rank 1/2" in proc.stderr
+    make_report(tint_release, source_root=demo_corpus.root, progress=False, workers=1)
+    one = _tree(tint_release)
+    data = json.loads((tint_release / fmt.REPORT_JSON).read_text())
+    assert len(data["flow"]["per_interval"]) and len(data["stability"]["per_video"])
+    make_report(tint_release, source_root=demo_corpus.root, progress=False, workers=2)
+    assert _tree(tint_release) == one
+    proc = _cli(["-q", "report", str(tint_release), "--source-root", str(demo_corpus.root), "--workers", "1"],
+                torchrun=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _tree(tint_release) == one and fmt.verify(tint_release).ok
+
+
+@pytest.mark.slow
+def test_torchrun_killed_rank_then_one_process_finishes(tint_release: Path, demo_corpus, fake_bin: Path,
+                                                        aus_reference: dict[str, str]) -> None:
+    before = _tree(tint_release)
+    args = _aus_args(tint_release, demo_corpus, fake_bin, 1)
+    proc = _cli(["-q", *args], {"SAMM_SYNTH_KILL_AT": "aus:tasks:1", "SAMM_SYNTH_KILL_RANK": "1"},
+                torchrun=True)
+    assert proc.returncode != 0
+    assert _tree(tint_release) == before and fmt.verify(tint_release).ok
+    assert main(args) == 0
+    assert _tree(tint_release) == aus_reference and fmt.verify(tint_release).ok

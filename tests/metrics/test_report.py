@@ -239,3 +239,49 @@ def test_report_appends_a_section(tint_release: Path, monkeypatch) -> None:
     assert "## 6. Extra measure\n\n2 videos.\n\n**Skipped**: nothing to measure.\n\n## Settings" in md
     assert result["extra"] == {"skipped": "nothing to measure", "videos": 2}
     assert list(result["skipped"]) == ["au", "flow", "stability", "identity", "spotting", "extra"]
+
+
+def _tree(release: Path) -> dict[str, bytes]:
+    return {p.relative_to(release).as_posix(): p.read_bytes() for p in sorted(release.rglob("*"))
+            if p.is_file() and p.relative_to(release).parts[0] != ".build"}
+
+
+def test_report_per_video_sections_are_the_same_bytes_with_two_workers(tint_release: Path, demo_corpus) -> None:
+    """Flow and stability run one video per worker; the report (and the manifest listing it) is byte-identical."""
+    from samm_synth_dataset.metrics.report import make_report
+
+    fmt.write_manifest(tint_release, fmt.read_manifest(tint_release))  # canonical JSON, as every writer leaves it
+    make_report(tint_release, source_root=demo_corpus.root, progress=False, workers=1)
+    one = _tree(tint_release)
+    data = json.loads(one[fmt.REPORT_JSON])
+    assert len(data["flow"]["per_interval"]) and len(data["stability"]["per_video"]) and "seconds" not in data
+    make_report(tint_release, source_root=demo_corpus.root, progress=False, workers=2)
+    assert _tree(tint_release) == one
+    assert fmt.verify(tint_release).ok and not (tint_release / fmt.STAGES_DIR / "report").exists()
+
+
+def test_report_killed_while_committing_is_rejected_then_finished(tint_release: Path) -> None:
+    """A report killed after moving its files in, before the manifest lists them: verify names the command that
+    finishes it, and that command does."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    _no_originals(tint_release)
+    stale = tint_release / fmt.QUALITY_DIR / "figures" / "fig9_old.png"     # a figure no longer made
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "samm_synth_dataset.cli", "-q", "report", str(tint_release)],
+                          env={**os.environ, "PYTHONPATH": str(repo), "SAMM_SYNTH_KILL_AT": "report:commit"},
+                          cwd=repo, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    report = fmt.verify(tint_release)
+    assert not report.ok and len(report.problems) == 1
+    command = report.problems[0].split("finish it: `", 1)[1].rstrip("`")
+    assert shlex.split(command)[:3] == ["samm-synth", "report", str(tint_release)]
+    assert main(shlex.split(command)[1:]) == 0
+    assert fmt.verify(tint_release).ok and not stale.exists()
+    listed = {f["path"] for f in fmt.read_manifest(tint_release)["files"]}
+    assert {fmt.REPORT_JSON, "quality/report.md", "quality/report.html"} <= listed

@@ -1,0 +1,112 @@
+"""``stages.Stage`` in one process: tasks run once and are reused, failures are named and leave the release as it
+was, the commit lists the files in one manifest write, and an interrupted commit is rejected by ``verify``
+until the stage is run again. (Worker processes and torchrun ranks: tests/metrics/test_au_export.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.stages import Stage, StageError, Task, TaskDirs, default_workers, release_digest
+
+RERUN = "samm-synth demo-stage REL"
+
+
+def _release(tmp_path: Path) -> Path:
+    """A complete release with one listed file."""
+    release = tmp_path / "release"
+    fmt.atomic_write_text(release / "data" / "notes.txt", "hello\n")
+    rec = fmt.file_record(release, "data/notes.txt", None).as_dict()
+    fmt.write_manifest(release, {"format_version": fmt.FORMAT_VERSION, "status": fmt.STATUS_COMPLETE,
+                                 "config": {}, "versions": {}, "files": [rec],
+                                 "summary": {"files": 1, "bytes": rec["bytes"]}})
+    return release
+
+
+CALLS: list[str] = []
+
+
+def _square(task: Task, dirs: TaskDirs) -> None:
+    CALLS.append(task.id)
+    if task.args < 0:
+        dirs.log.write_text("negative input\n")
+        raise ValueError(f"cannot square {task.args} here")
+    (dirs.out / "square.txt").write_text(str(task.args ** 2))
+
+
+def _tasks(values: list[int]) -> list[Task]:
+    return [Task(f"v{i}", weight=abs(v) + 1, args=v) for i, v in enumerate(values)]
+
+
+def test_run_does_each_task_once_and_reuses_results_of_the_same_settings(tmp_path: Path) -> None:
+    release = _release(tmp_path)
+    CALLS.clear()
+    with Stage(release, "demo", rerun=RERUN, workers=1, progress=False) as stage:
+        done = stage.run("squares", _tasks([1, 2, 3]), _square, {"k": 1})
+        assert {k: (v / "square.txt").read_text() for k, v in done.items()} == {"v0": "1", "v1": "4", "v2": "9"}
+        assert CALLS == ["v0", "v1", "v2"]
+        stage.run("squares", _tasks([1, 2, 3]), _square, {"k": 1})
+        assert CALLS == ["v0", "v1", "v2"]                          # all reused
+        stage.run("squares", _tasks([1, 2, 3]), _square, {"k": 2})
+        assert CALLS == ["v0", "v1", "v2"] * 2                      # other settings: started over
+    with pytest.raises(ValueError, match="not a safe file name"):
+        Stage(release, "demo", rerun=RERUN, workers=1).run("squares", [Task("../x")], _square, {})
+    with pytest.raises(ValueError, match="not unique"):
+        Stage(release, "demo", rerun=RERUN, workers=1).run("squares", [Task("a"), Task("a")], _square, {})
+
+
+def test_a_failed_task_is_named_the_others_kept_and_the_release_unchanged(tmp_path: Path) -> None:
+    release = _release(tmp_path)
+    manifest = (release / fmt.MANIFEST).read_bytes()
+    CALLS.clear()
+    stage = Stage(release, "demo", rerun=RERUN, workers=1, progress=False)
+    with pytest.raises(StageError) as err:
+        stage.run("squares", _tasks([1, -2, 3]), _square, {})
+    message = str(err.value)
+    assert "v1: ValueError: cannot square -2 here" in message and f"re-run `{RERUN}`" in message
+    assert "The release is unchanged" in message and "demo/squares/logs/v1.log" in message
+    assert (release / fmt.MANIFEST).read_bytes() == manifest
+    report = fmt.verify(release)
+    assert report.ok and any("unfinished work of the demo stage" in w for w in report.warnings)
+    CALLS.clear()
+    done = stage.run("squares", _tasks([1, 2, 3]), _square, {})   # the cause fixed: only v1 is done again
+    assert CALLS == ["v1"] and (done["v1"] / "square.txt").read_text() == "4"
+
+
+def test_commit_lists_the_files_replaces_the_folder_and_clears_the_staging(tmp_path: Path) -> None:
+    release = _release(tmp_path)
+    stray = release / "data" / "squares" / "old.txt"               # e.g. left by an older, failed run
+    fmt.atomic_write_text(stray, "stale")
+    with Stage(release, "demo", rerun=RERUN, workers=1, progress=False) as stage:
+        done = stage.run("squares", _tasks([2, 3]), _square, {})
+        stage.commit({f"data/squares/{k}.txt": v / "square.txt" for k, v in done.items()},
+                     replace_folder="data/squares")
+    manifest = fmt.read_manifest(release)
+    assert [f["path"] for f in manifest["files"]] == ["data/notes.txt", "data/squares/v0.txt",
+                                                     "data/squares/v1.txt"]
+    assert fmt.PENDING not in manifest and manifest["summary"]["files"] == 3
+    assert not stray.exists() and (release / "data/squares/v1.txt").read_text() == "9"
+    assert not (release / fmt.STAGES_DIR / "demo").exists()
+    assert fmt.verify(release).ok and not fmt.verify(release).warnings
+
+
+def test_verify_rejects_a_release_whose_stage_stopped_while_committing(tmp_path: Path) -> None:
+    release = _release(tmp_path)
+    fmt.begin_stage(release, "aus", "samm-synth aus /data/rel --workers 4")
+    report = fmt.verify(release)
+    assert not report.ok
+    assert report.problems == ["manifest.json: the aus stage stopped while adding its files to the release; "
+                               "finish it: `samm-synth aus /data/rel --workers 4`"]
+    fmt.add_files(release, ["data/notes.txt"], finish_stage="aus")
+    assert fmt.verify(release).ok and fmt.PENDING not in fmt.read_manifest(release)
+
+
+def test_release_digest_follows_the_frames_and_tables_only(tmp_path: Path) -> None:
+    files = [{"path": "data/frames/a-00000.parquet", "sha256": "1"}, {"path": fmt.VIDEOS_PATH, "sha256": "2"},
+             {"path": "quality/report.json", "sha256": "3"}]
+    base = release_digest({"files": files})
+    assert release_digest({"files": files[:2]}) == base                       # a report does not count
+    assert release_digest({"files": [{**files[0], "sha256": "9"}] + files[1:]}) != base
+    assert default_workers() >= 1
