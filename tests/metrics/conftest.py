@@ -16,6 +16,12 @@ TINT: dict[str, Any] = {"videos": ("006_1", "007_2"), "refs": 1, "size": 128, "f
                         "glasses": {"006": True, "007": False}}
 
 
+@pytest.fixture(scope="session")
+def tint_release_master(build_release, demo_corpus) -> Path:
+    """The shared build behind ``tint_release`` (read-only: copy it before writing)."""
+    return build_release(source=demo_corpus, **TINT)
+
+
 @pytest.fixture
 def tint_release(build_release, demo_corpus, tmp_path: Path) -> Path:
     """A private copy (tests write data/aus and quality/ into it)."""
