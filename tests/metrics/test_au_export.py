@@ -264,12 +264,13 @@ exec {fake_bin} "$@"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"PAR1 not listed")
     before = _tree(tint_release)
-    marker.write_text("s-007_2-ref02")
+    victim = sorted(pd.read_parquet(tint_release / fmt.VIDEOS_PATH)["video"])[-1]
+    marker.write_text(f"s-{victim}")
     capsys.readouterr()
     assert main(_aus_args(tint_release, demo_corpus, wrapper, 1)) == 1
     err = capsys.readouterr().err
-    assert "s-007_2-ref02" in err and "boom: no face model" in err and "The release is unchanged" in err
-    log_file = tint_release / fmt.STAGES_DIR / "aus" / "openface" / "logs" / "s-007_2-ref02.log"
+    assert f"s-{victim}" in err and "boom: no face model" in err and "The release is unchanged" in err
+    log_file = tint_release / fmt.STAGES_DIR / "aus" / "openface" / "logs" / f"s-{victim}.log"
     assert f"whole output: {log_file}" in err and "boom: no face model" in log_file.read_text()
     assert _tree(tint_release) == before
     assert len(calls.read_text().splitlines()) == 4                # 2 synthetic + 2 originals, one failed
