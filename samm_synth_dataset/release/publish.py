@@ -25,7 +25,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.release.card import file_entries, human_size
@@ -316,27 +316,25 @@ def publish(release: str | Path, repo_id: str, private: bool = False, gated: Gat
     commits: list[str] = []
     n = plan.commits
     bar = tqdm(total=plan.upload_bytes, unit="B", unit_scale=True, desc=f"upload {plan.tag}")
+
+    def commit(files: Sequence[LocalFile], deletes: Sequence[str], message: str, description: str) -> None:
+        """One atomic commit on top of ``parent`` (the files uploaded, ``deletes`` removed)."""
+        nonlocal parent
+        ops: list[Any] = [CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=str(release / f.path))
+                          for f in files]
+        ops += [CommitOperationDelete(path_in_repo=p) for p in deletes]
+        info = api.create_commit(repo_id, operations=ops, repo_type=REPO_TYPE, revision=BRANCH,
+                                 parent_commit=parent, commit_message=message, commit_description=description)
+        parent = info.oid
+        commits.append(info.oid)
+        bar.update(sum(f.bytes for f in files))
+
     try:
         for i, batch in enumerate(plan.batches, 1):
-            ops = [CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=str(release / f.path)) for f in batch]
-            info = api.create_commit(repo_id, operations=ops, repo_type=REPO_TYPE, revision=BRANCH,
-                                     parent_commit=parent,
-                                     commit_message=f"{plan.tag}: upload data ({i}/{n})",
-                                     commit_description=f"{len(batch)} files of release {plan.version}")
-            parent = info.oid
-            commits.append(info.oid)
-            bar.update(sum(f.bytes for f in batch))
+            commit(batch, (), f"{plan.tag}: upload data ({i}/{n})", f"{len(batch)} files of release {plan.version}")
         if plan.final or plan.deletes:
-            ops = [CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=str(release / f.path))
-                   for f in plan.final]
-            ops += [CommitOperationDelete(path_in_repo=p) for p in plan.deletes]
-            info = api.create_commit(repo_id, operations=ops, repo_type=REPO_TYPE, revision=BRANCH,
-                                     parent_commit=parent,
-                                     commit_message=f"{plan.tag}: manifest and dataset card ({n}/{n})",
-                                     commit_description=f"release {plan.version}")
-            parent = info.oid
-            commits.append(info.oid)
-            bar.update(sum(f.bytes for f in plan.final))
+            commit(plan.final, plan.deletes, f"{plan.tag}: manifest and dataset card ({n}/{n})",
+                   f"release {plan.version}")
     finally:
         bar.close()
     if parent is None:

@@ -34,16 +34,8 @@ import pandas as pd
 from samm_synth_dataset.format import ANNOTATION_COLUMNS
 from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.records import DATASETS, Dataset, VideoSource
-from samm_synth_dataset.sources.sheets import (
-    AnnotationError,
-    Row,
-    Where,
-    cell_text,
-    expression_kind,
-    frame_number,
-    header_key,
-    is_blank,
-)
+from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, expression_kind, frame_number,
+                                               header_key, is_blank)
 
 OffsetFill = Literal["apex", "mirror", "error"]
 

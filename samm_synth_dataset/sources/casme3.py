@@ -64,16 +64,8 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources.folders import FrameGapError, frames_matching, numbered_video
 from samm_synth_dataset.sources.frames import FrameReadError, check_jpeg_complete
 from samm_synth_dataset.sources.records import VideoSource
-from samm_synth_dataset.sources.sheets import (
-    AnnotationError,
-    Row,
-    Where,
-    cell_text,
-    expression_kind,
-    frame_number,
-    header_key,
-    is_blank,
-)
+from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, expression_kind, frame_number,
+                                               header_key, is_blank)
 
 log = logging.getLogger(__name__)
 
