@@ -91,3 +91,26 @@ def test_card_names_casme3_terms_and_flags(casme3_release: Path) -> None:
     assert "| `long_me` | CAS(ME)³ micro-expression longer than the long-ME limit" in card
     assert "| `onset_zero` | onset 0 in the sheet, kept as 0 (SAMM-LV: " in card
     assert "`long_me_relabelled`" not in card  # CAS(ME)³-only flags appear only when an interval carries them
+
+
+def test_the_spotting_benchmark_runs_on_the_casme3_release(casme3_corpus, casme3_release: Path,
+                                                           tmp_path: Path) -> None:
+    """Issue 15: the spotting benchmark takes a CAS(ME)³ release: LOSO by spNO.<N>, tested on the real clips, k
+    from the 30 fps intervals."""
+    import shutil
+
+    from samm_synth_dataset.spotting import benchmark
+    from samm_synth_dataset.spotting.features import FeatureParams
+
+    release = tmp_path / "release"
+    shutil.copytree(casme3_release, release)
+    settings = benchmark.BenchmarkSettings(epochs=1, seed=0, lr=0.01, batch_size=32,
+                                           params=FeatureParams(flow_size=32, input_size=12, nose_patch=5))
+    doc = benchmark.run_benchmark(release, casme3_corpus.root, protocols="real,synthetic", settings=settings,
+                                  cache_dir=tmp_path / "cache", progress=False)
+    assert [f["test_subject"] for f in doc["folds"]] == ["spNO.1", "spNO.216"]
+    assert [f["test_videos"] for f in doc["folds"]] == [["spNO1_a", "spNO1_c", "spNO1_j"],
+                                                          ["spNO216_d", "spNO216_e"]]
+    splits = {s.test_subject: s.k for s in fmt.loso_splits(release)}
+    assert {f["test_subject"]: f["k"] for f in doc["folds"]} == splits
+    assert set(doc["pooled"]) == {"real", "synthetic"} and fmt.verify(release).ok
