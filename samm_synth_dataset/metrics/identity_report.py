@@ -18,9 +18,9 @@ missing or changed image leaves the video's reference distances unmeasured (name
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import re
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -32,6 +32,7 @@ from samm_synth_dataset.images import decode_image, to_rgb
 from samm_synth_dataset.metrics import identity
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
 from samm_synth_dataset.metrics.document import save_figure
+from samm_synth_dataset.stages import Task, TaskDirs, release_digest
 
 log = logging.getLogger(__name__)
 
@@ -204,31 +205,31 @@ def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: 
     return {**result.to_dict(), "cached": False, "faces": faces}
 
 
-def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
-                     references: Mapping[str, Path], samples: int = identity.DEFAULT_SAMPLES, workers: int = 1,
-                     progress: bool = True) -> tuple[list[identity.VideoIdentity], dict[str, str], int]:
-    """Every video's identity: ``(results, video → why not measured, descriptors computed)``. ``workers`` > 1
-    runs the videos in a process pool."""
-    from tqdm.auto import tqdm
-
+def _jobs(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
+          references: Mapping[str, Path], samples: int) -> list[tuple[Any, ...]]:
+    """The arguments of :func:`identity_of_video` for every video, in table order."""
     jobs = []
     for _, r in videos.iterrows():
         row = r.to_dict()
         ref = references.get(str(row["reference_sha256"]))
         jobs.append((str(release), row, str(source_root), None if ref is None else str(ref), samples,
                      synthetic_sha256(manifest, str(row["video"]))))
+    return jobs
+
+
+def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
+                     references: Mapping[str, Path], samples: int = identity.DEFAULT_SAMPLES,
+                     progress: bool = True) -> tuple[list[identity.VideoIdentity], dict[str, str], int]:
+    """Every video's identity: ``(results, video → why not measured, descriptors computed)``, in this process;
+    videos already described by :func:`describe_videos` (workers, ranks) come from the cache."""
+    from tqdm.auto import tqdm
+
+    jobs = _jobs(release, manifest, videos, source_root, references, samples)
     results: list[identity.VideoIdentity] = []
     skipped: dict[str, str] = {}
     faces = 0
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(identity_of_video, *job) for job in jobs]
-            outcomes = [_outcome(f.result) for f in tqdm(futures, desc="identity", unit="video",
-                                                         disable=not progress)]
-    else:
-        outcomes = [_outcome(lambda job=job: identity_of_video(*job))
-                    for job in tqdm(jobs, desc="identity", unit="video", disable=not progress)]
-    for job, (out, why) in zip(jobs, outcomes):
+    for job in tqdm(jobs, desc="identity", unit="video", disable=not progress):
+        out, why = _outcome(lambda job=job: identity_of_video(*job))
         video = str(job[1]["video"])
         if why is not None:
             skipped[video] = why
@@ -237,6 +238,31 @@ def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.Data
         faces += int(out["faces"])
         results.append(identity.VideoIdentity.from_dict(out))
     return results, skipped, faces
+
+
+def _identity_task(task: Task, dirs: TaskDirs) -> None:
+    """``stages`` task: describe one video into the identity cache (a video that cannot be measured is left to the
+    section, which says why)."""
+    _, why = _outcome(lambda: identity_of_video(*task.args))
+    (dirs.out / "identity.json").write_text(json.dumps({"video": task.id, "skipped": why}, sort_keys=True))
+
+
+def describe_videos(ctx: Any) -> None:
+    """The identity section's per-video work (``report.PER_VIDEO_WORK``): every video described through
+    ``ctx.stage`` (``ctx.workers`` processes; under torchrun each rank its share) into the cache that the section
+    then reads. Does nothing when the section will be skipped (no dlib, no original frames)."""
+    if ctx.source_root is None or ctx.stage is None:
+        return
+    try:
+        _describer()
+    except identity.IdentityUnavailable:
+        return
+    references, _ = resolve_references(ctx.release, ctx.manifest, ctx.videos)
+    jobs = _jobs(ctx.release, ctx.manifest, ctx.videos, ctx.source_root, references, ctx.identity_samples)
+    tasks = [Task(str(job[1]["video"]), int(job[1].get("n_frames") or 1), job) for job in jobs]
+    settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(ctx.source_root).resolve()),
+                "samples": ctx.identity_samples, "method": identity.METHOD}
+    ctx.stage.run("identity", tasks, _identity_task, settings)
 
 
 def _outcome(call: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -340,8 +366,7 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
         return sec.skip(no_source_root)
     references, ref_missing = resolve_references(ctx.release, ctx.manifest, ctx.videos)
     results, not_measured, faces = measure_identity(ctx.release, ctx.manifest, ctx.videos, ctx.source_root,
-                                                    references, samples=samples, workers=ctx.workers or 1,
-                                                    progress=ctx.progress)
+                                                    references, samples=samples, progress=ctx.progress)
     results = [r.with_threshold(threshold) for r in results]
     if not results:
         return sec.skip(f"the original frames of no video were found under {ctx.source_root} (first video: "

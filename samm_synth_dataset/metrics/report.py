@@ -417,7 +417,7 @@ def _motion_work(ctx: ReportContext) -> None:
 #: The report's per-video work, run first on EVERY rank (under torchrun the other ranks do only this): each
 #: function computes a cached ``ReportContext`` property through ``ctx.stage.run(...)`` (see ``stages``), which
 #: the sections then read on the main rank. Append one here for a section with per-video work.
-PER_VIDEO_WORK: tuple[Callable[[ReportContext], None], ...] = (_motion_work,)
+PER_VIDEO_WORK: tuple[Callable[[ReportContext], None], ...] = (_motion_work, identity_report.describe_videos)
 
 
 # --------------------------------------------------------------------------------------------------------------
