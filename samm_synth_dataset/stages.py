@@ -108,6 +108,11 @@ class TaskDirs:
 TaskFn = Callable[[Task, TaskDirs], None]
 
 
+#: The ``--workers`` help of every command that runs a stage.
+WORKERS_HELP = ("worker processes per machine (per torchrun rank); default: the cores this process may use, "
+                "shared among the ranks of the machine. Under torchrun each rank takes its share of the videos")
+
+
 def cores() -> int:
     """CPU cores this process may use (its affinity mask, e.g. a SLURM allocation)."""
     try:

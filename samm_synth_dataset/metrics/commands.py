@@ -6,9 +6,7 @@ import argparse
 from pathlib import Path
 
 from samm_synth_dataset.distributed import dist_info
-
-WORKERS_HELP = ("worker processes per machine (per torchrun rank); default: the cores this process may use, "
-                "shared among the ranks of the machine. Under torchrun each rank takes its share of the videos")
+from samm_synth_dataset.stages import WORKERS_HELP
 
 
 def _cmd_aus(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ the manifest.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from samm_synth_dataset.spotting import decode, train
 from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key,
                                                   flow_features_by_k)
 from samm_synth_dataset.spotting.labels import pseudo_labels
+from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
 log = logging.getLogger(__name__)
 
@@ -273,13 +275,43 @@ def _thin(values: np.ndarray) -> list[float]:
     return [round(float(x), 5) for x in values[::step]]
 
 
+def _feature_task(task: Task, dirs: TaskDirs) -> None:
+    """``stages`` task: one video's flow features for every k of the run, into the feature cache."""
+    store, kind, video, k = task.args
+    (store.original if kind == "real" else store.synthetic)(video, k)
+    (dirs.out / "features.json").write_text(json.dumps({"kind": kind, "video": video}, sort_keys=True))
+
+
+def extract_features(store: "FeatureStore", workers: int | None, progress: bool) -> bool:
+    """Every video's features (originals and synthetic videos, all k of the folds) into ``store``'s cache through
+    the stage runner (``workers`` processes; under torchrun each rank its share). True on the main rank."""
+    inputs = store.inputs
+    k = min(store.ks)
+    synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
+    jobs = [("real", str(v), str(v)) for v in sorted(inputs.sources.index)]
+    jobs += [("synthetic", v, synthetic_source[v]) for v in sorted(synthetic_source)]
+    tasks = [Task(f"{kind}-{video}", len(inputs.frames[source]), (store, kind, video, k))
+             for kind, video, source in jobs if len(inputs.frames[source]) > k]
+    settings = {"release": release_digest(fmt.read_manifest(inputs.release)), "ks": store.ks,
+                "params": store.params.as_dict(), "cache": str(store.cache_dir.resolve())}
+    with Stage(inputs.release, "spotting", rerun=f"samm-synth spotting-benchmark {inputs.release}",
+               workers=workers, progress=progress) as stage:
+        stage.run("features", tasks, _feature_task, settings)
+        if not stage.is_main:
+            return False
+        stage.commit({}, update_manifest=False)  # nothing to add: the features live in the cache; clears staging
+    return True
+
+
 def run_benchmark(release: str | Path, source_root: str | Path | None,
                   protocols: Sequence[str] | str = PROTOCOLS, settings: BenchmarkSettings | None = None,
                   cache_dir: str | Path | None = None, progress: bool = True,
-                  update_manifest: bool = True) -> dict[str, Any]:
+                  update_manifest: bool = True, workers: int | None = None) -> dict[str, Any]:
     """Run the protocols over every LOSO fold; write ``quality/spotting.json`` and the prediction CSVs (added to
     the manifest unless ``update_manifest`` is False) and return the JSON document. ``cache_dir``: the feature
-    cache (default ``<release>/.build/spotting-features``, outside the manifest)."""
+    cache (default ``<release>/.build/spotting-features``, outside the manifest). The features are extracted
+    first, one video per task of the stage runner (``workers`` processes; under torchrun every rank does its
+    share and only the main rank trains, returning the document; the others return ``{}``)."""
     settings = settings or BenchmarkSettings()
     chosen = parse_protocols(protocols)
     train.resolve_device(settings.device)
@@ -289,6 +321,8 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
     store = FeatureStore(inputs, settings.params,
                          Path(cache_dir) if cache_dir is not None else release / fmt.BUILD_DIR / "spotting-features",
                          ks)
+    if ks and not extract_features(store, workers, progress):
+        return {}
     source_iv = _source_intervals(inputs)
     per_source = {s: g for s, g in source_iv.groupby("source_video")}
     synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from samm_synth_dataset.stages import WORKERS_HELP
+
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``samm-synth spotting-benchmark``."""
@@ -28,6 +30,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto (cuda when present)")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="feature cache (default <release>/.build/spotting-features)")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=_cmd_spotting_benchmark)
 
 
@@ -38,7 +41,10 @@ def _cmd_spotting_benchmark(args: argparse.Namespace) -> int:
     base = benchmark.BenchmarkSettings()
     settings = benchmark.BenchmarkSettings(epochs=args.epochs or base.epochs, seed=args.seed, lr=args.lr or base.lr,
                                    batch_size=args.batch_size or base.batch_size, device=args.device)
-    doc = benchmark.run_benchmark(args.release, args.source_root, protocols, settings, cache_dir=args.cache_dir)
+    doc = benchmark.run_benchmark(args.release, args.source_root, protocols, settings, cache_dir=args.cache_dir,
+                                  workers=args.workers)
+    if not doc:  # a torchrun rank other than the main one: it extracted its share of the features
+        return 0
     print(benchmark.format_table(doc))
     print(f"wrote {args.release / benchmark.SPOTTING_JSON}")
     return 0

@@ -22,17 +22,17 @@ SETTINGS = B.BenchmarkSettings(epochs=1, seed=3, lr=0.01, batch_size=32,
                                params=FeatureParams(flow_size=32, input_size=12, nose_patch=5))
 
 
-def _run(small_release: Path, demo_corpus, where: Path) -> tuple[Path, dict]:
+def _run(small_release: Path, demo_corpus, where: Path, workers: int | None = None) -> tuple[Path, dict]:
     release = where / "release"
     shutil.copytree(small_release, release)
     doc = B.run_benchmark(release, demo_corpus.frames_root, settings=SETTINGS, cache_dir=where / "cache",
-                          progress=False)
+                          progress=False, workers=workers)
     return release, doc
 
 
 @pytest.fixture(scope="module")
 def bench(small_release, demo_corpus, tmp_path_factory):
-    return _run(small_release, demo_corpus, tmp_path_factory.mktemp("bench"))
+    return _run(small_release, demo_corpus, tmp_path_factory.mktemp("bench"), workers=2)
 
 
 def test_protocols_never_train_on_the_held_out_subject(bench):
@@ -76,8 +76,10 @@ def test_fold_predictions_rescore_to_the_json(bench):
 
 def test_same_seed_same_json(bench, small_release, demo_corpus, tmp_path):
     release, _ = bench
-    again, _ = _run(small_release, demo_corpus, tmp_path)   # fresh copy, fresh feature cache
+    # fresh copy, fresh feature cache, features in 1 worker instead of 2
+    again, _ = _run(small_release, demo_corpus, tmp_path, workers=1)
     assert (again / B.SPOTTING_JSON).read_bytes() == (release / B.SPOTTING_JSON).read_bytes()
+    assert fmt.verify(again).ok and not (again / fmt.STAGES_DIR / "spotting").exists()
     assert json.loads((release / B.SPOTTING_JSON).read_text())["timelines"]
 
 
