@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from samm_synth_dataset.sources.records import DATASETS
 from samm_synth_dataset.transfer.engine import METHODS
 
 FORMATS: tuple[str, ...] = ("parquet", "webdataset")
 IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
-DATASETS: tuple[str, ...] = ("samm-lv", "casme2", "casme3", "generic")
 
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.
 NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours",
