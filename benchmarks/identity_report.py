@@ -36,7 +36,7 @@ def main() -> None:
     from samm_synth_dataset.metrics import report
 
     if args.demo:
-        from samm_synth_dataset.demo import run_demo
+        from samm_synth_dataset.demo.run import run_demo
 
         written = run_demo(Path(args.demo), progress=False, size=args.size)
         build, source_root = written["build"], Path(args.demo) / "corpus" / "SAMM_longvideos"

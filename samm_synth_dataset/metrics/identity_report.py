@@ -152,6 +152,56 @@ def _describer() -> identity.FaceDescriber:
     return _DESCRIBER
 
 
+def sampled_frames(release: str | Path, video: str, samples: int) -> list[int]:
+    """The SOURCE frame numbers of ``samples`` frames spread evenly over the synthetic video."""
+    numbers = synthetic_frame_numbers(Path(release), video)
+    return [int(numbers[p]) for p in identity.sample_positions(len(numbers), samples)]
+
+
+def _original_path(release: Path, row: Mapping[str, Any], frames: Sequence[int]) -> Path:
+    key = identity.cache_key({**dict(row), "video": "", "reference_sha256": ""}, frames)
+    return release / CACHE_DIR / f"original-{key}.json"
+
+
+def _reference_path(release: Path, row: Mapping[str, Any]) -> Path:
+    name = re.sub(r"[^0-9A-Za-z]", "_", str(row["reference_sha256"]))[:64]
+    return release / CACHE_DIR / f"reference-{name}.json"
+
+
+def original_descriptors(release: str | Path, row: Mapping[str, Any], source_root: str | Path,
+                         frames: Sequence[int], cache: bool = True) -> tuple[dict[int, np.ndarray | None], int]:
+    """Descriptors of the original's ``frames`` (SOURCE numbers) through the video's crop, and how many were
+    computed (0 from the cache). Cached per original (source video, crop, size, frames): the synthetic videos of
+    one original share them. Raises FileNotFoundError/KeyError when the frames are not under ``source_root``."""
+    from samm_synth_dataset.metrics.au_export import original_key
+
+    path = _original_path(Path(release), row, frames)
+    key = list(original_key(row, np.asarray(frames)))
+    hit = _read_json(path) if cache else None
+    if hit is not None and hit.get("key") == key:
+        return _descriptors_from_json(hit["descriptors"]), 0
+    images = OriginalFrames(source_root, row).get(frames)
+    original = identity.describe_frames(((f, images[f]) for f in frames), _describer(),
+                                        f"video {row['video']} original frame")
+    if cache:
+        fmt.atomic_write_json(path, {"key": key, "method": identity.METHOD, "descriptors": _descriptors_json(original)})
+    return original, len(frames)
+
+
+def reference_descriptor(release: str | Path, row: Mapping[str, Any], reference: str | Path,
+                         cache: bool = True) -> tuple[np.ndarray | None, int]:
+    """Descriptor of the video's reference image (None: no face), and how many were computed (0 from the cache);
+    cached per reference sha256."""
+    path = _reference_path(Path(release), row)
+    hit = _read_json(path) if cache else None
+    if hit is not None and hit.get("method") == identity.METHOD:
+        return _descriptors_from_json(hit["descriptors"])[0], 0
+    ref = _describer().describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
+    if cache:
+        fmt.atomic_write_json(path, {"method": identity.METHOD, "descriptors": _descriptors_json({0: ref})})
+    return ref, 1
+
+
 def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: str | Path,
                       reference: str | Path | None, samples: int = identity.DEFAULT_SAMPLES,
                       synthetic_sha: Sequence[str] = (), cache: bool = True) -> dict[str, Any]:
@@ -161,44 +211,21 @@ def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: 
     original frames are not under ``source_root``. Picklable arguments and result: a pool can run it."""
     release = Path(release)
     video = str(row["video"])
-    numbers = synthetic_frame_numbers(release, video)
-    frames = [int(numbers[p]) for p in identity.sample_positions(len(numbers), samples)]
+    frames = sampled_frames(release, video, samples)
     key_row = dict(row) if reference is not None else {**dict(row), "reference_sha256": "unknown"}
-    key = identity.cache_key(key_row, frames, synthetic_sha)
-    folder = release / CACHE_DIR
-    path = folder / f"{key}.json"
+    path = release / CACHE_DIR / f"{identity.cache_key(key_row, frames, synthetic_sha)}.json"
     hit = _read_json(path) if cache else None
     if hit is not None:
         return {**identity.VideoIdentity.from_dict(hit).to_dict(), "cached": True, "faces": 0}
-    describer = _describer()
-    faces = 0
-    from samm_synth_dataset.metrics.au_export import original_key
-
-    original_path = folder / f"original-{identity.cache_key({**key_row, 'video': '', 'reference_sha256': ''}, frames)}.json"
-    original_hit = _read_json(original_path) if cache else None
-    if original_hit is not None and original_hit.get("key") == list(original_key(row, np.asarray(frames))):
-        original = _descriptors_from_json(original_hit["descriptors"])
-    else:
-        images = OriginalFrames(source_root, row).get(frames)
-        original = identity.describe_frames(((f, images[f]) for f in frames), describer, f"video {video} original frame")
-        faces += len(frames)
-        if cache:
-            fmt.atomic_write_json(original_path, {"key": list(original_key(row, np.asarray(frames))),
-                                                  "method": identity.METHOD, "descriptors": _descriptors_json(original)})
+    original, faces = original_descriptors(release, row, source_root, frames, cache)
     synth = synthetic_frames(release, video, frames)
-    synthetic = identity.describe_frames(((f, synth[f]) for f in frames), describer, f"video {video} synthetic frame")
+    synthetic = identity.describe_frames(((f, synth[f]) for f in frames), _describer(),
+                                         f"video {video} synthetic frame")
+    faces += len(frames)
     ref = None
     if reference is not None:
-        ref_path = folder / f"reference-{re.sub(r'[^0-9A-Za-z]', '_', str(row['reference_sha256']))[:64]}.json"
-        ref_hit = _read_json(ref_path) if cache else None
-        if ref_hit is not None and ref_hit.get("method") == identity.METHOD:
-            ref = _descriptors_from_json(ref_hit["descriptors"])[0]
-        else:
-            ref = describer.describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
-            faces += 1
-            if cache:
-                fmt.atomic_write_json(ref_path, {"method": identity.METHOD, "descriptors": _descriptors_json({0: ref})})
-    faces += len(frames)
+        ref, n = reference_descriptor(release, row, reference, cache)
+        faces += n
     result = identity.identity_from_descriptors(video, frames, original, synthetic, ref)
     if cache:
         fmt.atomic_write_json(path, result.to_dict())
@@ -242,9 +269,39 @@ def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.Data
 
 def _identity_task(task: Task, dirs: TaskDirs) -> None:
     """``stages`` task: describe one video into the identity cache (a video that cannot be measured is left to the
-    section, which says why)."""
-    _, why = _outcome(lambda: identity_of_video(*task.args))
-    (dirs.out / "identity.json").write_text(json.dumps({"video": task.id, "skipped": why}, sort_keys=True))
+    section, which says why); its record says how many descriptors it computed (``faces``)."""
+    out, why = _outcome(lambda: identity_of_video(*task.args))
+    faces = None if out is None else int(out["faces"])
+    (dirs.out / "identity.json").write_text(json.dumps({"video": task.id, "skipped": why, "faces": faces},
+                                                       sort_keys=True))
+
+
+def _shared_task(task: Task, dirs: TaskDirs) -> None:
+    """``stages`` task: the descriptors of one original (or one reference image) that several videos share, into
+    the identity cache (a failure is left to the videos' tasks, which say why)."""
+    what, release, row, other, frames = task.args
+    if what == "original":
+        _, why = _outcome(lambda: original_descriptors(release, row, other, frames))
+    else:
+        _, why = _outcome(lambda: reference_descriptor(release, row, other))
+    (dirs.out / "identity.json").write_text(json.dumps({"task": task.id, "skipped": why}, sort_keys=True))
+
+
+def _shared_tasks(jobs: Sequence[tuple[Any, ...]]) -> list[Task]:
+    """One task per distinct original and per distinct reference image of ``jobs`` (``_jobs``' tuples), in order
+    of first use; the videos' tasks then read them from the cache instead of describing them once per video (or,
+    on two workers at once, twice)."""
+    tasks: dict[str, Task] = {}
+    for release, row, source_root, reference, samples, _ in jobs:
+        frames, why = _outcome(lambda: sampled_frames(release, str(row["video"]), samples))
+        if frames is None:  # the video's own task says why
+            continue
+        original = _original_path(Path(release), row, frames).stem
+        tasks.setdefault(original, Task(original[:72], len(frames), ("original", release, row, source_root, frames)))
+        if reference is not None:
+            name = _reference_path(Path(release), row).stem
+            tasks.setdefault(name, Task(name[:72], 1, ("reference", release, row, reference, None)))
+    return list(tasks.values())
 
 
 def describe_videos(ctx: Any) -> None:
@@ -262,6 +319,7 @@ def describe_videos(ctx: Any) -> None:
     tasks = [Task(str(job[1]["video"]), int(job[1].get("n_frames") or 1), job) for job in jobs]
     settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(ctx.source_root).resolve()),
                 "samples": ctx.identity_samples, "method": identity.METHOD}
+    ctx.stage.run("identity-shared", _shared_tasks(jobs), _shared_task, settings)
     ctx.stage.run("identity", tasks, _identity_task, settings)
 
 

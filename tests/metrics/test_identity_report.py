@@ -122,3 +122,28 @@ def test_claim_words() -> None:
     assert "3 video(s) were not measured" in text and "anonymise" not in text
     none = dict(summary, recognisable=0, mixed=0, changed=0, unmeasured=5)
     assert R.claim(none, 0.6, 25).startswith("Identity change was not measured")
+
+
+def test_two_workers_describe_each_shared_original_and_reference_once(small_release_copy: Path, demo_corpus,
+                                                                      describer_or_skip) -> None:
+    """8 videos share 4 originals and 4 references: on 2 workers the shared descriptors are a part of their own,
+    so no two videos of one original describe it at once; each video's task computes only its synthetic frames."""
+    from samm_synth_dataset.stages import Stage
+
+    release = small_release_copy
+    ctx = _ctx(release, demo_corpus.frames_root, identity_samples=2)
+    with Stage(release, "report", rerun="-", workers=2, progress=False) as stage:
+        ctx.stage = stage
+        R.describe_videos(ctx)
+        shared = sorted(p.name for p in (stage.root / "identity-shared" / "done").iterdir())
+        records = [json.loads((p / "identity.json").read_text())
+                   for p in sorted((stage.root / "identity" / "done").iterdir())]
+    assert len(shared) == 4 + 4
+    assert sum(n.startswith("original-") for n in shared) == 4
+    assert len(records) == 8 and all(r["skipped"] is None and r["faces"] == 2 for r in records), records
+    assert len(list((release / R.CACHE_DIR).glob("*.json"))) == 8 + 4 + 4
+    # the section reads them: nothing left to describe, the same result as in one process
+    two = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2)).result["per_video"]
+    shutil.rmtree(release / R.CACHE_DIR)
+    one = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2)).result["per_video"]
+    assert pd.DataFrame(two).equals(pd.DataFrame(one))
