@@ -62,18 +62,30 @@ def main() -> None:
 
     cpu: dict[str, float] = {}
 
+    def timed_work(work):
+        def run(ctx):
+            t, c = time.perf_counter(), time.process_time()
+            work(ctx)
+            key = "identity" if work is R.describe_videos else "flow"  # the per-video halves of the sections
+            sections[key] = sections.get(key, 0.0) + time.perf_counter() - t
+            cpu[key] = cpu.get(key, 0.0) + time.process_time() - c
+        return run
+
     def timed(build_section):
         def run(ctx):
             t, c = time.perf_counter(), time.process_time()
             sec = build_section(ctx)
-            sections[sec.key] = time.perf_counter() - t
-            cpu[sec.key] = time.process_time() - c
+            sections[sec.key] = sections.get(sec.key, 0.0) + time.perf_counter() - t
+            cpu[sec.key] = cpu.get(sec.key, 0.0) + time.process_time() - c
             return sec
         return run
 
     report.SECTIONS = tuple(timed(s) for s in report.SECTIONS)
+    report.PER_VIDEO_WORK = tuple(timed_work(w) for w in report.PER_VIDEO_WORK)
     t, c = time.perf_counter(), time.process_time()
-    result = report.make_report(build, source_root=source_root, progress=False, identity_samples=args.samples)
+    # one process (workers=1): the descriptors are computed here, where they are timed
+    result = report.make_report(build, source_root=source_root, progress=False, identity_samples=args.samples,
+                                workers=1)
     total, total_cpu = time.perf_counter() - t, time.process_time() - c
     ident = result["identity"]
     if "skipped" in ident:
@@ -85,10 +97,11 @@ def main() -> None:
     print(f"descriptor step: {faces} faces in {secs:.1f} s = {faces / secs:.2f} faces/s "
           f"({1000 * secs / faces:.0f} ms per face); CPU time {cpu_secs:.1f} s = {faces / cpu_secs:.2f} faces/s per "
           "core (what an unloaded core gives)")
-    print(f"identity section: {sections['identity']:.1f} s (descriptors {secs / sections['identity']:.0%} of it; "
+    print(f"identity section (its per-video work included): {sections['identity']:.1f} s (descriptors {secs / sections['identity']:.0%} of it; "
           "the rest reads and decodes frames, draws the figures)")
     print(f"whole report: {total:.1f} s; identity's share {sections['identity'] / total:.0%} "
-          f"(sections: {', '.join(f'{k} {v:.1f} s' for k, v in sections.items())})")
+          f"(sections, flow with the per-video flow + stability work: "
+          f"{', '.join(f'{k} {v:.1f} s' for k, v in sections.items())})")
     print(f"CPU time: whole report {total_cpu:.1f} s, identity {cpu['identity']:.1f} s, share "
           f"{cpu['identity'] / total_cpu:.0%}")
     print(f"verdicts: {ident['summary']['recognisable']} recognisable, {ident['summary']['mixed']} mixed, "

@@ -125,7 +125,9 @@ def write_release(root: Path, videos: list[tuple[str, list[Path]]], part_frames:
                         tf.addfile(info, io.BytesIO(data))
         write_aus_track(root, video, [r["frame"] for r in rows])
     (root / fmt.MANIFEST).write_text(json.dumps({"format_version": fmt.FORMAT_VERSION,
-                                                 "status": fmt.STATUS_COMPLETE}))
+                                                 "status": fmt.STATUS_COMPLETE, "files": [], "summary": {}}))
+    # the loaders open only a release whose manifest lists every file under data/ (as a build leaves it)
+    fmt.add_files(root, sorted(p.relative_to(root).as_posix() for p in (root / "data").rglob("*") if p.is_file()))
     return all_bytes
 
 
