@@ -244,6 +244,7 @@ def main() -> None:
     ap.add_argument("--openface-ms-per-frame", type=float, default=None,
                     help="OpenFace's own single-core cost (ms per image) to add to the aus projection")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # progress lines when redirected
     import pandas as pd
 
     from samm_synth_dataset import format as fmt

@@ -28,7 +28,8 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               SPLITS_PATH, STAGES_DIR, STATUS_BUILDING, STATUS_COMPLETE,
                                               VIDEOS_FEATURES, VIDEOS_PATH, VIDEOS_SCHEMA, WDS_DIR, ReleaseError,
                                               check_id, part_name,
-                                              schema_for, synthetic_video_id, wds_key, with_hf_metadata)
+                                              schema_for, source_interval_keys, source_intervals,
+                                              synthetic_video_id, wds_key, with_hf_metadata)
 from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, read_manifest,
                                                 write_building_manifest, write_manifest, versions)
 from samm_synth_dataset.format.quality import HeadlineTable, Quality, headline_table, read_quality
@@ -50,7 +51,8 @@ __all__ = [
     "begin_stage", "check_id", "check_release", "commit", "count_rows", "declared_configs", "dumps_json",
     "file_record", "fsync_dir",
     "headline_table", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
-    "read_quality", "read_splits", "schema_for", "sha256_file", "splits_to_json", "synthetic_video_id", "tmp_path",
+    "read_quality", "read_splits", "schema_for", "sha256_file", "source_interval_keys", "source_intervals",
+    "splits_to_json", "synthetic_video_id", "tmp_path",
     "verify", "versions", "wds_key", "with_hf_metadata", "write_building_manifest", "write_manifest",
     "write_splits", "write_table_atomic",
 ]

@@ -110,6 +110,31 @@ def wds_key(video: str, index: int) -> str:
     return f"{video}/{index:06d}"
 
 
+def source_interval_keys(intervals: Any) -> list[str]:
+    """For each row of an intervals table (a pandas DataFrame or a mapping of column lists), the key of its SOURCE
+    interval: rows with one key are the synthetic copies (one per reference) of one annotated interval. The key
+    is ``<source video>/<the part of interval_id after "/">``: that part is unique per annotated interval (a
+    duplicated sheet id, such as SAMM-LV's two ``037_4_1`` rows, gets ``-2``), unlike ``source_id``. A table
+    without ``interval_id`` (a user's CSV) falls back to source video, onset, offset and kind."""
+    columns = set(intervals.keys())
+    videos = intervals["source_video"] if "source_video" in columns else intervals["video"]
+    if "interval_id" in columns:
+        return [f"{v}/{str(i).split('/', 1)[-1]}" for v, i in zip(videos, intervals["interval_id"])]
+    return [f"{v}/{int(a)}-{int(b)}-{k}" for v, a, b, k in zip(videos, intervals["onset"], intervals["offset"],
+                                                                intervals["kind"])]
+
+
+def source_intervals(intervals: Any) -> Any:
+    """The rows of an intervals DataFrame, one per SOURCE interval (the first of its synthetic copies, see
+    :func:`source_interval_keys`), in table order, index kept."""
+    seen: set[str] = set()
+    first = []
+    for key in source_interval_keys(intervals):
+        first.append(key not in seen)
+        seen.add(key)
+    return intervals[first]
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Arrow schemas. Each carries the `huggingface` metadata key so `datasets` sees the right features
 # (Image for the frames' ``image`` column) without schema inference.

@@ -63,10 +63,6 @@ def _read_release_tables(release: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.read_parquet(videos_path), pd.read_parquet(intervals_path)
 
 
-def _interval_key(df: pd.DataFrame) -> list[str]:
-    return ["source_video", "source_id"] if "source_id" in df.columns else ["source_video", "onset", "offset", "kind"]
-
-
 def loso_splits(
     release_or_videos_df: str | Path | pd.DataFrame,
     intervals: pd.DataFrame | None = None,
@@ -77,7 +73,8 @@ def loso_splits(
 
     ``release_or_videos_df``: a release directory (reads ``data/videos`` and ``data/intervals``) or a videos
     DataFrame with ``video, source_video, subject``; then ``intervals`` (``video, source_video, onset, offset,
-    kind``; ``source_id`` optional) is required. ``real_videos``: optional real source videos to mix in, a DataFrame
+    kind``; ``interval_id`` optional: synthetic copies of one annotated interval count once, see
+    ``format.source_intervals``) is required. ``real_videos``: optional real source videos to mix in, a DataFrame
     with ``video`` (the source video id, e.g. ``006_1``) and ``subject``; their intervals are the source intervals
     of the same ``source_video``. ``test_on``: which of the test subject's videos form ``test``: ``"all"``,
     ``"synthetic"`` or ``"real"`` (the others are left out of the fold, never put in train).
@@ -118,7 +115,7 @@ def loso_splits(
     unknown = sorted(set(iv["source_video"]) - set(source_subject))
     if unknown:
         raise ValueError(f"intervals name source video(s) {unknown[:5]} that no video row has")
-    iv = iv.drop_duplicates(subset=_interval_key(iv))
+    iv = fmt.source_intervals(iv)  # one row per annotated interval, not one per synthetic copy
     iv["subject"] = iv["source_video"].map(source_subject)
 
     folds: list[Split] = []

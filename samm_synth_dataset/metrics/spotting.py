@@ -128,8 +128,6 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
     assert video_column is not None and kind_column is not None
     out = pd.DataFrame({"video": df[video_column], "onset": df["onset"], "offset": df["offset"],
                         "kind": df[kind_column]})
-    if "source_id" in df.columns:
-        out["source_id"] = df["source_id"]
     rows: list[tuple[str, int, int, str]] = []
     for i, (video, onset, offset, kind) in enumerate(
             zip(out["video"], out["onset"], out["offset"], out["kind"])):
@@ -154,8 +152,6 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
         raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {_first(negative)}; "
                          "frames are source frame numbers (>= 0)")
     result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
-    if "source_id" in out.columns:
-        result["source_id"] = out["source_id"].to_numpy()
     return result
 
 
@@ -338,16 +334,18 @@ def match_spotting(
         warnings.warn(f"{pred_name}: no predictions; every ground-truth interval counts as a miss", stacklevel=2)
     gt_raw, gt_name = _read_table(ground_truth, "ground truth")
     column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column)
+    if column == "source_video":
+        # Synthetic copies of one source interval (one per reference) are one GT on the source video.
+        from samm_synth_dataset.format.layout import source_intervals
+
+        gt_raw = source_intervals(gt_raw).reset_index(drop=True)
     gt = _normalise(gt_raw, gt_name, column)
     known = set(gt["video"])
     if videos is not None:
         known = {canonical_video_id(str(v)) for v in videos}
         gt = gt[gt["video"].isin(known)].reset_index(drop=True)
     check_prediction_ids(pred, known, pred_name)
-    if column == "source_video":
-        # Synthetic copies of one source interval (one per reference) are one GT on the source video.
-        key = ["video", "kind", "source_id"] if "source_id" in gt.columns else ["video", "kind", "onset", "offset"]
-        gt = gt.drop_duplicates(subset=key).reset_index(drop=True)
+
     match = _match_megc2020 if matching == "megc2020" else _match_one_to_one
     counts = {k: {"tp": 0, "n_pred": 0, "n_gt": 0} for k in KINDS}
     entries: list[LogEntry] = []

@@ -214,10 +214,9 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
     fps = sorted(set(videos["fps"]))
 
     # Intervals: each source interval is repeated once per synthetic video made from its source video.
-    src_key = list(zip(intervals["source_video"], intervals["source_id"], intervals["onset"], intervals["kind"]))
-    unique_src = dict.fromkeys(src_key)
+    src_key = fmt.source_interval_keys(intervals)
     kinds_release = Counter(intervals["kind"])
-    kinds_source = Counter(k[3] for k in unique_src)
+    kinds_source = Counter(dict(zip(src_key, intervals["kind"])).values())
     flag_rows = Counter(f for flags in intervals["flags"] for f in (flags or []))
     flag_src: Counter[str] = Counter()
     seen: set[tuple[Any, ...]] = set()
@@ -289,7 +288,7 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "glasses_subjects": glasses_subjects,
         "n_intervals": len(intervals["interval_id"]),
         "no_labels": bool(config.get("no_labels")),
-        "n_source_intervals": len(unique_src),
+        "n_source_intervals": len(set(src_key)),
         "me_source": kinds_source.get("ME", 0),
         "mae_source": kinds_source.get("MaE", 0),
         "me_rows": kinds_release.get("ME", 0),

@@ -253,10 +253,7 @@ def _subject_of(inputs: Inputs, kind_video: tuple[str, str]) -> str:
 def _source_intervals(inputs: Inputs) -> pd.DataFrame:
     iv = inputs.intervals.copy()
     iv["source_video"] = iv["source_video"].astype(str)
-    # as the scorer counts GT on source ids: one per (source video, kind, source_id)
-    key = (["source_video", "kind", "source_id"] if "source_id" in iv.columns
-           else ["source_video", "onset", "offset", "kind"])
-    return iv.drop_duplicates(subset=key)
+    return fmt.source_intervals(iv)  # one per annotated interval, as the scorer counts GT
 
 
 def _ground_truth(inputs: Inputs, source_videos: Sequence[str]) -> pd.DataFrame:

@@ -107,3 +107,32 @@ def test_loso_splits_of_a_release_missing_a_listed_file_is_refused(tiny_release,
     (rel / fmt.VIDEOS_PATH).unlink()
     with pytest.raises(fmt.ReleaseError, match=r"videos\.parquet: listed in manifest.json but missing"):
         loso_splits(rel)
+
+
+def _duplicate_filename_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SAMM-LV's duplicated Filename 037_4_1 (one Micro row, one Macro row; the reader names the second interval
+    037_4_1-2), copied into two synthetic videos; and one interval of another subject."""
+    videos = pd.DataFrame({"video": ["037_4-ref01", "037_4-ref02", "006_1-ref01"],
+                           "source_video": ["037_4", "037_4", "006_1"], "subject": ["037", "037", "006"]})
+    rows = []
+    for video in ("037_4-ref01", "037_4-ref02"):
+        rows.append({"interval_id": f"{video}/037_4_1", "source_id": "037_4_1", "video": video,
+                     "source_video": "037_4", "onset": 1488, "offset": 1577, "kind": "ME"})
+        rows.append({"interval_id": f"{video}/037_4_1-2", "source_id": "037_4_1", "video": video,
+                     "source_video": "037_4", "onset": 1487, "offset": 1605, "kind": "MaE"})
+    rows.append({"interval_id": "006_1-ref01/006_1_1", "source_id": "006_1_1", "video": "006_1-ref01",
+                 "source_video": "006_1", "onset": 10, "offset": 30, "kind": "MaE"})
+    return videos, pd.DataFrame(rows)
+
+
+def test_a_duplicated_sheet_id_is_two_intervals_and_copies_are_one():
+    videos, intervals = _duplicate_filename_tables()
+    keys = fmt.source_interval_keys(intervals)
+    assert keys == ["037_4/037_4_1", "037_4/037_4_1-2"] * 2 + ["006_1/006_1_1"]
+    assert fmt.source_intervals(intervals).index.tolist() == [0, 1, 4]
+    # without interval_id (a user's CSV): source video, onset, offset and kind
+    plain = intervals.drop(columns=["interval_id", "source_id"])
+    assert fmt.source_intervals(plain).index.tolist() == [0, 1, 4]
+    folds = {f.test_subject: f for f in loso_splits(videos, intervals)}
+    assert folds["037"].n_test_intervals == {"ME": 1, "MaE": 1}
+    assert folds["006"].k == {"ME": megc_k([1577 - 1488]), "MaE": megc_k([1605 - 1487])}

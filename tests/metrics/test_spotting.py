@@ -120,6 +120,17 @@ def test_intervals_table_gt_on_source_or_synthetic_ids():
     assert counts(on_synth) == (1, 0, 1, 1, 2)             # ref02's copy was not predicted
 
 
+def test_a_duplicated_sheet_id_is_two_gt_intervals():
+    # SAMM-LV's Filename 037_4_1 names a Micro and a Macro row (the reader ids them 037_4_1 and 037_4_1-2),
+    # each copied to two synthetic videos: two GT intervals on the source video, one per kind.
+    rows = [{"interval_id": f"037_4-{r}/{i}", "source_id": "037_4_1", "video": f"037_4-{r}", "source_video": "037_4",
+             "onset": on, "offset": off, "kind": kind}
+            for r in ("ref01", "ref02") for i, on, off, kind in (("037_4_1", 1488, 1577, "ME"),
+                                                                 ("037_4_1-2", 1487, 1605, "MaE"))]
+    s = score_spotting(megc([("037_4", 1488, 1577, "me")]), pd.DataFrame(rows))
+    assert counts(s["ME"]) == (1, 0, 0, 1, 1) and s["MaE"]["n_gt"] == 1 and s["MaE"]["fn"] == 1
+
+
 def test_csv_inputs_keep_ids_as_strings(tmp_path):
     pred = tmp_path / "pred.csv"
     gt = tmp_path / "gt.csv"
