@@ -108,6 +108,11 @@ class TaskDirs:
 TaskFn = Callable[[Task, TaskDirs], None]
 
 
+#: Added to the error of a task lost with its pool when no task of the pool had finished.
+NO_WORKER_HINT = ("; no task had finished, so the workers may not have started: a script that runs a stage must "
+                  "start it under `if __name__ == \"__main__\":` (workers are spawned and import the main module; "
+                  "their error is printed above)")
+
 #: The ``--workers`` help of every command that runs a stage.
 WORKERS_HELP = ("worker processes per machine (per torchrun rank); default: the cores this process may use, "
                 "shared among the ranks of the machine. Under torchrun each rank takes its share of the videos")
@@ -379,6 +384,7 @@ class Stage:
                     finished(*_run_task(self.name, fn, task, folder, self.scratch, self.keep_scratch))
                 return failures
             pool = self._open_pool()
+            ok = [0]  # tasks finished by the pool: none when it breaks means the workers may never have started
             running: dict[Future, str] = {
                 pool.submit(_run_task, self.name, fn, task, folder, self.scratch, self.keep_scratch): task.id
                 for task in todo}
@@ -387,13 +393,15 @@ class Stage:
                 for future in ready:
                     task_id = running.pop(future)
                     try:
-                        finished(*future.result())
+                        result = future.result()
+                        ok[0] += result[3] is None
+                        finished(*result)
                     except BrokenProcessPool:
                         if (folder / "done" / task_id).is_dir():  # published before its worker died
                             finished(task_id, -1, 0.0, None)
                         else:
                             failures[task_id] = ("a worker process died (killed, or out of memory) while this "
-                                                 "task was running or waiting")
+                                                 "task was running or waiting" + ("" if ok[0] else NO_WORKER_HINT))
                             bar.update(1)
         finally:
             bar.close()

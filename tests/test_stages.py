@@ -107,3 +107,31 @@ def test_release_digest_follows_the_frames_and_tables_only(tmp_path: Path) -> No
     assert release_digest({"files": files[:2]}) == base                       # a report does not count
     assert release_digest({"files": [{**files[0], "sha256": "9"}] + files[1:]}) != base
     assert default_workers() >= 1
+
+
+SCRIPT_WITHOUT_MAIN_GUARD = '''
+import sys
+from samm_synth_dataset.stages import Stage, Task
+
+def noop(task, dirs):
+    (dirs.out / "x").write_text("x")
+
+with Stage(sys.argv[1], "demo", rerun="-", workers=2, progress=False) as stage:
+    stage.run("noop", [Task("a"), Task("b")], noop, {})
+'''
+
+
+def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path: Path) -> None:
+    """Workers are spawned and import the main module: a script that starts a stage at its top level starts it
+    again in every worker, which fails; the stage's error says what to change."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "stage_script.py"
+    script.write_text(SCRIPT_WITHOUT_MAIN_GUARD)
+    (tmp_path / "out").mkdir()
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "StageError" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr, proc.stderr[-3000:]
+    assert "a worker process died" in proc.stderr
