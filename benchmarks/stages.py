@@ -25,8 +25,8 @@ Each stage's caches are cleared before each run. "1 worker" runs in this process
 set to one CPU, OpenCV and torch at one thread), "2 workers" is ``workers=2`` on both cores, so the speed-up is
 what the runner adds, not library threads. The 1- and 2-worker runs alternate, best of ``--repeats``, each beside
 a measurement of the machine's ceiling now (2 plain CPU-bound processes at once against 1 alone, fastest of 3
-each: 2.0 on 2 idle cores, less while other jobs use them). Starting 2 workers (spawn + imports) is inside the 2-worker time and also printed on
-its own.
+each: 2.0 on 2 idle cores, less while other jobs use them). Starting 2 workers (spawn + imports) is inside the
+2-worker time and also printed on its own.
 """
 
 from __future__ import annotations
@@ -308,8 +308,9 @@ def main() -> None:
         table = pd.DataFrame(rows).set_index("stage")
         print(table.to_string(float_format=lambda v: f"{v:.2f}"))
         print(f"units: frame = an original or synthetic image ({units['frame']} here); pair = a stability pair or "
-              f"an interval's onset/apex pair ({motion_pairs}); sample = a face descriptor: a sampled synthetic frame, a "
-              f"sampled frame of an original (shared by its synthetic videos) or a reference ({units['sample']}). Starting 2 workers takes {start:.2f} s (inside each 2-worker time).")
+              f"an interval's onset/apex pair ({motion_pairs}); sample = a face descriptor: a sampled synthetic "
+              f"frame, a sampled frame of an original (shared by its synthetic videos) or a reference "
+              f"({units['sample']}). Starting 2 workers takes {start:.2f} s (inside each 2-worker time).")
         print(f"\nProjection for SAMM-LV ({SAMM_LV_VIDEOS} videos, {SAMM_LV_FRAMES:,} original + {SAMM_LV_FRAMES:,} "
               f"synthetic frames, {SAMM_LV_INTERVALS} intervals) on a {NODE_CORES}-core node: single-core cost per "
               f"unit × units / {NODE_CORES} / efficiency, where efficiency = speed-up / ceiling measured here "
