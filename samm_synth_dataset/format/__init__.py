@@ -25,6 +25,7 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
                                               MANIFEST, METHODS, PARTIAL_SUFFIX, PENDING, QUALITY_DIR, REPORT_JSON,
+                                              SPOTTING_JSON, SPOTTING_PREDICTIONS_DIR,
                                               SPLITS_PATH, STAGES_DIR, STATUS_BUILDING, STATUS_COMPLETE,
                                               VIDEOS_FEATURES, VIDEOS_PATH, VIDEOS_SCHEMA, WDS_DIR, ReleaseError,
                                               check_id, part_name,
@@ -32,7 +33,8 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               synthetic_video_id, wds_key, with_hf_metadata)
 from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, read_manifest,
                                                 write_building_manifest, write_manifest, versions)
-from samm_synth_dataset.format.quality import HeadlineTable, Quality, headline_table, read_quality
+from samm_synth_dataset.format.quality import (IDENTITY_EXPECTED, HeadlineTable, Quality, headline_table,
+                                               read_quality)
 from samm_synth_dataset.format.splits import (SPLITS_VERSION, TEST_ON, Split, loso_splits, megc_k, read_splits,
                                               splits_to_json, write_splits)
 from samm_synth_dataset.format.verify import VerifyReport, count_rows, verify
@@ -42,10 +44,12 @@ __all__ = [
     "COMMON_FLAGS", "FLAG_MEANINGS",
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
     "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
-    "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IMAGE_TYPE", "INTERVALS_FEATURES",
+    "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IDENTITY_EXPECTED", "IMAGE_TYPE",
+    "INTERVALS_FEATURES",
     "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PARQUET_COMPRESSION", "PARTIAL_SUFFIX",
     "PENDING", "QUALITY_DIR", "STAGES_DIR",
-    "Quality", "REPORT_JSON", "ReleaseError", "SPLITS_PATH", "SPLITS_VERSION", "STATUS_BUILDING",
+    "Quality", "REPORT_JSON", "ReleaseError", "SPLITS_PATH", "SPOTTING_JSON", "SPOTTING_PREDICTIONS_DIR",
+    "SPLITS_VERSION", "STATUS_BUILDING",
     "STATUS_COMPLETE", "Split", "TEST_ON", "TMP_SUFFIX", "VIDEOS_FEATURES", "VIDEOS_PATH", "VIDEOS_SCHEMA",
     "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
     "begin_stage", "check_id", "check_release", "commit", "count_rows", "declared_configs", "dumps_json",

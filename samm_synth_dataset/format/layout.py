@@ -42,6 +42,9 @@ AUS_DIR = "data/aus"
 QUALITY_DIR = "quality"
 SPLITS_PATH = "splits/loso.json"
 REPORT_JSON = f"{QUALITY_DIR}/report.json"
+#: The spotting benchmark's result and its prediction CSVs (``<protocol>_<subject>.csv``).
+SPOTTING_JSON = f"{QUALITY_DIR}/spotting.json"
+SPOTTING_PREDICTIONS_DIR = f"{QUALITY_DIR}/spotting"
 #: Suffix of the folder a release is staged in before it is renamed to its final name (never a release).
 PARTIAL_SUFFIX = ".partial"
 #: Build state of an unfinished or finished build (never part of the release, never uploaded).

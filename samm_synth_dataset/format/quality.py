@@ -19,6 +19,10 @@ from typing import Any
 
 from samm_synth_dataset.format.layout import REPORT_JSON, ReleaseError
 
+#: What each transfer method is meant to do to the source person's identity, as the report's identity section
+#: states it and the release checks it: ``"changed"`` (a new identity) or ``"recognisable"`` (the face kept).
+IDENTITY_EXPECTED: dict[str, str] = {"stargan-v2": "changed", "color-transfer": "recognisable"}
+
 
 @dataclass(frozen=True)
 class HeadlineTable:

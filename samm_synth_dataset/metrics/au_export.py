@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pandas as pd
+
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import data
 from samm_synth_dataset.metrics.openface import (
@@ -180,14 +181,16 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
                             source_root=str(Path(source_root).resolve()))
             common = {"release": release, "exe": exe, "au_static": au_static, "source_root": Path(source_root)}
             tasks: list[Task] = []
-            original_of: dict[str, str] = {}
+            original_of: dict[str, str] = {}   # video -> its original's task id
+            originals: set[str] = set()
             for r in rows:
                 video = str(r["video"])
                 n = len(frames[video])
                 tasks.append(Task(f"s-{video}", n, {**common, "track": "synthetic", "video": video,
                                                     "frames": frames[video]}))
                 key_id = _key_id(original_key(r, frames[video]))
-                if key_id not in original_of.values():
+                if key_id not in originals:
+                    originals.add(key_id)
                     tasks.append(Task(key_id, n, {**common, "track": "original", "video": video,
                                                   "row": r.to_dict(), "frames": frames[video]}))
                 original_of[video] = key_id

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 CACHE_DIR = f"{fmt.BUILD_DIR}/identity"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 #: What each transfer method is meant to do to identity (``videos.method``); a method not named has no expectation.
-EXPECTED: dict[str, str] = {"stargan-v2": "changed", "color-transfer": "recognisable"}
+EXPECTED = fmt.IDENTITY_EXPECTED
 #: Figure files of the section.
 SCATTER_FIGURE = "fig9_identity.png"
 STRIP_FIGURE = "fig10_identity_frames.png"
@@ -130,8 +130,6 @@ def _descriptors_from_json(d: Mapping[str, Any]) -> dict[int, np.ndarray | None]
 
 
 def _read_json(path: Path) -> Any | None:
-    import json
-
     if not path.is_file():
         return None
     try:
@@ -297,10 +295,10 @@ def _shared_tasks(jobs: Sequence[tuple[Any, ...]]) -> list[Task]:
         if frames is None:  # the video's own task says why
             continue
         original = _original_path(Path(release), row, frames).stem
-        tasks.setdefault(original, Task(original[:72], len(frames), ("original", release, row, source_root, frames)))
+        tasks.setdefault(original, Task(original, len(frames), ("original", release, row, source_root, frames)))
         if reference is not None:
             name = _reference_path(Path(release), row).stem
-            tasks.setdefault(name, Task(name[:72], 1, ("reference", release, row, reference, None)))
+            tasks.setdefault(name, Task(name, 1, ("reference", release, row, reference, None)))
     return list(tasks.values())
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from samm_synth_dataset import format as fmt
 
-SPOTTING_JSON = f"{fmt.QUALITY_DIR}/spotting.json"
+SPOTTING_JSON = fmt.SPOTTING_JSON
 KINDS: tuple[str, ...] = ("ME", "MaE", "overall")
 #: Colours of the kinds in the figures (ME red, MaE green, as Figure 3).
 KIND_COLOURS: dict[str, str] = {"ME": "tab:red", "MaE": "tab:green"}

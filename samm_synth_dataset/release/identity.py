@@ -18,7 +18,7 @@ from typing import Any
 from samm_synth_dataset import format as fmt
 
 #: What each method is meant to do to identity: "changed" or "recognisable".
-EXPECTED: dict[str, str] = {"stargan-v2": "changed", "color-transfer": "recognisable"}
+EXPECTED = fmt.IDENTITY_EXPECTED
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.metrics.data import OriginalFrames, crop_of, read_intervals, read_videos
+from samm_synth_dataset.metrics.data import (OriginalFrames, crop_of, read_intervals, read_videos,
+                                             synthetic_frame_numbers)
 from samm_synth_dataset.metrics.spotting import score_spotting
 from samm_synth_dataset.spotting import decode, train
 from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key,
@@ -46,9 +47,9 @@ from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 log = logging.getLogger(__name__)
 
 PROTOCOLS: tuple[str, ...] = ("real", "synthetic", "real+synthetic")
-KINDS: tuple[str, ...] = ("ME", "MaE")
-SPOTTING_JSON = f"{fmt.QUALITY_DIR}/spotting.json"
-PREDICTIONS_DIR = f"{fmt.QUALITY_DIR}/spotting"
+KINDS = fmt.KINDS
+SPOTTING_JSON = fmt.SPOTTING_JSON
+PREDICTIONS_DIR = fmt.SPOTTING_PREDICTIONS_DIR
 #: Test videos per fold whose score curves are kept in the JSON (for the report's timeline figure).
 TIMELINE_VIDEOS_PER_FOLD = 1
 #: At most this many points of a kept curve (every n-th frame beyond it).
@@ -114,13 +115,6 @@ class Inputs:
     folds: list[fmt.Split]
 
 
-def _synthetic_frames(release: Path, video: str) -> np.ndarray:
-    from samm_synth_dataset.loaders.clips import ClipDataset
-
-    ds = ClipDataset(release, clip_len=1, shuffle=False, videos=[video], rank=0, world_size=1)
-    return ds.index[0].frame.copy()
-
-
 def read_inputs(release: str | Path, source_root: str | Path | None) -> Inputs:
     """Check and read what the benchmark needs; bad input raises ``SpottingBenchmarkError`` (one line)."""
     release = Path(release)
@@ -148,7 +142,7 @@ def read_inputs(release: str | Path, source_root: str | Path | None) -> Inputs:
             originals = OriginalFrames(root, row_d)
         except FileNotFoundError as exc:
             raise SpottingBenchmarkError(f"--source-root {root} does not match the release: {exc}") from None
-        numbers = _synthetic_frames(release, str(row.video))
+        numbers = synthetic_frame_numbers(release, str(row.video))
         missing = sorted(set(numbers.tolist()) - set(int(f) for f in originals.frame_numbers))
         if missing:
             raise SpottingBenchmarkError(
@@ -261,10 +255,6 @@ def _ground_truth(inputs: Inputs, source_videos: Sequence[str]) -> pd.DataFrame:
     iv = iv[iv["source_video"].isin(list(source_videos))]
     return pd.DataFrame({"video": iv["source_video"], "onset": iv["onset"].astype(int),
                          "offset": iv["offset"].astype(int), "kind": iv["kind"].astype(str)})
-
-
-def _scores(pred: pd.DataFrame, gt: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    return score_spotting(pred, gt)
 
 
 def _thin(values: np.ndarray) -> list[float]:
@@ -409,7 +399,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
             pred = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
             fold_out["protocols"][protocol] = {
                 "train_videos": [f"{a}:{b}" for a, b in train_videos], "train_subjects": subjects,
-                "kinds": per_kind, "predictions": name, "scores": _scores(pred, gt)}
+                "kinds": per_kind, "predictions": name, "scores": score_spotting(pred, gt)}
         for source, by_protocol in curves.items():
             g = gt[gt["video"] == source]
             timelines.append({"video": source, "test_subject": fold.test_subject,
@@ -424,7 +414,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
     if bar is not None:
         bar.close()
     all_gt = _ground_truth(inputs, sorted(inputs.frames))
-    pooled = {p: _scores(pd.DataFrame(predictions[p], columns=["video", "onset", "offset", "kind"]), all_gt)
+    pooled = {p: score_spotting(pd.DataFrame(predictions[p], columns=["video", "onset", "offset", "kind"]), all_gt)
               for p in chosen}
     doc = {
         "version": "1",
