@@ -5,7 +5,8 @@ share of the whole report's run time, and a projection for all of SAMM-LV (147 l
     python benchmarks/identity_report.py BUILD [--source-root DIR] [--samples 25] [--refs-per-video 1]
     python benchmarks/identity_report.py --demo DIR [--size small]    # runs `samm-synth demo` into DIR first
 
-The identity cache (``BUILD/.build/identity``) is cleared first, so every descriptor is computed. Numbers depend
+The stages' folders (``BUILD/.build/stages``, where finished tasks are kept) are cleared first, so every descriptor
+is computed. Numbers depend
 on the machine and its load (the report runs in one process).
 """
 
@@ -44,7 +45,7 @@ def main() -> None:
         build, source_root = Path(args.build), (Path(args.source_root) if args.source_root else None)
     else:
         ap.error("give a BUILD or --demo DIR")
-    shutil.rmtree(build / R.CACHE_DIR, ignore_errors=True)
+    shutil.rmtree(build / ".build" / "stages", ignore_errors=True)
 
     describe_s = [0.0, 0, 0.0]   # wall s, faces, CPU s
     original = I.FaceDescriber.describe

@@ -153,12 +153,10 @@ def stand_in(folder: Path) -> Path:
 
 
 def clear_caches(release: Path) -> None:
-    """Every stage's staging folder and result caches (not the build's own state)."""
+    """Every stage's staging folder, where the finished tasks of earlier runs are kept (not the build's plan)."""
     from samm_synth_dataset import format as fmt
-    from samm_synth_dataset.metrics.identity_report import CACHE_DIR
 
-    for folder in (fmt.STAGES_DIR, CACHE_DIR, f"{fmt.BUILD_DIR}/spotting-features"):
-        shutil.rmtree(release / folder, ignore_errors=True)
+    shutil.rmtree(release / fmt.STAGES_DIR, ignore_errors=True)
 
 
 def report_context(release: Path, source_root: Path, workers: int, **settings: object):  # type: ignore[no-untyped-def]
@@ -206,23 +204,22 @@ def run_identity(release: Path, source_root: Path, samples: int, workers: int) -
         ctx.stage = stage
         identity_report.describe_videos(ctx)
     seconds = time.perf_counter() - t0
-    described = list((release / identity_report.CACHE_DIR).rglob("*.json"))
-    if not described:
-        raise RuntimeError("identity: no descriptor was written (no face found?)")
+    if not ctx.results.get("identity"):
+        raise RuntimeError("identity: no video was described (no face found?)")
     return seconds
 
 
 def run_features(release: Path, source_root: Path, workers: int) -> float:
-    from samm_synth_dataset import format as fmt
-    from samm_synth_dataset.spotting.benchmark import FeatureStore, extract_features, read_inputs
+    from samm_synth_dataset.spotting.benchmark import extract_features, read_inputs
     from samm_synth_dataset.spotting.features import FeatureParams
+    from samm_synth_dataset.stages import Stage
 
     clear_caches(release)
     inputs = read_inputs(release, source_root)
     ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
-    store = FeatureStore(inputs, FeatureParams(), release / fmt.BUILD_DIR / "spotting-features", ks)
     t0 = time.perf_counter()
-    extract_features(store, workers, progress=False)
+    with Stage(release, "spotting", rerun="-", workers=workers, progress=False) as stage:
+        extract_features(inputs, FeatureParams(), ks, stage)
     return time.perf_counter() - t0
 
 

@@ -40,9 +40,19 @@ manifest write, and deletes the stage's staging folder. A run that fails or is k
 the release exactly as it was (its work stays under ``.build/stages/``, which releases never include); one killed
 during the commit leaves a release that ``verify`` rejects until the same command is re-run.
 
-Fault injection for tests: ``SAMM_SYNTH_KILL_AT=<stage>:tasks:N`` SIGKILLs a process (a worker, or the rank
-itself with one worker) after it finished N tasks, ``<stage>:commit`` the main rank after the files were moved
-and before the manifest lists them; ``SAMM_SYNTH_KILL_RANK=R`` limits either to rank R.
+Per-process context: ``run(..., context=factory)`` calls ``factory()`` once in each process that runs tasks of
+that part (this process, or each worker; ``factory`` must then be picklable) and hands the result to every task as
+``dirs.context`` (e.g. the build's transfer model, loaded once per rank); an in-process context with a ``close()``
+is closed when the run ends. ``dirs.advance(n)`` moves this rank's progress bar by ``n`` units while the task runs
+(in this process only; with ``weighted=True`` the bar counts task weights, e.g. frames).
+
+Failed tasks: each rank records a failed task's error in ``<part>/failed/<task id>.txt`` (cleared when the task is
+tried again), so the :class:`StageError` of every rank lists the failures of all ranks (``StageError.failures``).
+
+Fault injection for tests (``samm_synth_dataset.faults``): ``SAMM_SYNTH_KILL_AT=<stage>:tasks:N`` SIGKILLs a
+process (a worker, or the rank itself with one worker) after it finished N tasks, ``<stage>:commit`` the main
+rank after the files were moved and before the manifest lists them; ``SAMM_SYNTH_KILL_RANK=R`` limits either to
+rank R.
 """
 
 from __future__ import annotations
@@ -53,7 +63,6 @@ import multiprocessing as mp
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -70,11 +79,10 @@ from tqdm.auto import tqdm
 from samm_synth_dataset import __version__
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.distributed import DistInfo, Group, assign, dist_info
+from samm_synth_dataset.faults import kill_point
 
 log = logging.getLogger(__name__)
 
-KILL_AT = "SAMM_SYNTH_KILL_AT"
-KILL_RANK = "SAMM_SYNTH_KILL_RANK"
 #: Environment variables that cap the threads of OpenMP, BLAS and OpenCV (in workers and their subprocesses).
 THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                      "OPENCV_FOR_THREADS_NUM", "NUMEXPR_NUM_THREADS")
@@ -82,7 +90,12 @@ _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
 class StageError(RuntimeError):
-    """A stage did not finish; the message names the failed tasks, their errors and how to finish."""
+    """A stage did not finish; the message names the failed tasks, their errors and how to finish.
+    ``failures``: task id -> error of every failed task (all ranks)."""
+
+    def __init__(self, message: str, failures: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.failures = dict(failures or {})
 
 
 @dataclass(frozen=True)
@@ -95,14 +108,22 @@ class Task:
     args: Any = None
 
 
+def _no_progress(_n: int) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class TaskDirs:
     """Where a task writes: ``out`` (its result files; becomes the task's result folder when it returns),
-    ``scratch`` (temporary files, deleted afterwards unless kept) and ``log`` (a file kept after failures)."""
+    ``scratch`` (temporary files, deleted afterwards unless kept) and ``log`` (a file kept after failures); with
+    them the process's ``context`` (see ``Stage.run``; None without) and ``advance(n)``, which moves the progress
+    bar by ``n`` units while the task runs (a no-op in worker processes)."""
 
     out: Path
     scratch: Path
     log: Path
+    context: Any = None
+    advance: Callable[[int], None] = _no_progress
 
 
 TaskFn = Callable[[Task, TaskDirs], None]
@@ -147,27 +168,9 @@ def release_digest(manifest: Mapping[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Fault injection
-
-
-def _kill_spec(stage: str) -> tuple[str, int | None]:
-    """(``tasks`` or ``commit`` or "", N) of ``SAMM_SYNTH_KILL_AT`` for ``stage`` on this rank."""
-    name, _, rest = os.environ.get(KILL_AT, "").partition(":")
-    rank = os.environ.get(KILL_RANK, "")
-    if name != stage or (rank and rank != os.environ.get("RANK", "0")):
-        return "", None
-    what, _, n = rest.partition(":")
-    return what, int(n) if n.isdigit() else None
-
-
-def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Running one task (in this process or in a worker)
 
-_WORKER = {"number": 0, "done": 0}
+_WORKER = {"number": 0}
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -203,13 +206,30 @@ def _fsync_tree(folder: Path) -> None:
     fmt.fsync_dir(folder)
 
 
+#: The contexts of a worker process, by stage part (one pool serves one ``Stage``).
+_CONTEXTS: dict[str, Any] = {}
+
+
+def _context(key: str, factory: Callable[[], Any] | None, cache: dict[str, Any] | None) -> Any:
+    """The process's context of a part: ``factory()`` on first use (None without a factory)."""
+    if factory is None:
+        return None
+    contexts = _CONTEXTS if cache is None else cache
+    if key not in contexts:
+        contexts[key] = factory()
+    return contexts[key]
+
+
 def _run_task(stage: str, fn: TaskFn, task: Task, folder: Path, scratch_root: Path | None,
-              keep_scratch: bool) -> tuple[str, int, float, str | None]:
-    """Run ``fn`` on ``task`` and publish its result folder; (task id, worker, seconds, error or None)."""
+              keep_scratch: bool, factory: Callable[[], Any] | None = None, cache: dict[str, Any] | None = None,
+              advance: Callable[[int], None] = _no_progress) -> tuple[str, int, float, str | None]:
+    """Run ``fn`` on ``task`` and publish its result folder; (task id, worker, seconds, error or None). A failure
+    is also recorded in ``<part>/failed/<task id>.txt`` (removed when the task succeeds)."""
     t0 = time.perf_counter()
     worker = _WORKER["number"]
     tmp = folder / "tmp" / f"{task.id}.{os.getpid()}"
     done = folder / "done" / task.id
+    failed = folder / "failed" / f"{task.id}.txt"
     logfile = folder / "logs" / f"{task.id}.log"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -218,28 +238,45 @@ def _run_task(stage: str, fn: TaskFn, task: Task, folder: Path, scratch_root: Pa
         scratch_root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{stage}-{task.id}-", dir=scratch_root))
     try:
-        fn(task, TaskDirs(tmp, scratch, logfile))
+        context = _context(folder.name, factory, cache)
+        fn(task, TaskDirs(tmp, scratch, logfile, context, advance))
         _fsync_tree(tmp)
         if done.exists():
             shutil.rmtree(done)
         done.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, done)
         fmt.fsync_dir(done.parent)
+        failed.unlink(missing_ok=True)
     except Exception as exc:  # noqa: BLE001 - reported per task, the other tasks go on
         log.debug("task %s failed", task.id, exc_info=True)
         shutil.rmtree(tmp, ignore_errors=True)
         error = f"{type(exc).__name__}: {exc}" if str(exc) else "".join(traceback.format_exception(exc))[-2000:]
         if logfile.is_file() and logfile.stat().st_size and str(logfile) not in error:
             error += f" (log: {logfile})"
+        fmt.atomic_write_bytes(failed, error.encode())
         return task.id, worker, time.perf_counter() - t0, error
     finally:
         if not keep_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    what, n = _kill_spec(stage)
-    _WORKER["done"] += 1
-    if what == "tasks" and n is not None and _WORKER["done"] >= n:
-        _die()
+    kill_point(stage, "tasks")
     return task.id, worker, time.perf_counter() - t0, None
+
+
+def install(release: Path, files: Mapping[str, Path]) -> None:
+    """Put each staged file at its release path (``release path -> staged file``), atomically per file. A hard
+    link keeps the staged file, so a move cut short can be done again (a copy where links are not possible)."""
+    for rel, src in files.items():
+        dst = release / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.is_file() and os.path.samefile(src, dst):
+            continue  # put there by a move cut short (renaming a link onto itself would leave the temp name)
+        tmp = fmt.tmp_path(dst)
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        fmt.commit(tmp, dst)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -247,18 +284,20 @@ def _run_task(stage: str, fn: TaskFn, task: Task, folder: Path, scratch_root: Pa
 
 
 class Stage:
-    """A stage that adds files to a complete release (see the module docstring). Use as a context manager
-    (it opens the gloo group under torchrun).
+    """A stage of per-video work on a release folder (see the module docstring): the build, and the stages that
+    add files to a complete release. Use as a context manager (it opens the gloo group under torchrun).
 
     ``name``: the staging folder ``.build/stages/<name>/`` and the manifest's ``pending`` key; ``rerun``: the
     command that finishes the stage (shown by errors and by ``verify``); ``workers``: processes per rank (None =
     :func:`default_workers`); ``scratch``: the folder for the tasks' temporary files (None = the system's temp
-    folder), kept when ``keep_scratch``; ``unit``: the progress bar's unit.
+    folder), kept when ``keep_scratch``; ``unit``: the progress bar's unit, counted per task, or per unit of task
+    weight when ``weighted``; ``timeout_hours``: the torchrun barrier timeout.
     """
 
     def __init__(self, release: str | Path, name: str, rerun: str, workers: int | None = None,
                  progress: bool = True, scratch: str | Path | None = None, keep_scratch: bool = False,
-                 unit: str = "video", info: DistInfo | None = None) -> None:
+                 unit: str = "video", info: DistInfo | None = None, weighted: bool = False,
+                 timeout_hours: float = 72.0) -> None:
         if not _TASK_ID.fullmatch(name):
             raise ValueError(f"stage name {name!r}: use letters, digits, '.', '_' and '-'")
         if workers is not None and workers < 1:
@@ -271,9 +310,11 @@ class Stage:
         self.scratch = Path(scratch) if scratch else None
         self.keep_scratch = keep_scratch
         self.unit = unit
+        self.weighted = weighted
         self.info = info or dist_info()
         self.root = self.release / fmt.STAGES_DIR / name
-        self.group = Group(self.info)
+        self.group = Group(self.info, timeout_hours)
+        self._contexts: dict[str, Any] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._saved_env: dict[str, str | None] = {}
         self._entered = False
@@ -322,9 +363,16 @@ class Stage:
     def _where(self) -> str:
         return f"rank {self.info.rank}/{self.info.world_size}" if self.info.distributed else "this process"
 
-    def run(self, part: str, tasks: Sequence[Task], fn: TaskFn, settings: Mapping[str, Any]) -> dict[str, Path]:
+    def part_folder(self, part: str) -> Path:
+        """The staging folder of ``part``: ``done/<task id>/`` holds each finished task's result folder."""
+        return self.root / part
+
+    def run(self, part: str, tasks: Sequence[Task], fn: TaskFn, settings: Mapping[str, Any],
+            context: Callable[[], Any] | None = None) -> dict[str, Path]:
         """Run ``fn`` on every task (this rank's share, in parallel); return ``task id -> result folder`` for
-        ALL tasks (every rank's), after a barrier. Raises StageError when a task failed on any rank."""
+        ALL tasks (every rank's), after a barrier. ``context``: a factory called once per process that runs
+        tasks; its result reaches every task as ``dirs.context``. Raises StageError when a task failed on any
+        rank."""
         if not _TASK_ID.fullmatch(part):
             raise ValueError(f"stage part {part!r}: use letters, digits, '.', '_' and '-'")
         ids = [t.id for t in tasks]
@@ -348,28 +396,50 @@ class Stage:
         if len(todo) < len(mine):
             log.info("%s/%s on %s: %d of %d tasks done by an earlier run", self.name, part, self._where(),
                      len(mine) - len(todo), len(mine))
-        failures = self._execute(part, folder, todo, fn)
+        try:
+            failures = self._execute(part, folder, todo, fn, context)
+        finally:
+            self._close_contexts()
         if not self.group.all_ok(not failures):
             here = ("; ".join(f"{k}: {v}" for k, v in failures.items()) if failures
                     else "this rank's tasks finished, another rank's failed (see its log)")
+            everywhere = {t.id: (folder / "failed" / f"{t.id}.txt").read_text(errors="replace") for t in tasks
+                          if (folder / "failed" / f"{t.id}.txt").is_file()}
             raise StageError(f"{self.name}: {len(failures)} of {len(mine)} tasks failed on {self._where()}: "
                              f"{here}. The release is unchanged; the finished tasks are kept in {folder}; fix "
-                             f"the cause and re-run `{self.rerun}` to do the rest")
+                             f"the cause and re-run `{self.rerun}` to do the rest", {**everywhere, **failures})
         missing = [t.id for t in tasks if not (folder / "done" / t.id).is_dir()]
         if missing:
             raise StageError(f"{self.name}: no result for {len(missing)} tasks (first: {missing[0]}) in {folder}; "
                              f"is {fmt.BUILD_DIR} on a file system every rank shares? Re-run `{self.rerun}`")
         return {t.id: folder / "done" / t.id for t in tasks}
 
-    def _execute(self, part: str, folder: Path, todo: list[Task], fn: TaskFn) -> dict[str, str]:
+    def _close_contexts(self) -> None:
+        for context in self._contexts.values():
+            close = getattr(context, "close", None)
+            if callable(close):
+                close()
+        self._contexts.clear()
+
+    def _execute(self, part: str, folder: Path, todo: list[Task], fn: TaskFn,
+                 factory: Callable[[], Any] | None = None) -> dict[str, str]:
         """Run ``todo`` here; ``task id -> error`` of the failed ones."""
         failures: dict[str, str] = {}
         n = min(self.workers, len(todo))
         desc = f"{self.name} {part}" + (f" [rank {self.info.rank}]" if self.info.distributed else "")
-        bar = tqdm(total=len(todo), desc=desc, unit=self.unit, disable=not self.progress or not todo)
+        size = {t.id: t.weight if self.weighted else 1 for t in todo}
+        bar = tqdm(total=sum(size.values()), desc=desc, unit=self.unit, disable=not self.progress or not todo,
+                   dynamic_ncols=True)
+        advanced = {"n": 0}
+
+        def advance(k: int) -> None:  # in-process tasks move the bar as they go (weighted bars only)
+            if self.weighted:
+                advanced["n"] += k
+                bar.update(k)
 
         def finished(task_id: str, worker: int, seconds: float, error: str | None) -> None:
-            bar.update(1)
+            bar.update(max(0, size[task_id] - advanced["n"]))
+            advanced["n"] = 0
             if error is None:
                 log.info("%s/%s: %s done by %s, worker %d (%.1f s)", self.name, part, task_id, self._where(),
                          worker, seconds)
@@ -381,12 +451,15 @@ class Stage:
         try:
             if n <= 1:
                 for task in todo:
-                    finished(*_run_task(self.name, fn, task, folder, self.scratch, self.keep_scratch))
+                    bar.set_postfix_str(task.id)
+                    finished(*_run_task(self.name, fn, task, folder, self.scratch, self.keep_scratch, factory,
+                                        self._contexts, advance))
                 return failures
             pool = self._open_pool()
             ok = [0]  # tasks finished by the pool: none when it breaks means the workers may never have started
             running: dict[Future, str] = {
-                pool.submit(_run_task, self.name, fn, task, folder, self.scratch, self.keep_scratch): task.id
+                pool.submit(_run_task, self.name, fn, task, folder, self.scratch, self.keep_scratch,
+                            factory): task.id
                 for task in todo}
             while running:
                 ready, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -402,7 +475,7 @@ class Stage:
                         else:
                             failures[task_id] = ("a worker process died (killed, or out of memory) while this "
                                                  "task was running or waiting" + ("" if ok[0] else NO_WORKER_HINT))
-                            bar.update(1)
+                            bar.update(size[task_id])
         finally:
             bar.close()
             if failures or not self._entered:
@@ -421,16 +494,7 @@ class Stage:
         manifest = fmt.read_manifest(release)
         if update_manifest:
             fmt.begin_stage(release, self.name, self.rerun)
-        for rel, src in files.items():
-            dst = release / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            tmp = fmt.tmp_path(dst)
-            tmp.unlink(missing_ok=True)
-            try:  # a hard link keeps the staged file, so a commit cut short can be done again
-                os.link(src, tmp)
-            except OSError:
-                shutil.copyfile(src, tmp)
-            fmt.commit(tmp, dst)
+        install(release, files)
         remove: list[str] = []
         if replace_folder:
             prefix = replace_folder.rstrip("/") + "/"
@@ -441,9 +505,7 @@ class Stage:
                        if folder.is_dir() else set())
             for rel in sorted((on_disk | set(remove)) - set(files)):
                 (release / rel).unlink(missing_ok=True)
-        what, _ = _kill_spec(self.name)
-        if what == "commit":
-            _die()
+        kill_point(self.name, "commit")
         if update_manifest:
             fmt.add_files(release, sorted(files), remove=remove, finish_stage=self.name)
         shutil.rmtree(self.root, ignore_errors=True)

@@ -23,11 +23,12 @@ ALLOWED: dict[str, set[str]] = {
     "format": set(),
     "images": set(),
     "distributed": set(),
-    "stages": {"format", "distributed"},  # per-video stages in parallel (workers, torchrun ranks), all-or-nothing
+    "faults": set(),
+    "stages": {"format", "distributed", "faults"},  # per-video stages in parallel (workers, torchrun ranks), all-or-nothing
     "sources": {"format", "images"},
     "faces": {"format", "images", "sources"},
     "transfer": {"format", "images", "sources", "faces"},
-    "builders": {"format", "images", "distributed", "sources", "faces", "transfer"},
+    "builders": {"format", "images", "distributed", "faults", "stages", "sources", "faces", "transfer"},
     "release": {"format"},
     "loaders": {"format", "images", "distributed"},
     "metrics": {"format", "images", "distributed", "stages", "sources", "faces"},

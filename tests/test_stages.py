@@ -68,9 +68,77 @@ def test_a_failed_task_is_named_the_others_kept_and_the_release_unchanged(releas
     assert (release / fmt.MANIFEST).read_bytes() == manifest
     report = fmt.verify(release)
     assert report.ok and any("unfinished work of the demo stage" in w for w in report.warnings)
+    assert err.value.failures == {"v1": (release / fmt.STAGES_DIR / "demo" / "squares" / "failed" /
+                                         "v1.txt").read_text()}                # recorded for every rank to read
+    assert "cannot square -2 here" in err.value.failures["v1"]
     CALLS.clear()
     done = stage.run("squares", _tasks([1, 2, 3]), _square, {})   # the cause fixed: only v1 is done again
     assert CALLS == ["v1"] and (done["v1"] / "square.txt").read_text() == "4"
+    assert not (release / fmt.STAGES_DIR / "demo" / "squares" / "failed" / "v1.txt").exists()
+
+
+class Counter:
+    """A per-process context: counts how often it was made and closed."""
+
+    made = 0
+    closed = 0
+
+    def __init__(self) -> None:
+        Counter.made += 1
+        self.seen: list[str] = []
+
+    def close(self) -> None:
+        Counter.closed += 1
+
+
+def _with_context(task: Task, dirs: TaskDirs) -> None:
+    dirs.context.seen.append(task.id)
+    dirs.advance(task.weight)
+    (dirs.out / "seen.txt").write_text(",".join(dirs.context.seen))
+
+
+def test_a_context_is_made_once_per_process_and_closed_after_the_run(release: Path) -> None:
+    """The build loads its transfer model once per rank: the part's context is made on first use, every task of
+    this process gets the same one, and the run closes it."""
+    Counter.made = Counter.closed = 0
+    with Stage(release, "demo", rerun=RERUN, workers=1, progress=False, weighted=True) as stage:
+        done = stage.run("ctx", _tasks([1, 2, 3]), _with_context, {}, context=Counter)
+        assert (Counter.made, Counter.closed) == (1, 1)
+        assert (done["v2"] / "seen.txt").read_text() == "v0,v1,v2"
+        stage.run("ctx", _tasks([1, 2, 3]), _with_context, {}, context=Counter)
+        assert Counter.made == 1                                      # nothing to do: no context made
+
+
+SCRIPT_WITH_CONTEXT = '''
+import os
+import sys
+from samm_synth_dataset.stages import Stage, Task
+
+
+def pid_task(task, dirs):
+    assert dirs.context == os.getpid()  # made in this worker, not pickled from the parent
+    (dirs.out / "pid.txt").write_text(str(dirs.context))
+
+
+if __name__ == "__main__":
+    with Stage(sys.argv[1], "demo", rerun="-", workers=2, progress=False) as stage:
+        done = stage.run("pids", [Task(f"t{i}") for i in range(4)], pid_task, {}, context=os.getpid)
+    print(os.getpid(), *sorted({(folder / "pid.txt").read_text() for folder in done.values()}))
+'''
+
+
+def test_workers_make_their_own_context(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "context_script.py"
+    script.write_text(SCRIPT_WITH_CONTEXT)
+    (tmp_path / "out").mkdir()
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    parent, *workers = proc.stdout.split()
+    assert parent not in workers and 1 <= len(workers) <= 2
 
 
 def test_commit_lists_the_files_replaces_the_folder_and_clears_the_staging(release: Path) -> None:

@@ -1,34 +1,31 @@
 """Build state and the release manifest.
 
-Build state lives in ``<release>/.build/`` (not part of the release, never uploaded):
-``plan.json`` (effective config, versions, every planned unit, skipped units), ``parts/<video>-<part>.json``
-(per-part markers), ``units/<video>.json`` (a unit's marker: its parts, its videos row and intervals rows,
-written after all its parts) or ``units/<video>.failed.json`` (why it failed), and ``build_log.json``
-(timings: the only non-deterministic output).
+Build state lives in ``<release>/.build/`` (not part of the release, never uploaded): ``plan.json`` (effective
+config, versions, every planned unit, skipped units), the build stage's task folders
+``stages/build/units/done/<video>/`` (a built unit: its part files under ``data/`` and ``unit.json``, its marker
+with its parts, videos row and intervals rows; ``failed/<video>.txt`` says why a unit failed) and
+``build_log.json`` (timings: the only non-deterministic output).
 
-:func:`finalize` merges the unit markers into ``data/intervals/intervals.parquet``,
-``data/videos/videos.parquet``, ``README.md`` and, last, ``manifest.json`` with status ``complete``. Its content
-depends only on the inputs, so identical builds give byte-identical releases.
+:func:`finalize` moves the units' parts into ``data/frames`` and ``data/wds``, merges their markers into
+``data/intervals/intervals.parquet``, ``data/videos/videos.parquet``, ``README.md`` and, last, ``manifest.json``
+with status ``complete``, then deletes the stage's folder. Its content depends only on the inputs, so identical
+builds give byte-identical releases. A finalize cut short is done again by re-running it (or ``build --resume``).
 """
 
 from __future__ import annotations
 
 import json
-import re
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pyarrow as pa
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.faults import kill_point
-from samm_synth_dataset.builders.writer import BUILD_DIR, PARTS_DIR, UNITS_DIR, PartRecord
-from samm_synth_dataset.format import (TMP_SUFFIX, FileRecord, atomic_write_bytes, file_record, sha256_file,
-                                       write_table_atomic)
-
-PLAN = f"{BUILD_DIR}/plan.json"
-BUILD_LOG = f"{BUILD_DIR}/build_log.json"
-_PART_RE = re.compile(r"^(?P<video>[A-Za-z0-9_\-]+)-(?P<part>\d{5})\.(?P<suffix>parquet|tar)(?P<tmp>\.tmp)?$")
+from samm_synth_dataset.builders.plan import PLAN, STAGE, UNIT_MARKER, unit_folder
+from samm_synth_dataset.faults import kill_point
+from samm_synth_dataset.format import TMP_SUFFIX, FileRecord, atomic_write_bytes, file_record, write_table_atomic
+from samm_synth_dataset.stages import install
 
 CardRenderer = Callable[[Path, dict[str, Any]], str]
 #: What the card says of a release built with ``no_labels``.
@@ -40,68 +37,9 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def unit_marker_path(release: Path, video: str) -> Path:
-    return release / UNITS_DIR / f"{video}.json"
-
-
-def failed_marker_path(release: Path, video: str) -> Path:
-    return release / UNITS_DIR / f"{video}.failed.json"
-
-
 def write_building_manifest(release: Path, plan: dict[str, Any]) -> None:
     """``manifest.json`` with status ``building`` (readers refuse it until :func:`finalize` replaces it)."""
     fmt.write_building_manifest(release, plan["config"], plan["versions"])
-
-
-def part_files_of(release: Path, video: str) -> list[Path]:
-    """Every part file (and temp file) of ``video`` in ``data/frames`` and ``data/wds``."""
-    out = []
-    for d in (fmt.FRAMES_DIR, fmt.WDS_DIR):
-        folder = release / d
-        if not folder.is_dir():
-            continue
-        for p in folder.iterdir():
-            m = _PART_RE.match(p.name)
-            if m and m.group("video") == video:
-                out.append(p)
-    return sorted(out)
-
-
-def remove_unit(release: Path, video: str) -> None:
-    """Delete everything a (partial) unit left: its part files, temp files and markers."""
-    for p in part_files_of(release, video):
-        p.unlink(missing_ok=True)
-    parts = release / PARTS_DIR
-    if parts.is_dir():
-        for p in parts.iterdir():
-            if p.name.startswith(f"{video}-") and re.fullmatch(rf"{re.escape(video)}-\d{{5}}\.json(\.tmp)?",
-                                                               p.name):
-                p.unlink(missing_ok=True)
-    for p in (unit_marker_path(release, video), failed_marker_path(release, video)):
-        p.unlink(missing_ok=True)
-        p.with_name(p.name + TMP_SUFFIX).unlink(missing_ok=True)
-
-
-def unit_verifies(release: Path, video: str, check_sha: bool = True) -> tuple[bool, str]:
-    """Whether a unit's marker exists and every file it lists has the recorded size (and sha256)."""
-    path = unit_marker_path(release, video)
-    if not path.is_file():
-        return False, "no unit marker"
-    try:
-        marker = read_json(path)
-        parts = [PartRecord.from_dict(p) for p in marker["parts"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        return False, f"unreadable unit marker ({exc})"
-    for part in parts:
-        for f in part.files:
-            p = release / f.path
-            if not p.is_file():
-                return False, f"{f.path} missing"
-            if p.stat().st_size != f.bytes:
-                return False, f"{f.path} has {p.stat().st_size} bytes, marker says {f.bytes}"
-            if check_sha and sha256_file(p) != f.sha256:
-                return False, f"{f.path} sha256 differs from its marker"
-    return True, "ok"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -150,40 +88,49 @@ class FinalizeError(fmt.ReleaseError):
 
 
 def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str, Any]:
-    """Merge the unit markers into the tables, the card and ``manifest.json`` (status ``complete``, written
-    last). Raises FinalizeError naming missing or failed units (re-run the build with ``--resume``) or stray
+    """Move the built units' parts into the release and merge their markers into the tables, the card and
+    ``manifest.json`` (status ``complete``, written last); a complete release is returned as it is. Raises
+    FinalizeError naming missing or failed units (re-run the build with ``--resume``) or stray
     files in ``data/frames``/``data/wds``. Returns the manifest."""
     release = Path(release)
     plan_path = release / PLAN
     if not plan_path.is_file():
         raise FinalizeError(f"{plan_path}: no build plan; {release} was not made by `samm-synth build`")
+    try:
+        done = fmt.read_manifest(release, require_complete=False)
+    except fmt.ReleaseError:
+        done = {}
+    if done.get("status") == fmt.STATUS_COMPLETE:
+        return done  # finalized already (its units were moved into the release): nothing to do
     plan = read_json(plan_path)
     markers: list[dict[str, Any]] = []
     problems: list[str] = []
     for unit in plan["units"]:
         video = unit["video"]
-        path = unit_marker_path(release, video)
-        if path.is_file():
-            markers.append(read_json(path))
-        elif failed_marker_path(release, video).is_file():
-            problems.append(f"{video}: failed: {read_json(failed_marker_path(release, video))['reason']}")
+        folder = unit_folder(release, video)
+        failed = folder.parent.parent / "failed" / f"{video}.txt"
+        if (folder / UNIT_MARKER).is_file():
+            markers.append(read_json(folder / UNIT_MARKER))
+        elif failed.is_file():
+            problems.append(f"{video}: failed: {failed.read_text(errors='replace')}")
         else:
             problems.append(f"{video}: not built")
     if problems:
         raise FinalizeError(f"{release}: {len(problems)} of {len(plan['units'])} unit(s) are not done — "
                             + "; ".join(problems[:20]) + (" ..." if len(problems) > 20 else "")
                             + ". Re-run the build with --resume (exclude videos that cannot be built).")
-    expected: set[str] = set()
+    staged: dict[str, Path] = {}
     part_records: list[FileRecord] = []
     for marker in markers:
         for part in marker["parts"]:
             for f in part["files"]:
                 rec = FileRecord(**f)
-                p = release / rec.path
+                p = unit_folder(release, marker["video"]) / rec.path
                 if not p.is_file() or p.stat().st_size != rec.bytes:
-                    raise FinalizeError(f"{p}: missing or not the size its marker records; re-run the build with "
+                    raise FinalizeError(f"{p}: missing or not the size its marker records; delete "
+                                        f"{unit_folder(release, marker['video'])} and re-run the build with "
                                         "--resume to redo its video")
-                expected.add(rec.path)
+                staged[rec.path] = p
                 part_records.append(rec)
     stray = []
     for d in (fmt.FRAMES_DIR, fmt.WDS_DIR):
@@ -191,7 +138,7 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
         if folder.is_dir():
             for p in sorted(folder.iterdir()):
                 rel = p.relative_to(release).as_posix()
-                if rel in expected:
+                if rel in staged:
                     continue
                 if p.name.endswith(TMP_SUFFIX):
                     p.unlink()
@@ -200,13 +147,14 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
     if stray:
         raise FinalizeError(f"{release}: files not made by this build: {stray[:10]}; remove them (they would be "
                             "loaded with the release)")
+    install(release, staged)
 
     markers.sort(key=lambda m: m["video"])
     intervals = [row for m in markers for row in m["intervals"]]
     videos = [m["videos_row"] for m in markers]
     write_table_atomic(release / fmt.INTERVALS_PATH, _table(intervals, "intervals"))
     write_table_atomic(release / fmt.VIDEOS_PATH, _table(videos, "videos"))
-    kill_point("finalize", "tables")
+    kill_point(STAGE, "tables")
 
     records = part_records + [file_record(release, fmt.INTERVALS_PATH, len(intervals)),
                               file_record(release, fmt.VIDEOS_PATH, len(videos))]
@@ -240,6 +188,7 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
     manifest["files"] = [r.as_dict() for r in records]
     summary["files"] = len(records)
     summary["bytes"] = sum(r.bytes for r in records)
-    kill_point("finalize", "manifest")
+    kill_point(STAGE, "commit")
     fmt.write_manifest(release, manifest)
+    shutil.rmtree(release / fmt.STAGES_DIR / STAGE, ignore_errors=True)
     return manifest

@@ -1,10 +1,11 @@
 """``build(config)``: source videos × references → a release (see ``samm_synth_dataset.format``).
 
-The run, in stages: plan (:mod:`.plan`), check the output folder and keep what a resumed build verified
-(:mod:`.resume`), build each unit — one synthetic video, a source video restyled by one reference — whose frames
-stream through decode, transfer and encode (:mod:`.unit`, :mod:`.stream`), then finalize. Under torchrun every
-rank builds a disjoint, deterministic set of units; rank 0 finalizes after a barrier. Crash-test hooks:
-:mod:`.faults`.
+The run: plan (:mod:`.plan`), check the output folder (the same plan, or refused), then every unit — one synthetic
+video, a source video restyled by one reference, its frames streaming through decode, transfer and encode
+(:mod:`.unit`, :mod:`.stream`) — is a task of the build's stage (``stages.Stage``, part ``units``): under torchrun
+each rank builds its deterministic share, the transfer model is loaded once per rank (the stage's per-process
+context), a unit's files appear whole or not at all, and a re-run (``--resume``) keeps the finished units. Rank 0
+then finalizes (:mod:`.manifest`). Crash-test hooks: ``samm_synth_dataset.faults`` (stage ``build``).
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from typing import Any
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders import manifest as mf
 from samm_synth_dataset.builders.config import BuildConfig
-from samm_synth_dataset.builders.faults import KillSwitch, kill_point
-from samm_synth_dataset.builders.plan import Plan, Unit, make_plan
-from samm_synth_dataset.builders.resume import check_output_folder, split_done
-from samm_synth_dataset.builders.stream import open_pools
-from samm_synth_dataset.builders.unit import UnitContext, build_unit
-from samm_synth_dataset.builders.writer import BUILD_DIR
-from samm_synth_dataset.distributed import DistInfo, Group, assign, dist_info
+from samm_synth_dataset.builders.plan import (BUILD_LOG, PLAN, STAGE, UNIT_MARKER, UNITS_PART, Plan,
+                                              check_output_folder, make_plan, resume_settings)
+from samm_synth_dataset.builders.unit import UnitContext, build_task
+from samm_synth_dataset.distributed import DistInfo, assign, dist_info
+from samm_synth_dataset.faults import kill_point
 from samm_synth_dataset.format import atomic_write_json, dumps_json
+from samm_synth_dataset.stages import Stage, StageError, Task
 from samm_synth_dataset.transfer.engine import load_method, method_info
 
 log = logging.getLogger(__name__)
@@ -93,13 +93,13 @@ def build(config: BuildConfig) -> BuildSummary:
     t0 = time.perf_counter()
     info = dist_info()
     release = Path(config.out)
-    kill = KillSwitch()
     plan = make_plan(config)
     summary = BuildSummary(release=release, skipped=plan.skipped, rank=info.rank, world_size=info.world_size,
                            missing_frames=plan.missing_frames)
     if config.resume and _is_complete(release):
         return _already_complete(release, plan, summary)
-    with Group(info, config.dist_timeout_hours) as group:
+    with Stage(release, STAGE, rerun="the same `samm-synth build` command with --resume", workers=1, progress=config.progress, unit="frame", info=info,
+               weighted=True, timeout_hours=config.dist_timeout_hours) as stage:
         prepared_ok = True
         if info.is_main:
             try:
@@ -108,27 +108,40 @@ def build(config: BuildConfig) -> BuildSummary:
                 prepared_ok = False
                 if not info.distributed:
                     raise
-                group.all_ok(False)
+                stage.group.all_ok(False)
                 raise
-        if not group.all_ok(prepared_ok):
+        if not stage.group.all_ok(prepared_ok):
             raise RuntimeError(f"rank 0 could not prepare {release}; see its error")
-        mine = assign(plan.units, [u.source.n_frames for u in plan.units], info.rank, info.world_size)
-        todo, kept = split_done(release, mine, config.resume)
-        for marker in kept:
-            summary.reused += 1
-            summary.count(marker)
-        if todo:
-            _run_units(config, todo, plan, kill, summary, info)
-        group.barrier()
+        tasks = [Task(u.video, u.source.n_frames, u) for u in plan.units]
+        mine = assign(tasks, [t.weight for t in tasks], info.rank, info.world_size)
+        done_folder = stage.part_folder(UNITS_PART) / "done"
+        kept = [t.id for t in mine if (done_folder / t.id).is_dir()]
+        context = _open_context(config, plan, info) if len(kept) < len(mine) else None
+        try:
+            stage.run(UNITS_PART, tasks, build_task, resume_settings(plan.document),
+                      context=None if context is None else (lambda: context))
+        except StageError as exc:
+            summary.failed = sorted(exc.failures.items())
+            for video, reason in summary.failed:
+                log.error("unit %s failed: %s", video, reason)
+        finally:
+            if context is not None:
+                context.close()
+        summary.reused = len(kept)
+        for t in mine:
+            if (done_folder / t.id / UNIT_MARKER).is_file():
+                summary.count(mf.read_json(done_folder / t.id / UNIT_MARKER))
+        stage.group.barrier()  # every rank has read its units before rank 0 moves them into the release
         error: BaseException | None = None
-        if info.is_main:
+        if info.is_main and not summary.failed:
             try:
-                _finish(release, plan.units, summary)
+                _finish(release, summary)
             except BaseException as exc:  # re-raised after the other ranks are released from the barrier
                 error = exc
+        if info.is_main:
             summary.seconds = time.perf_counter() - t0
             _write_log(release, summary)
-        group.barrier()
+        stage.group.barrier()
         if error is not None:
             raise error
         if not info.is_main:
@@ -165,9 +178,9 @@ def _prepare_release(config: BuildConfig, plan: Plan) -> None:
     out = config.out
     check_output_folder(out, config.resume, plan.document)
     out.mkdir(parents=True, exist_ok=True)
-    (out / BUILD_DIR).mkdir(exist_ok=True)
-    kill_point("prepare", "folders")
-    atomic_write_json(out / mf.PLAN, plan.document)
+    (out / fmt.BUILD_DIR).mkdir(exist_ok=True)
+    kill_point(STAGE, "prepare")
+    atomic_write_json(out / PLAN, plan.document)
     mf.write_building_manifest(out, plan.document)
 
 
@@ -186,48 +199,19 @@ def _resolve_device(config: BuildConfig, info: DistInfo) -> str:
     return "cpu"
 
 
-def _run_units(config: BuildConfig, todo: list[Unit], plan: Plan, kill: KillSwitch, summary: BuildSummary,
-               info: DistInfo) -> None:
-    """Load the transfer method and build ``todo`` in order; a unit that fails gets a failed marker and the
-    others go on."""
-    from tqdm.auto import tqdm
-
-    release = summary.release
+def _open_context(config: BuildConfig, plan: Plan, info: DistInfo) -> UnitContext:
+    """This rank's build context: the transfer method loaded once (bad checkpoints fail here, before any unit)."""
     device = _resolve_device(config, info)
     method = load_method(config.method, checkpoint=config.checkpoint, fan_checkpoint=config.fan_checkpoint,
                          device=device, batch_size=config.batch_size, image_size=config.image_size)
     if config.align_landmarks is not None and not method.has_landmarks:
         raise ValueError(f"{config.checkpoint}: --align-landmarks needs a FAN, and this checkpoint has none (pass "
                          "the official wing.ckpt as --fan-checkpoint)")
-    total = sum(u.source.n_frames for u in todo)
-    desc = f"build rank {info.rank}" if info.distributed else "build"
-    with tqdm(total=total, unit="frame", desc=desc, disable=not config.progress, position=info.rank,
-              dynamic_ncols=True) as progress, open_pools() as pools:
-        ctx = UnitContext(config, method, plan.annotations, release, kill, progress, pools)
-        for unit in todo:
-            progress.set_postfix_str(unit.video)
-            try:
-                marker = build_unit(ctx, unit)
-            except (MemoryError, KeyboardInterrupt):
-                raise
-            except Exception as exc:  # noqa: BLE001 - recorded per unit, reported in the summary
-                reason = f"{type(exc).__name__}: {exc}"
-                log.error("unit %s failed: %s", unit.video, reason)
-                mf.remove_unit(release, unit.video)
-                atomic_write_json(mf.failed_marker_path(release, unit.video), {"video": unit.video,
-                                                                               "reason": reason})
-                summary.failed.append((unit.video, reason))
-                continue
-            atomic_write_json(mf.unit_marker_path(release, unit.video), marker)
-            summary.count(marker)
-            kill.unit()
+    return UnitContext(config, method, plan.annotations)
 
 
-def _finish(release: Path, units: list[Unit], summary: BuildSummary) -> None:
-    """Rank 0 after every rank is done: finalize unless a unit failed (then the manifest stays 'building')."""
-    summary.failed = _failed_units(release, units)
-    if summary.failed:
-        return
+def _finish(release: Path, summary: BuildSummary) -> None:
+    """Rank 0 after every rank is done and no unit failed: finalize."""
     manifest = mf.finalize(release)
     summary.complete = True
     summary.videos = manifest["summary"]["videos"]
@@ -236,22 +220,11 @@ def _finish(release: Path, units: list[Unit], summary: BuildSummary) -> None:
     summary.bytes = manifest["summary"]["bytes"]
 
 
-def _failed_units(release: Path, units: list[Unit]) -> list[tuple[str, str]]:
-    out = []
-    for unit in units:
-        p = mf.failed_marker_path(release, unit.video)
-        if p.is_file():
-            out.append((unit.video, str(mf.read_json(p).get("reason", "unknown"))))
-        elif not mf.unit_marker_path(release, unit.video).is_file():
-            out.append((unit.video, "not built (no unit marker)"))
-    return out
-
-
 def _write_log(release: Path, summary: BuildSummary) -> None:
     """Timings and counts of the last run, in ``.build/build_log.json`` (not part of the release)."""
     data = {"finished_unix": time.time(), "seconds": round(summary.seconds, 3), "world_size": summary.world_size,
             "videos": summary.videos, "frames": summary.frames, "reused": summary.reused,
             "complete": summary.complete, "failed": [list(f) for f in summary.failed],
             "missing_frames": summary.missing_frames}
-    (release / BUILD_DIR).mkdir(parents=True, exist_ok=True)
-    (release / mf.BUILD_LOG).write_bytes(dumps_json(data))
+    (release / fmt.BUILD_DIR).mkdir(parents=True, exist_ok=True)
+    (release / BUILD_LOG).write_bytes(dumps_json(data))

@@ -1,8 +1,13 @@
-"""Planning a build: the units (source video × reference) to build, the skipped videos, and ``.build/plan.json``."""
+"""Planning a build: the units (source video × reference) to build, the skipped videos, ``.build/plan.json``, and
+the resume rule: an output folder is resumed only with the same plan (:func:`check_output_folder`).
+
+Each unit is a task of the build's stage (``stages``: part ``units`` of stage ``build``); a built unit is its task's
+result folder ``.build/stages/build/units/done/<video>/`` (its parts and ``unit.json``)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +18,14 @@ from samm_synth_dataset.builders.config import PATH_FIELDS, BuildConfig
 from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
 
 log = logging.getLogger(__name__)
+
+#: The build's stage and part (``stages``): the result folder of a unit is ``<part folder>/done/<video>``.
+STAGE = "build"
+UNITS_PART = "units"
+PLAN = f"{fmt.BUILD_DIR}/plan.json"
+BUILD_LOG = f"{fmt.BUILD_DIR}/build_log.json"
+#: A unit's marker in its result folder: its parts, its videos row and intervals rows.
+UNIT_MARKER = "unit.json"
 
 # Input files (config fields) whose sha256 the plan records, so that a resumed build refuses changed inputs.
 HASHED_INPUTS = ("annotations", "subjects", "boxes", "checkpoint", "fan_checkpoint", "align_landmarks")
@@ -159,3 +172,110 @@ def make_plan(config: BuildConfig) -> Plan:
                 "paths": {name: str(Path(value).resolve()) for name in PATH_FIELDS
                           if name != "out" and (value := getattr(config, name)) is not None}}
     return Plan(units, skipped, annotations, missing, document)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Resume: the same plan, or refused
+
+
+def unit_folder(release: Path, video: str) -> Path:
+    """The result folder of a built unit (present only once the unit is built whole)."""
+    return release / fmt.STAGES_DIR / STAGE / UNITS_PART / "done" / video
+
+
+def resume_settings(plan: dict[str, Any]) -> dict[str, Any]:
+    """What the build's stage keeps its finished units for: the input hashes, the effective config (input paths
+    resolved) and the units. Library versions only warn (:func:`check_output_folder`)."""
+    return {"inputs": plan["inputs"], "config": _comparable_config(plan, True), "units": plan["units"]}
+
+
+#: Files a build writes before its first unit: a folder holding only these has nothing built yet.
+_START_FILES = (fmt.MANIFEST, PLAN, BUILD_LOG)
+
+
+def nothing_built(out: Path) -> bool:
+    """True when ``out`` holds only what a build writes before its first unit (a 'building' manifest, the plan,
+    the build log, empty folders): e.g. a run that stopped on a bad checkpoint. Such a folder is started afresh."""
+    files = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()]
+    if not files or any(f not in _START_FILES for f in files):
+        return False
+    try:
+        return fmt.read_manifest(out, require_complete=False).get("status") == fmt.STATUS_BUILDING
+    except fmt.ReleaseError:
+        return False
+
+
+def _comparable_config(doc: dict[str, Any], resolved: bool) -> dict[str, Any]:
+    """The plan's config, with ``resolved`` its input paths resolved (a relative and an absolute spelling are the
+    same input; plans of older versions lack them)."""
+    return {**doc.get("config", {}), **(doc.get("paths", {}) if resolved else {})}
+
+
+def check_output_folder(out: Path, resume: bool, plan: dict[str, Any]) -> None:
+    """Raise ValueError unless ``out`` is absent or empty (or holds nothing built yet, see :func:`nothing_built`),
+    or ``resume`` is set and the folder's plan has the same input file hashes, effective config (input paths
+    compared resolved) and units as ``plan``, and no source video whose units were built has a changed fingerprint
+    (names, sizes, modification times of its frames; bytes with ``hash_sources``). Different library versions
+    only warn: redone units may then differ in bytes from the kept ones. A folder holding only an empty
+    ``.build/`` (a build killed before it wrote its plan) is resumed as a fresh one."""
+    if not (out.exists() and any(out.iterdir())):
+        return
+    if nothing_built(out):
+        log.info("%s: an earlier run stopped before building anything; starting afresh", out)
+        return
+    if not resume:
+        raise ValueError(f"{out} is not empty: pass --resume to continue the build there, or choose an empty "
+                         "--out folder")
+    plan_path = out / PLAN
+    if not plan_path.is_file():
+        leftovers = [p for p in out.rglob("*") if p.is_file()]
+        if leftovers or not (out / fmt.BUILD_DIR).is_dir():
+            raise ValueError(f"{out}: --resume, but there is no {PLAN}; it was not made by `samm-synth "
+                             "build`; choose an empty --out folder")
+        log.info("%s: the interrupted build wrote nothing yet; starting afresh", out)
+        return
+    old = json.loads(plan_path.read_text())
+    old_inputs = old.get("inputs", {})
+    if old_inputs != plan["inputs"]:
+        changed = sorted(k for k in set(old_inputs) | set(plan["inputs"])
+                         if old_inputs.get(k) != plan["inputs"].get(k))
+        raise ValueError(f"{out}: --resume, but input files changed since the interrupted build ({changed}); "
+                         "restore them or build into an empty --out folder")
+    resolved = "paths" in old
+    old_config, new_config = _comparable_config(old, resolved), _comparable_config(plan, resolved)
+    if old_config != new_config or old.get("units") != plan["units"]:
+        diff = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
+        raise ValueError(f"{out}: --resume with different settings or inputs than the interrupted build "
+                         f"(config differs in {diff or 'its list of units'}); use the same settings or an "
+                         "empty --out folder")
+    _check_sources(out, old, plan)
+    if old.get("versions") != plan["versions"]:
+        log.warning("%s: library versions differ from the interrupted build's; bytes of redone units may "
+                    "differ from the kept ones", out)
+
+
+def _check_sources(out: Path, old: dict[str, Any], plan: dict[str, Any]) -> None:
+    """Refuse when a source video whose units were built changed since the plan was written; changed videos with
+    no built unit are simply built from the frames as they are now."""
+    if "sources" not in old:
+        log.warning("%s: the earlier run recorded no source fingerprints; changed source frames cannot be detected",
+                    out)
+        return
+    old_sources, new_sources = old["sources"] or {}, plan.get("sources") or {}
+    changed = sorted(v for v in set(old_sources) | set(new_sources) if old_sources.get(v) != new_sources.get(v))
+    try:  # a finished build's units were moved into the release: its manifest lists them
+        finished = {u["video"] for u in fmt.read_manifest(out, require_complete=False).get("units") or []}
+    except fmt.ReleaseError:
+        finished = set()
+    built = [v for v in changed if any(u["video"] in finished or unit_folder(out, u["video"]).is_dir()
+                                       for u in plan["units"] if u["source_video"] == v)]
+    if built:
+        modes = {s.get("mode") for s in list(old_sources.values()) + list(new_sources.values())}
+        how = "file names, sizes or modification times" if modes == {"stat"} else \
+            "file names, sizes, modification times or bytes" if modes == {"sha256"} else \
+            "compared with and without --hash-sources; use the earlier run's setting"
+        raise ValueError(f"{out}: --resume, but the source frames of {built[:10]} changed since their units were "
+                         f"built ({how}); restore them, or build into an empty --out folder")
+    for video in changed:
+        log.info("%s: source video %s changed since the plan; its units are built from the frames as they are "
+                 "now", out, video)

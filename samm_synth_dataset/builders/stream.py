@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -38,12 +37,10 @@ class Pools:
     encode: ThreadPoolExecutor
 
 
-@contextmanager
-def open_pools() -> Iterator[Pools]:
-    """Both pools, sized by :func:`thread_counts`, shut down on exit."""
+def make_pools() -> Pools:
+    """Both pools, sized by :func:`thread_counts` (shut them down when done)."""
     n_decode, n_encode = thread_counts()
-    with ThreadPoolExecutor(n_decode, "decode") as decode, ThreadPoolExecutor(n_encode, "encode") as encode:
-        yield Pools(decode, encode)
+    return Pools(ThreadPoolExecutor(n_decode, "decode"), ThreadPoolExecutor(n_encode, "encode"))
 
 
 def _ordered_map(fn: Any, items: Iterable[Any], pool: ThreadPoolExecutor, lookahead: int) -> Iterator[Any]:

@@ -1,38 +1,49 @@
-"""Building one unit: one source video restyled by one reference, written as parts; returns its unit marker."""
+"""Building one unit: one source video restyled by one reference, written as parts into its task folder of the
+build's stage (``stages``), with its unit marker ``unit.json``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from samm_synth_dataset.builders.config import BuildConfig
-from samm_synth_dataset.builders.faults import KillSwitch
 from samm_synth_dataset.builders.labels import LabelIndex, intervals_rows
-from samm_synth_dataset.builders.plan import Unit
+from samm_synth_dataset.builders.plan import STAGE, UNIT_MARKER, Unit
 from samm_synth_dataset.builders.references import Reference
-from samm_synth_dataset.builders.stream import Pools, encoded_frames
+from samm_synth_dataset.builders.stream import Pools, encoded_frames, make_pools
 from samm_synth_dataset.builders.writer import VideoPartsWriter
+from samm_synth_dataset.faults import kill_point
+from samm_synth_dataset.format import atomic_write_json
+from samm_synth_dataset.stages import Task, TaskDirs
 from samm_synth_dataset.transfer.base import TransferMethod
 
 
 @dataclass
 class UnitContext:
-    """What every unit of one build process shares: the config, the loaded transfer method, the annotations
-    DataFrame (None without), the release folder, the crash-test hooks, a progress bar (tqdm or None), the
-    thread pools, and ``crops``, the face crop of each source video (one per source video, shared by its
-    references)."""
+    """What every unit of one build process shares (the build stage's per-process context): the config, the
+    loaded transfer method, the annotations DataFrame (None without), the thread pools, and ``crops``, the face
+    crop of each source video (one per source video, shared by its references)."""
 
     config: BuildConfig
     method: TransferMethod
     annotations: Any
-    release: Path
-    kill: KillSwitch
-    progress: Any
-    pools: Pools
+    pools: Pools = field(default_factory=make_pools)
     crops: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Shut the thread pools down (the stage calls this when its run ends)."""
+        self.pools.decode.shutdown()
+        self.pools.encode.shutdown()
+
+
+def build_task(task: Task, dirs: TaskDirs) -> None:
+    """The build stage's task: build the unit ``task.args`` with the context ``dirs.context`` into ``dirs.out``
+    (its parts under ``data/``, then ``unit.json``), moving the progress bar by one per frame."""
+    marker = build_unit(dirs.context, task.args, dirs.out, dirs.advance)
+    atomic_write_json(dirs.out / UNIT_MARKER, marker)
 
 
 def load_reference_image(ref: Reference, size: int) -> np.ndarray:
@@ -67,9 +78,11 @@ def video_crop(config: BuildConfig, source: Any, method: TransferMethod, size: i
                        video=source.video)
 
 
-def build_unit(ctx: UnitContext, unit: Unit) -> dict[str, Any]:
-    """Build one synthetic video into parts; return its unit marker (the caller writes it). On any error the
-    part writer is aborted (its temp files removed) and the error propagates."""
+def build_unit(ctx: UnitContext, unit: Unit, out: Path,
+               advance: Callable[[int], None] = lambda _n: None) -> dict[str, Any]:
+    """Build one synthetic video into parts under ``out`` (paths as in the release); return its unit marker
+    (the caller writes it). On any error the part writer is aborted (its temp files removed) and the error
+    propagates."""
     config, method, source = ctx.config, ctx.method, unit.source
     size = int(method.image_size)
     if source.video not in ctx.crops:
@@ -78,8 +91,8 @@ def build_unit(ctx: UnitContext, unit: Unit) -> dict[str, Any]:
     style = method.style(load_reference_image(unit.reference, size), method.domain_index(unit.reference.domain))
     intervals = intervals_rows(ctx.annotations, source.video, unit.video)
     index = LabelIndex(intervals)
-    writer = VideoPartsWriter(ctx.release, unit.video, config.formats, config.image_ext, config.max_part_bytes,
-                              config.max_part_frames, on_part=ctx.kill.part)
+    writer = VideoPartsWriter(out, unit.video, config.formats, config.image_ext, config.max_part_bytes,
+                              config.max_part_frames, on_part=lambda _record: kill_point(STAGE, "parts"))
     encoded = encoded_frames(config, method, style, source, crop, ctx.pools)
     n = 0
     try:
@@ -94,9 +107,8 @@ def build_unit(ctx: UnitContext, unit: Unit) -> dict[str, Any]:
                         "interval_ids": list(labels.interval_ids), "reference_id": unit.reference.reference_id},
                        image)
             n += 1
-            ctx.kill.frame()
-            if ctx.progress is not None:
-                ctx.progress.update(1)
+            kill_point(STAGE, "frames")
+            advance(1)
         if n != source.n_frames:
             raise RuntimeError(f"video {source.video}: {n} frames came out of the transfer, {source.n_frames} "
                                "went in")

@@ -1,10 +1,9 @@
 """Crash-safe part writers.
 
 Every file is written under ``<name>.tmp``, flushed, fsynced and renamed to its final name (then the folder is
-fsynced), so a final name never holds a truncated file. A part's marker (``.build/parts/<video>-<part>.json``,
-with every file's bytes, sha256 and rows) is written after its files; a unit's marker after all its parts; the
-manifest last of all. Bytes are reproducible: Parquet has no timestamps, tar members have fixed mtime, owner
-and mode.
+fsynced), so a final name never holds a truncated file. The build writes a unit's parts into its stage task's
+folder, which the engine publishes whole (``stages``); finalize moves them into the release. Bytes are
+reproducible: Parquet has no timestamps, tar members have fixed mtime, owner and mode.
 """
 
 from __future__ import annotations
@@ -20,12 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.format.files import (FileRecord, atomic_write_json, commit, parquet_writer_options,
-                                             sha256_file, tmp_path)
+from samm_synth_dataset.format.files import FileRecord, commit, parquet_writer_options, sha256_file, tmp_path
 
-BUILD_DIR = fmt.BUILD_DIR
-PARTS_DIR = f"{BUILD_DIR}/parts"
-UNITS_DIR = f"{BUILD_DIR}/units"
 #: Fixed tar member mtime (2000-01-01T00:00:00Z) so tars are byte-reproducible.
 TAR_MTIME = 946684800
 
@@ -122,13 +117,14 @@ class VideoPartsWriter:
     ``max_part_bytes`` or its frame count over ``max_part_frames`` (a part always holds at least one frame).
     Rows must come in index order. Memory: one row group (``format.FRAME_ROW_GROUP_SIZE`` frames).
 
-    ``on_part`` is called after each part's marker is written (the kill-point hook for crash tests).
+    ``root`` is the folder the release paths are relative to (the release, or a build task's folder);
+    ``on_part`` is called after each part's files are committed (the kill-point hook for crash tests).
     """
 
-    def __init__(self, release: Path, video: str, formats: tuple[str, ...], image_ext: str,
+    def __init__(self, root: Path, video: str, formats: tuple[str, ...], image_ext: str,
                  max_part_bytes: int | None, max_part_frames: int | None,
                  on_part: Callable[[PartRecord], None] | None = None) -> None:
-        self.release, self.video, self.formats, self.image_ext = Path(release), video, formats, image_ext
+        self.root, self.video, self.formats, self.image_ext = Path(root), video, formats, image_ext
         self.max_bytes, self.max_frames, self.on_part = max_part_bytes, max_part_frames, on_part
         self.schema = fmt.schema_for("frames")
         self.parts: list[PartRecord] = []
@@ -149,11 +145,11 @@ class VideoPartsWriter:
         self._part += 1
         self._frames = self._bytes = 0
         if "parquet" in self.formats:
-            d = self.release / fmt.FRAMES_DIR
+            d = self.root / fmt.FRAMES_DIR
             d.mkdir(parents=True, exist_ok=True)
             self._pq = _ParquetPart(d / fmt.part_name(self.video, self._part, "parquet"), self.schema)
         if "webdataset" in self.formats:
-            d = self.release / fmt.WDS_DIR
+            d = self.root / fmt.WDS_DIR
             d.mkdir(parents=True, exist_ok=True)
             self._tar = _TarPart(d / fmt.part_name(self.video, self._part, "tar"))
         self._open = True
@@ -190,10 +186,9 @@ class VideoPartsWriter:
             if part is None:
                 continue
             part.close()
-            rel = part.final.relative_to(self.release).as_posix()
+            rel = part.final.relative_to(self.root).as_posix()
             files.append(FileRecord(rel, part.final.stat().st_size, sha256_file(part.final), part.rows))
         record = PartRecord(self.video, self._part, self._start, self._frames, tuple(files))
-        atomic_write_json(self.release / PARTS_DIR / f"{self.video}-{self._part:05d}.json", record.as_dict())
         self.parts.append(record)
         self._start += self._frames
         self._pq = self._tar = None

@@ -1,12 +1,12 @@
 """The quality report's identity section: is the source person still recognisable in each synthetic video?
 
-Per video (``identity_of_video``, a top-level function a worker pool can call): N frames sampled evenly over the
-synthetic video, the same SOURCE frames of its original through the video's crop, and its reference image are
-described with dlib's ResNet face descriptor (``metrics.identity``). Results are cached per video under
-``<release>/.build/identity/`` keyed by ``identity.cache_key`` (method, video, original source video + crop +
-output size + sampled frames, reference sha256, sha256 of the video's frame files); an original's descriptors are
-cached too (``original-<key>.json``, and a reference's as ``reference-<sha256>.json``), so the synthetic videos
-made from one original (or reference) describe it once.
+Per video (``identity_of_video``): N frames sampled evenly over the synthetic video, the same SOURCE frames of its
+original through the video's crop, and its reference image are described with dlib's ResNet face descriptor
+(``metrics.identity``). The work runs as two parts of the report's stage (``stages``; workers, torchrun ranks):
+``identity-shared``, one task per distinct original (source video + crop + output size + sampled frames) and per
+distinct reference image, so the synthetic videos made from one original (or reference) describe it once; then
+``identity``, one task per video, which reads those descriptors from their task folders. The section reads each
+video's result from its task folder; a re-run with the same release and settings reuses the finished tasks.
 
 The reference image of a video is found through the build's ``references`` setting (manifest config): a CSV
 ``subject, reference_path, domain[, reference_id]`` (paths relative to the CSV's folder; the id defaults to the
@@ -32,12 +32,10 @@ from samm_synth_dataset.images import decode_image, to_rgb
 from samm_synth_dataset.metrics import identity
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
 from samm_synth_dataset.metrics.document import save_figure
-from samm_synth_dataset.stages import Task, TaskDirs, release_digest
+from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
 log = logging.getLogger(__name__)
 
-#: Cache folder of the identity results, inside the release (``.build/`` is never listed nor released).
-CACHE_DIR = f"{fmt.BUILD_DIR}/identity"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 #: What each transfer method is meant to do to identity (``videos.method``); a method not named has no expectation.
 EXPECTED = fmt.IDENTITY_EXPECTED
@@ -114,29 +112,12 @@ def read_reference(path: Path) -> np.ndarray:
 # One video (the unit a worker pool runs)
 
 
-def synthetic_sha256(manifest: Mapping[str, Any], video: str) -> list[str]:
-    """sha256 of the video's Parquet frame files as listed in the manifest (in path order)."""
-    prefix = f"{fmt.FRAMES_DIR}/{video}-"
-    return [str(f["sha256"]) for f in sorted(manifest.get("files") or [], key=lambda f: f["path"])
-            if str(f["path"]).startswith(prefix) and str(f["path"]).endswith(".parquet")]
-
-
 def _descriptors_json(d: Mapping[int, np.ndarray | None]) -> dict[str, Any]:
     return {str(k): (None if v is None else [float(x) for x in v]) for k, v in d.items()}
 
 
 def _descriptors_from_json(d: Mapping[str, Any]) -> dict[int, np.ndarray | None]:
     return {int(k): (None if v is None else np.asarray(v, dtype=np.float64)) for k, v in d.items()}
-
-
-def _read_json(path: Path) -> Any | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        log.warning("%s: unreadable identity cache (%s); recomputing", path, exc)
-        return None
 
 
 _DESCRIBER: identity.FaceDescriber | None = None
@@ -156,172 +137,157 @@ def sampled_frames(release: str | Path, video: str, samples: int) -> list[int]:
     return [int(numbers[p]) for p in identity.sample_positions(len(numbers), samples)]
 
 
-def _original_path(release: Path, row: Mapping[str, Any], frames: Sequence[int]) -> Path:
-    key = identity.cache_key({**dict(row), "video": "", "reference_sha256": ""}, frames)
-    return release / CACHE_DIR / f"original-{key}.json"
-
-
-def _reference_path(release: Path, row: Mapping[str, Any]) -> Path:
-    name = re.sub(r"[^0-9A-Za-z]", "_", str(row["reference_sha256"]))[:64]
-    return release / CACHE_DIR / f"reference-{name}.json"
-
-
-def original_descriptors(release: str | Path, row: Mapping[str, Any], source_root: str | Path,
-                         frames: Sequence[int], cache: bool = True) -> tuple[dict[int, np.ndarray | None], int]:
-    """Descriptors of the original's ``frames`` (SOURCE numbers) through the video's crop, and how many were
-    computed (0 from the cache). Cached per original (source video, crop, size, frames): the synthetic videos of
-    one original share them. Raises FileNotFoundError/KeyError when the frames are not under ``source_root``."""
-    from samm_synth_dataset.metrics.au_export import original_key
-
-    path = _original_path(Path(release), row, frames)
-    key = list(original_key(row, np.asarray(frames)))
-    hit = _read_json(path) if cache else None
-    if hit is not None and hit.get("key") == key:
-        return _descriptors_from_json(hit["descriptors"]), 0
+def original_descriptors(row: Mapping[str, Any], source_root: str | Path, frames: Sequence[int]
+                         ) -> dict[int, np.ndarray | None]:
+    """Descriptors of the original's ``frames`` (SOURCE numbers) through the video's crop. Raises
+    FileNotFoundError/KeyError when the frames are not under ``source_root``."""
     images = OriginalFrames(source_root, row).get(frames)
-    original = identity.describe_frames(((f, images[f]) for f in frames), _describer(),
-                                        f"video {row['video']} original frame")
-    if cache:
-        fmt.atomic_write_json(path, {"key": key, "method": identity.METHOD, "descriptors": _descriptors_json(original)})
-    return original, len(frames)
+    return identity.describe_frames(((f, images[f]) for f in frames), _describer(),
+                                    f"video {row['video']} original frame")
 
 
-def reference_descriptor(release: str | Path, row: Mapping[str, Any], reference: str | Path,
-                         cache: bool = True) -> tuple[np.ndarray | None, int]:
-    """Descriptor of the video's reference image (None: no face), and how many were computed (0 from the cache);
-    cached per reference sha256."""
-    path = _reference_path(Path(release), row)
-    hit = _read_json(path) if cache else None
-    if hit is not None and hit.get("method") == identity.METHOD:
-        return _descriptors_from_json(hit["descriptors"])[0], 0
-    ref = _describer().describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
-    if cache:
-        fmt.atomic_write_json(path, {"method": identity.METHOD, "descriptors": _descriptors_json({0: ref})})
-    return ref, 1
+def reference_descriptor(row: Mapping[str, Any], reference: str | Path) -> np.ndarray | None:
+    """Descriptor of the video's reference image (None: no face)."""
+    return _describer().describe(read_reference(Path(reference)), where=f"reference {row['reference_id']}")
 
 
 def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: str | Path,
                       reference: str | Path | None, samples: int = identity.DEFAULT_SAMPLES,
-                      synthetic_sha: Sequence[str] = (), cache: bool = True) -> dict[str, Any]:
+                      original: Mapping[int, np.ndarray | None] | None = None,
+                      reference_face: np.ndarray | None | bool = False) -> dict[str, Any]:
     """Identity of one synthetic video (``row``: its videos-table row as a dict): ``VideoIdentity.to_dict()``
-    plus ``cached`` (served from the cache) and ``faces`` (descriptors computed in this call). ``reference``:
-    its image (None: unknown, reference distances unmeasured). Raises FileNotFoundError/KeyError when the
-    original frames are not under ``source_root``. Picklable arguments and result: a pool can run it."""
-    release = Path(release)
+    plus ``faces`` (descriptors computed in this call). ``reference``: its image (None: unknown, reference
+    distances unmeasured). ``original`` / ``reference_face``: descriptors already computed (the shared part);
+    described here when not given (``reference_face=False``). Raises FileNotFoundError/KeyError when the original
+    frames are not under ``source_root``."""
     video = str(row["video"])
     frames = sampled_frames(release, video, samples)
-    key_row = dict(row) if reference is not None else {**dict(row), "reference_sha256": "unknown"}
-    path = release / CACHE_DIR / f"{identity.cache_key(key_row, frames, synthetic_sha)}.json"
-    hit = _read_json(path) if cache else None
-    if hit is not None:
-        return {**identity.VideoIdentity.from_dict(hit).to_dict(), "cached": True, "faces": 0}
-    original, faces = original_descriptors(release, row, source_root, frames, cache)
-    synth = synthetic_frames(release, video, frames)
+    faces = 0
+    if original is None or any(f not in original for f in frames):
+        original = original_descriptors(row, source_root, frames)
+        faces += len(frames)
+    synth = synthetic_frames(Path(release), video, frames)
     synthetic = identity.describe_frames(((f, synth[f]) for f in frames), _describer(),
                                          f"video {video} synthetic frame")
     faces += len(frames)
     ref = None
     if reference is not None:
-        ref, n = reference_descriptor(release, row, reference, cache)
-        faces += n
+        if reference_face is False:
+            ref = reference_descriptor(row, reference)
+            faces += 1
+        else:
+            ref = reference_face  # type: ignore[assignment]
     result = identity.identity_from_descriptors(video, frames, original, synthetic, ref)
-    if cache:
-        fmt.atomic_write_json(path, result.to_dict())
-    return {**result.to_dict(), "cached": False, "faces": faces}
+    return {**result.to_dict(), "faces": faces}
 
 
-def _jobs(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
-          references: Mapping[str, Path], samples: int) -> list[tuple[Any, ...]]:
-    """The arguments of :func:`identity_of_video` for every video, in table order."""
-    jobs = []
-    for _, r in videos.iterrows():
-        row = r.to_dict()
-        ref = references.get(str(row["reference_sha256"]))
-        jobs.append((str(release), row, str(source_root), None if ref is None else str(ref), samples,
-                     synthetic_sha256(manifest, str(row["video"]))))
-    return jobs
-
-
-def measure_identity(release: Path, manifest: Mapping[str, Any], videos: pd.DataFrame, source_root: Path,
-                     references: Mapping[str, Path], samples: int = identity.DEFAULT_SAMPLES,
-                     progress: bool = True) -> tuple[list[identity.VideoIdentity], dict[str, str], int]:
-    """Every video's identity: ``(results, video → why not measured, descriptors computed)``, in this process;
-    videos already described by :func:`describe_videos` (workers, ranks) come from the cache."""
-    from tqdm.auto import tqdm
-
-    jobs = _jobs(release, manifest, videos, source_root, references, samples)
-    results: list[identity.VideoIdentity] = []
-    skipped: dict[str, str] = {}
-    faces = 0
-    for job in tqdm(jobs, desc="identity", unit="video", disable=not progress):
-        out, why = _outcome(lambda job=job: identity_of_video(*job))
-        video = str(job[1]["video"])
-        if why is not None:
-            skipped[video] = why
-            log.warning("identity of %s skipped: %s", video, why)
-            continue
-        faces += int(out["faces"])
-        results.append(identity.VideoIdentity.from_dict(out))
-    return results, skipped, faces
-
-
-def _identity_task(task: Task, dirs: TaskDirs) -> None:
-    """``stages`` task: describe one video into the identity cache (a video that cannot be measured is left to the
-    section, which says why); its record says how many descriptors it computed (``faces``)."""
-    out, why = _outcome(lambda: identity_of_video(*task.args))
-    faces = None if out is None else int(out["faces"])
-    (dirs.out / "identity.json").write_text(json.dumps({"video": task.id, "skipped": why, "faces": faces},
-                                                       sort_keys=True))
+def _shared_id(what: str, row: Mapping[str, Any], frames: Sequence[int]) -> str:
+    """The task id of a shared descriptor: one per original (crop, size, frames) or per reference image."""
+    if what == "original":
+        return f"original-{identity.cache_key({**dict(row), 'video': '', 'reference_sha256': ''}, frames)}"
+    return "reference-" + re.sub(r"[^0-9A-Za-z]", "_", str(row["reference_sha256"]))[:64]
 
 
 def _shared_task(task: Task, dirs: TaskDirs) -> None:
-    """``stages`` task: the descriptors of one original (or one reference image) that several videos share, into
-    the identity cache (a failure is left to the videos' tasks, which say why)."""
-    what, release, row, other, frames = task.args
+    """``stages`` task: the descriptors of one original (or one reference image) that several videos share, in
+    ``descriptors.json`` (a failure is left to the videos' tasks, which say why)."""
+    what, row, other, frames = task.args
     if what == "original":
-        _, why = _outcome(lambda: original_descriptors(release, row, other, frames))
+        out, why = _outcome(lambda: _descriptors_json(original_descriptors(row, other, frames)))
     else:
-        _, why = _outcome(lambda: reference_descriptor(release, row, other))
-    (dirs.out / "identity.json").write_text(json.dumps({"task": task.id, "skipped": why}, sort_keys=True))
+        out, why = _outcome(lambda: _descriptors_json({0: reference_descriptor(row, other)}))
+    (dirs.out / "descriptors.json").write_text(json.dumps({"descriptors": out, "skipped": why}, sort_keys=True))
 
 
-def _shared_tasks(jobs: Sequence[tuple[Any, ...]]) -> list[Task]:
-    """One task per distinct original and per distinct reference image of ``jobs`` (``_jobs``' tuples), in order
-    of first use; the videos' tasks then read them from the cache instead of describing them once per video (or,
-    on two workers at once, twice)."""
-    tasks: dict[str, Task] = {}
-    for release, row, source_root, reference, samples, _ in jobs:
-        frames, why = _outcome(lambda: sampled_frames(release, str(row["video"]), samples))
-        if frames is None:  # the video's own task says why
-            continue
-        original = _original_path(Path(release), row, frames).stem
-        tasks.setdefault(original, Task(original, len(frames), ("original", release, row, source_root, frames)))
-        if reference is not None:
-            name = _reference_path(Path(release), row).stem
-            tasks.setdefault(name, Task(name, 1, ("reference", release, row, reference, None)))
-    return list(tasks.values())
+def _shared(folder: Path | None) -> dict[int, np.ndarray | None] | None:
+    """The descriptors a shared task found (None when it could not: the video's task then says why)."""
+    if folder is None:
+        return None
+    found = json.loads((folder / "descriptors.json").read_text())["descriptors"]
+    return None if found is None else _descriptors_from_json(found)
+
+
+def _identity_task(task: Task, dirs: TaskDirs) -> None:
+    """``stages`` task: one video's identity in ``identity.json`` (``identity``: the result, or None with the
+    reason in ``skipped``; ``faces``: descriptors computed by this task)."""
+    release, row, source_root, reference, samples, original, ref_folder = task.args
+    ref = _shared(ref_folder)
+    out, why = _outcome(lambda: identity_of_video(
+        release, row, source_root, reference, samples, original=_shared(original),
+        reference_face=False if ref is None else ref[0]))
+    (dirs.out / "identity.json").write_text(json.dumps(
+        {"video": task.id, "skipped": why, "faces": None if out is None else out.pop("faces"), "identity": out},
+        sort_keys=True))
 
 
 def describe_videos(ctx: Any) -> None:
-    """The identity section's per-video work (``report.PER_VIDEO_WORK``): every video described through
-    ``ctx.stage`` (``ctx.workers`` processes; under torchrun each rank its share) into the cache that the section
-    then reads. Does nothing when the section will be skipped (no dlib, no original frames)."""
-    if ctx.source_root is None or ctx.stage is None:
+    """The identity section's per-video work (``report.PER_VIDEO_WORK``): the shared descriptors, then every
+    video, through ``ctx.stage`` (``ctx.workers`` processes; under torchrun each rank its share); the task
+    folders go into ``ctx.results["identity"]`` (video -> folder), which the section reads. Does nothing when the
+    section will be skipped (no dlib, no original frames)."""
+    if ctx.source_root is None:
         return
     try:
         _describer()
     except identity.IdentityUnavailable:
         return
+    if ctx.stage is None:  # the section on its own: a stage of its own (results kept under .build/stages/report)
+        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.workers,
+                   progress=ctx.progress) as stage:
+            return _describe(ctx, stage)
+    return _describe(ctx, ctx.stage)
+
+
+def _describe(ctx: Any, stage: Stage) -> None:
     references, _ = resolve_references(ctx.release, ctx.manifest, ctx.videos)
-    jobs = _jobs(ctx.release, ctx.manifest, ctx.videos, ctx.source_root, references, ctx.identity_samples)
-    tasks = [Task(str(job[1]["video"]), int(job[1].get("n_frames") or 1), job) for job in jobs]
     settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(ctx.source_root).resolve()),
                 "samples": ctx.identity_samples, "method": identity.METHOD}
-    ctx.stage.run("identity-shared", _shared_tasks(jobs), _shared_task, settings)
-    ctx.stage.run("identity", tasks, _identity_task, settings)
+    jobs: list[tuple[dict[str, Any], str | None, list[int] | None]] = []
+    shared: dict[str, Task] = {}
+    for _, r in ctx.videos.iterrows():
+        row = r.to_dict()
+        ref = references.get(str(row["reference_sha256"]))
+        frames, _ = _outcome(lambda row=row: sampled_frames(ctx.release, str(row["video"]), ctx.identity_samples))
+        jobs.append((row, None if ref is None else str(ref), frames))
+        if frames is None:  # the video's own task says why
+            continue
+        name = _shared_id("original", row, frames)
+        shared.setdefault(name, Task(name, len(frames), ("original", row, str(ctx.source_root), frames)))
+        if ref is not None:
+            name = _shared_id("reference", row, frames)
+            shared.setdefault(name, Task(name, 1, ("reference", row, str(ref), None)))
+    done = stage.run("identity-shared", list(shared.values()), _shared_task, settings)
+    tasks = []
+    for row, ref, frames in jobs:
+        original = done[_shared_id("original", row, frames)] if frames is not None else None
+        ref_folder = done.get(_shared_id("reference", row, frames)) if frames is not None and ref else None
+        tasks.append(Task(str(row["video"]), int(row.get("n_frames") or 1),
+                          (str(ctx.release), row, str(ctx.source_root), ref, ctx.identity_samples, original,
+                           ref_folder)))
+    ctx.results["identity"] = stage.run("identity", tasks, _identity_task, settings)
 
 
-def _outcome(call: Any) -> tuple[dict[str, Any] | None, str | None]:
+def measure_identity(ctx: Any) -> tuple[list[identity.VideoIdentity], dict[str, str], int]:
+    """Every video's identity from its task folder (``describe_videos`` first when it has not run): ``(results,
+    video -> why not measured, descriptors computed in this run)``, in table order."""
+    if "identity" not in ctx.results:
+        describe_videos(ctx)
+    done = ctx.results["identity"]
+    results: list[identity.VideoIdentity] = []
+    skipped: dict[str, str] = {}
+    faces = 0
+    for video in ctx.videos["video"].astype(str):
+        record = json.loads((done[video] / "identity.json").read_text())
+        if record["skipped"] is not None:
+            skipped[video] = record["skipped"]
+            log.warning("identity of %s skipped: %s", video, record["skipped"])
+            continue
+        faces += int(record["faces"])
+        results.append(identity.VideoIdentity.from_dict(record["identity"]))
+    return results, skipped, faces
+
+
+def _outcome(call: Any) -> tuple[Any, str | None]:
     try:
         return call(), None
     except (FileNotFoundError, KeyError) as exc:
@@ -421,8 +387,7 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
     if ctx.source_root is None:
         return sec.skip(no_source_root)
     references, ref_missing = resolve_references(ctx.release, ctx.manifest, ctx.videos)
-    results, not_measured, faces = measure_identity(ctx.release, ctx.manifest, ctx.videos, ctx.source_root,
-                                                    references, samples=samples, progress=ctx.progress)
+    results, not_measured, faces = measure_identity(ctx)
     results = [r.with_threshold(threshold) for r in results]
     if not results:
         return sec.skip(f"the original frames of no video were found under {ctx.source_root} (first video: "
@@ -439,8 +404,9 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
           f"**recognisable** when its synthetic face is within the threshold of the original in ≥ "
           f"{identity.RECOGNISABLE_SHARE:.0%} of the sampled frames with a face in both, **changed** in ≤ "
           f"{identity.CHANGED_SHARE:.0%}, **mixed** in between, **unmeasured** when no frame pair has a face in both. "
-          f"Descriptors are cached per video in `{CACHE_DIR}/`.")
-    log.info("identity: %d descriptors computed in this run; the rest came from %s", faces, CACHE_DIR)
+          "Each original and each reference image is described once and shared by its videos.")
+    log.info("identity: %d descriptors computed by this run's tasks (finished tasks of an earlier run are reused)",
+             faces)
     doc.p("**Result**: " + claim(summary, threshold, samples, len(not_measured)))
     if not_measured:
         doc.p(f"**Left out** ({len(not_measured)} of {len(ctx.videos)} videos): "

@@ -148,6 +148,9 @@ class ReportContext:
     identity_threshold: float = DEFAULT_THRESHOLD
     workers: int | None = None
     stage: Stage | None = None
+    #: Task folders of the per-video work, by stage part (e.g. ``results["identity"][video]``), filled by
+    #: ``PER_VIDEO_WORK`` on every rank and read by the sections on the main rank.
+    results: dict[str, dict[str, Path]] = field(default_factory=dict)
 
     @cached_property
     def motion(self) -> Motion:

@@ -14,19 +14,21 @@ training intervals (k None) or without a positive pair is not trained and spots 
 JSON says why). Synthetic frames are read through the loaders (``ClipDataset``, in order); features
 (``features.pair_feature``), pseudo-labels, training and decoding are the ``spotting`` modules'. Unlike SOFTNet,
 every training video is kept, also one without an interval of the kind (its pairs are negatives). Features are
-cached per (pixels, frames, crop, k, parameters) in ``cache_dir`` and reused across protocols and folds; a video's
-frames are read once for all the k values of the folds.
+one task per video of the benchmark's stage (``stages``; part ``features``: workers, torchrun ranks): a video's
+frames are read once for all the k values of the folds, each k saved as ``k<k>.npz`` in the task's folder (with
+``features.feature_key`` of what they depend on); training reads them from there, for every protocol and
+fold, and a re-run with the same release and settings reuses the finished tasks.
 
 Scores: the MEGC rule (``metrics.spotting.score_spotting``, IoU >= 0.5, predictions on source video ids, source
 frame numbers inclusive), per fold and pooled over folds. Output: ``quality/spotting.json`` and one prediction CSV
-per protocol and fold, ``quality/spotting/<protocol>_<subject>.csv`` (``vid,onset,offset,type``), both added to
-the manifest.
+per protocol and fold, ``quality/spotting/<protocol>_<subject>.csv`` (``vid,onset,offset,type``), written under
+the stage's folder and moved into the release with the manifest updated all at once (``Stage.commit``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -39,8 +41,8 @@ from samm_synth_dataset.metrics.data import (OriginalFrames, crop_of, read_inter
                                              synthetic_frame_numbers)
 from samm_synth_dataset.metrics.spotting import score_spotting
 from samm_synth_dataset.spotting import decode, train
-from samm_synth_dataset.spotting.features import (FeatureParams, cached_features, feature_cache_key,
-                                                  flow_features_by_k)
+from samm_synth_dataset.spotting.features import (FeatureParams, feature_key, flow_features_by_k,
+                                                  load_features, save_features)
 from samm_synth_dataset.spotting.labels import pseudo_labels
 from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
@@ -164,51 +166,56 @@ def _crop_payload(row: Any) -> dict[str, Any]:
     return {"box": crop.as_dict(), "matrix": crop.matrix_list(), "size": [int(row["width"]), int(row["height"])]}
 
 
-class FeatureStore:
-    """Features of (video, k), cached on disk per (pixels, frames, crop, k, parameters). A video's frames are read
-    once for every k the folds need (``ks``); ``computed`` counts those passes over frames."""
+class Features:
+    """The flow features of every (``real`` source video | ``synthetic`` video, k) from their stage tasks' folders
+    (``done``: task id -> folder), loaded on first use and kept in memory for the run."""
 
-    def __init__(self, inputs: Inputs, params: FeatureParams, cache_dir: Path, ks: Sequence[int]) -> None:
-        self.inputs, self.params, self.cache_dir = inputs, params, cache_dir
-        self.ks = sorted(set(int(k) for k in ks))
-        self.computed = 0
+    def __init__(self, done: dict[str, Path]) -> None:
+        self.done = done
         self._memory: dict[tuple[str, str, int], np.ndarray] = {}
-        self._videos = inputs.videos.set_index("video")
-        self._manifest = fmt.read_manifest(inputs.release)
 
-    def original(self, source_video: str, k: int) -> np.ndarray:
-        """Features of the cropped original frames of ``source_video`` (the frames the release covers)."""
-        row = self.inputs.sources.loc[source_video]
-        row_d = {"source_video": source_video, **row.to_dict()}
-        numbers = self.inputs.frames[source_video]
-
-        def frames() -> Any:
-            wanted = set(numbers.tolist())
-            return (img for f, img in OriginalFrames(self.inputs.source_root, row_d).iter() if f in wanted)
-
-        return self._get("real", source_video, k, f"original:{row['source_dataset']}/{source_video}", numbers,
-                         _crop_payload(row_d), frames)
-
-    def synthetic(self, video: str, k: int) -> np.ndarray:
-        """Features of a synthetic video, its frames read in order through ``ClipDataset``."""
-        numbers = self.inputs.frames[str(self._videos.loc[video, "source_video"])]
-        parts = sorted((f["path"], f["sha256"]) for f in self._manifest["files"]
-                       if f["path"].startswith(f"{fmt.FRAMES_DIR}/{video}-"))
-        return self._get("synthetic", video, k, f"synthetic:{video}", numbers, {"parts": parts},
-                         lambda: synthetic_frames(self.inputs.release, video))
-
-    def _get(self, kind: str, video: str, k: int, pixels: str, numbers: np.ndarray, crop: Any,
-             frames: Any) -> np.ndarray:
-        if (kind, video, k) in self._memory:
-            return self._memory[(kind, video, k)]
-        ks = sorted({k, *(x for x in self.ks if x < len(numbers))})
-        keys = {x: feature_cache_key(pixels, numbers, crop, x, self.params) for x in ks}
-        missing = [x for x in ks if not (self.cache_dir / f"{keys[x]}.npz").is_file()]
-        computed = flow_features_by_k(frames(), missing, self.params, None, video) if missing else {}
-        self.computed += bool(missing)
-        for x in ks:
-            self._memory[(kind, video, x)] = cached_features(self.cache_dir, keys[x], lambda x=x: computed[x])
+    def get(self, kind: str, video: str, k: int) -> np.ndarray:
+        if (kind, video, k) not in self._memory:
+            self._memory[(kind, video, k)] = load_features(self.done[f"{kind}-{video}"] / f"k{k}.npz")
         return self._memory[(kind, video, k)]
+
+
+def _feature_task(task: Task, dirs: TaskDirs) -> None:
+    """``stages`` task: one video's flow features for every k of the run (those shorter than the video), one
+    pass over its frames, each k into ``k<k>.npz`` with the key of what it depends on."""
+    release, source_root, kind, video, row, numbers, ks, params = task.args
+    if kind == "real":
+        wanted = set(numbers.tolist())
+        frames = (img for f, img in OriginalFrames(source_root, row).iter() if f in wanted)
+        pixels, crop = f"original:{row['source_dataset']}/{video}", _crop_payload(row)
+    else:
+        manifest = fmt.read_manifest(release)
+        frames = synthetic_frames(release, video)
+        pixels, crop = f"synthetic:{video}", {"parts": sorted(
+            (f["path"], f["sha256"]) for f in manifest["files"] if f["path"].startswith(f"{fmt.FRAMES_DIR}/{video}-"))}
+    ks = [k for k in ks if k < len(numbers)]
+    for k, features in flow_features_by_k(frames, ks, params, None, video).items():
+        save_features(dirs.out / f"k{k}.npz", features, feature_key(pixels, numbers, crop, k, params))
+
+
+def extract_features(inputs: Inputs, params: FeatureParams, ks: Sequence[int], stage: Stage) -> Features:
+    """Every video's features (originals and synthetic videos, all k of the folds) as tasks of ``stage`` (its
+    workers; under torchrun each rank its share; every rank gets all the task folders)."""
+    ks = sorted(set(int(k) for k in ks))
+    synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
+    jobs = [("real", str(v), str(v)) for v in sorted(inputs.sources.index)]
+    jobs += [("synthetic", v, synthetic_source[v]) for v in sorted(synthetic_source)]
+    tasks = []
+    for kind, video, source in jobs:
+        numbers = inputs.frames[source]
+        if len(numbers) <= min(ks):
+            continue
+        row = {"source_video": source, **inputs.sources.loc[source].to_dict()}
+        tasks.append(Task(f"{kind}-{video}", len(numbers), (inputs.release, inputs.source_root, kind, video, row,
+                                                            numbers, ks, params)))
+    settings = {"release": release_digest(fmt.read_manifest(inputs.release)), "ks": ks,
+                "params": params.as_dict(), "source_root": str(inputs.source_root.resolve())}
+    return Features(stage.run("features", tasks, _feature_task, settings))
 
 
 def synthetic_frames(release: Path, video: str) -> Any:
@@ -262,54 +269,41 @@ def _thin(values: np.ndarray) -> list[float]:
     return [round(float(x), 5) for x in values[::step]]
 
 
-def _feature_task(task: Task, dirs: TaskDirs) -> None:
-    """``stages`` task: one video's flow features for every k of the run, into the feature cache."""
-    store, kind, video, k = task.args
-    (store.original if kind == "real" else store.synthetic)(video, k)
-    (dirs.out / "features.json").write_text(json.dumps({"kind": kind, "video": video}, sort_keys=True))
-
-
-def extract_features(store: "FeatureStore", workers: int | None, progress: bool) -> bool:
-    """Every video's features (originals and synthetic videos, all k of the folds) into ``store``'s cache through
-    the stage runner (``workers`` processes; under torchrun each rank its share). True on the main rank."""
-    inputs = store.inputs
-    k = min(store.ks)
-    synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
-    jobs = [("real", str(v), str(v)) for v in sorted(inputs.sources.index)]
-    jobs += [("synthetic", v, synthetic_source[v]) for v in sorted(synthetic_source)]
-    tasks = [Task(f"{kind}-{video}", len(inputs.frames[source]), (store, kind, video, k))
-             for kind, video, source in jobs if len(inputs.frames[source]) > k]
-    settings = {"release": release_digest(fmt.read_manifest(inputs.release)), "ks": store.ks,
-                "params": store.params.as_dict(), "cache": str(store.cache_dir.resolve())}
-    with Stage(inputs.release, "spotting", rerun=f"samm-synth spotting-benchmark {inputs.release}",
-               workers=workers, progress=progress) as stage:
-        stage.run("features", tasks, _feature_task, settings)
-        if not stage.is_main:
-            return False
-        stage.commit({}, update_manifest=False)  # nothing to add: the features live in the cache; clears staging
-    return True
-
-
 def run_benchmark(release: str | Path, source_root: str | Path | None,
                   protocols: Sequence[str] | str = PROTOCOLS, settings: BenchmarkSettings | None = None,
-                  cache_dir: str | Path | None = None, progress: bool = True,
-                  update_manifest: bool = True, workers: int | None = None) -> dict[str, Any]:
-    """Run the protocols over every LOSO fold; write ``quality/spotting.json`` and the prediction CSVs (added to
-    the manifest unless ``update_manifest`` is False) and return the JSON document. ``cache_dir``: the feature
-    cache (default ``<release>/.build/spotting-features``, outside the manifest). The features are extracted
-    first, one video per task of the stage runner (``workers`` processes; under torchrun every rank does its
-    share and only the main rank trains, returning the document; the others return ``{}``)."""
+                  progress: bool = True, update_manifest: bool = True, workers: int | None = None) -> dict[str, Any]:
+    """Run the protocols over every LOSO fold; write ``quality/spotting.json`` and the prediction CSVs and return
+    the JSON document. Everything runs as the stage ``spotting`` (``stages``): the features first, one video per
+    task (``workers`` processes; under torchrun every rank does its share and only the main rank trains, returning
+    the document; the others return ``{}``), then training and scoring on the main rank, whose files are moved
+    into the release all at once (the manifest updated unless ``update_manifest`` is False; the prediction folder
+    then holds exactly this run's CSVs). A run that fails or is killed before that leaves the release as it was;
+    re-running it reuses the finished feature tasks."""
     settings = settings or BenchmarkSettings()
     chosen = parse_protocols(protocols)
     train.resolve_device(settings.device)
     inputs = read_inputs(release, source_root)
     release = inputs.release
     ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
-    store = FeatureStore(inputs, settings.params,
-                         Path(cache_dir) if cache_dir is not None else release / fmt.BUILD_DIR / "spotting-features",
-                         ks)
-    if ks and not extract_features(store, workers, progress):
-        return {}
+    rerun = f"samm-synth spotting-benchmark {release} --source-root {inputs.source_root}"
+    with Stage(release, "spotting", rerun=rerun, workers=workers, progress=progress) as stage:
+        features = extract_features(inputs, settings.params, ks, stage) if ks else Features({})
+        if not stage.is_main:
+            return {}
+        out = stage.root / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        doc, files = _train_and_score(inputs, chosen, settings, features, out, progress)
+        fmt.atomic_write_json(out / SPOTTING_JSON, doc)
+        files.append(SPOTTING_JSON)
+        stage.commit({name: out / name for name in sorted(files)}, replace_folder=PREDICTIONS_DIR,
+                     update_manifest=update_manifest)
+    return doc
+
+
+def _train_and_score(inputs: Inputs, chosen: list[str], settings: BenchmarkSettings, features: Features,
+                     out: Path, progress: bool) -> tuple[dict[str, Any], list[str]]:
+    """Train and score every protocol on every fold (main rank); the prediction CSVs go under ``out`` (release
+    paths); return the JSON document and the CSVs' release paths."""
     source_iv = _source_intervals(inputs)
     per_source = {s: g for s, g in source_iv.groupby("source_video")}
     synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
@@ -327,7 +321,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
         numbers = inputs.frames[source]
         if len(numbers) <= k:
             return None
-        feats = store.original(video, k) if kind_ == "real" else store.synthetic(video, k)
+        feats = features.get(kind_, video, k)
         return feats, pseudo_labels(numbers, intervals_of(source, kind), k, video=video)
 
     bar = None
@@ -379,7 +373,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
                     numbers = inputs.frames[source]
                     if len(numbers) <= k:
                         continue
-                    scores = train.predict_scores(model, store.original(source, k), settings.device)
+                    scores = train.predict_scores(model, features.get("real", source, k), settings.device)
                     curve = decode.frame_scores(scores, k)
                     for onset, offset in decode.spot_intervals(curve, k, numbers, settings.p, video=source):
                         rows.append((source, onset, offset, kind))
@@ -394,7 +388,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
             rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
             predictions[protocol].extend(rows)
             name = f"{PREDICTIONS_DIR}/{protocol_slug(protocol)}_{fold.test_subject}.csv"
-            decode.write_submission(release / name, rows)
+            decode.write_submission(out / name, rows)
             files.append(name)
             pred = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
             fold_out["protocols"][protocol] = {
@@ -425,13 +419,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None,
         "protocols": chosen, "settings": settings.as_dict(),
         "pooled": pooled, "folds": folds_out, "timelines": timelines,
     }
-    log.info("spotting benchmark: %d feature passes over frames (the rest from the cache)", store.computed)
-    path = release / SPOTTING_JSON
-    fmt.atomic_write_json(path, doc)
-    files.append(SPOTTING_JSON)
-    if update_manifest:
-        fmt.add_files(release, sorted(files))
-    return doc
+    return doc, files
 
 
 def format_table(doc: dict[str, Any]) -> str:

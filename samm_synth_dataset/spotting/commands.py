@@ -28,8 +28,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=None, help="SGD learning rate (default 0.0005, SOFTNet's)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size (default 12, SOFTNet's)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto (cuda when present)")
-    p.add_argument("--cache-dir", type=Path, default=None,
-                   help="feature cache (default <release>/.build/spotting-features)")
     p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=_cmd_spotting_benchmark)
 
@@ -41,8 +39,7 @@ def _cmd_spotting_benchmark(args: argparse.Namespace) -> int:
     base = benchmark.BenchmarkSettings()
     settings = benchmark.BenchmarkSettings(epochs=args.epochs or base.epochs, seed=args.seed, lr=args.lr or base.lr,
                                    batch_size=args.batch_size or base.batch_size, device=args.device)
-    doc = benchmark.run_benchmark(args.release, args.source_root, protocols, settings, cache_dir=args.cache_dir,
-                                  workers=args.workers)
+    doc = benchmark.run_benchmark(args.release, args.source_root, protocols, settings, workers=args.workers)
     if not doc:  # a torchrun rank other than the main one: it extracted its share of the features
         return 0
     print(benchmark.format_table(doc))

@@ -21,10 +21,11 @@ SOFTNet placed them with 68 landmarks of the first frame: eye polygons widened b
 12 px margin); the nose root is then the point (0.5, 0.53) of the crop (top of the nose box). With 68 iBUG landmarks
 (x, y in the pixels of the frames given, from the video's first frame), the boxes are ``region_boxes``'s landmark
 boxes and the nose root is landmark 28 (0-based, as SOFTNet). Features are NOT normalised: per-sample min-max
-scaling belongs to the model input (``train.model_inputs``), so cached features keep their magnitudes (px).
+scaling belongs to the model input (``train.model_inputs``), so saved features keep their magnitudes (px).
 
-Caching: ``feature_cache_key`` hashes what determines the features (video id, its frame numbers, crop, k,
-parameters, landmarks); ``save_features``/``load_features`` use a plain ``.npz`` (no pickle).
+Keys and files: ``feature_key`` hashes what determines the features (video id, its frame numbers, crop, k,
+parameters, landmarks); ``save_features``/``load_features`` keep the features with their key in a plain ``.npz``
+(no pickle).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -45,7 +46,7 @@ import numpy as np
 from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.regions import region_boxes
 
-#: Bumped whenever the feature computation changes, so that old caches are not reused.
+#: Bumped whenever the feature computation changes (part of every feature key).
 FEATURES_VERSION = "1"
 #: Nose root (x, y) as fractions of the crop when no landmarks are given.
 NOSE_ROOT_FRACTION: tuple[float, float] = (0.5, 0.53)
@@ -192,7 +193,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def feature_cache_key(video: str, frames: Sequence[int] | np.ndarray, crop: Any, k: int,
+def feature_key(video: str, frames: Sequence[int] | np.ndarray, crop: Any, k: int,
                       params: FeatureParams | None = None, landmarks: np.ndarray | None = None) -> str:
     """sha256 hex of everything the features depend on: the video id (whose pixels they are: e.g. the source
     video of an original, or a synthetic video id with the release version), its SOURCE frame numbers in order,
@@ -211,7 +212,7 @@ def feature_cache_key(video: str, frames: Sequence[int] | np.ndarray, crop: Any,
 
 
 def save_features(path: str | Path, features: np.ndarray, key: str) -> Path:
-    """Write ``features`` (float32) and its cache ``key`` to ``path`` (.npz, uncompressed, no pickle), atomically."""
+    """Write ``features`` (float32) and its ``key`` to ``path`` (.npz, uncompressed, no pickle), atomically."""
     from samm_synth_dataset.format import atomic_write_bytes
 
     path = Path(path)
@@ -223,7 +224,7 @@ def save_features(path: str | Path, features: np.ndarray, key: str) -> Path:
 
 def load_features(path: str | Path, key: str | None = None) -> np.ndarray:
     """Read features saved by ``save_features`` (``allow_pickle=False``). When ``key`` is given it must equal the
-    stored one. Errors name the file and say to delete it (it is a cache)."""
+    stored one. Errors name the file and say to delete it (it is recomputed by the stage that made it)."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -231,21 +232,11 @@ def load_features(path: str | Path, key: str | None = None) -> np.ndarray:
     except FileNotFoundError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a readable feature cache ({exc}); delete it to recompute") from exc
+        raise ValueError(f"{path}: not a readable feature file ({exc}); delete it to recompute") from exc
     if key is not None and stored != key:
-        raise ValueError(f"{path}: cache key {stored[:12]}… differs from the expected {key[:12]}…; delete it to "
+        raise ValueError(f"{path}: feature key {stored[:12]}… differs from the expected {key[:12]}…; delete it to "
                          "recompute")
     if features.dtype != np.float32 or features.ndim != 4 or features.shape[-1] != 3:
         raise ValueError(f"{path}: features must be float32 N×S×S×3, got {features.dtype} {features.shape}; "
                          "delete it to recompute")
-    return features
-
-
-def cached_features(cache_dir: str | Path, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """Features from ``cache_dir/<key>.npz`` when present, else ``compute()`` saved there first."""
-    path = Path(cache_dir) / f"{key}.npz"
-    if path.is_file():
-        return load_features(path, key)
-    features = np.ascontiguousarray(compute(), dtype=np.float32)
-    save_features(path, features, key)
     return features

@@ -48,12 +48,12 @@ def reference(demo_corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill", [
-    {"SAMM_SYNTH_KILL_AT": "prepare:folders"},  # folders made, no plan yet: nothing built
-    {"SAMM_SYNTH_KILL_AFTER_PARTS": "3"},     # after a part's marker, mid-video
-    {"SAMM_SYNTH_KILL_AT": "frames:150"},     # mid-part: temp files open
-    {"SAMM_SYNTH_KILL_AT": "units:1"},        # right after the first video's unit marker
-    {"SAMM_SYNTH_KILL_AT": "finalize:tables"},    # tables written, manifest still 'building'
-    {"SAMM_SYNTH_KILL_AT": "finalize:manifest"},  # card written, manifest not yet complete
+    {"SAMM_SYNTH_KILL_AT": "build:prepare"},    # folders made, no plan yet: nothing built
+    {"SAMM_SYNTH_KILL_AT": "build:parts:3"},    # after a part's files, mid-video
+    {"SAMM_SYNTH_KILL_AT": "build:frames:150"},  # mid-part: temp files open
+    {"SAMM_SYNTH_KILL_AT": "build:tasks:1"},    # right after the first video's task folder was published
+    {"SAMM_SYNTH_KILL_AT": "build:tables"},     # parts moved in, tables written, manifest still 'building'
+    {"SAMM_SYNTH_KILL_AT": "build:commit"},     # card written, manifest not yet complete
 ])
 def test_sigkill_then_resume_is_byte_identical(demo_corpus, reference: dict[str, str], tmp_path: Path,
                                                kill: dict[str, str]) -> None:

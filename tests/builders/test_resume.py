@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from samm_synth_dataset.builders import manifest as mf
-from samm_synth_dataset.builders.resume import check_output_folder
-from samm_synth_dataset.builders.writer import BUILD_DIR
+from samm_synth_dataset.builders import plan as mf
+from samm_synth_dataset.builders.plan import check_output_folder
+from samm_synth_dataset.format import BUILD_DIR
 
 PLAN = {"inputs": {"annotations": "a" * 64}, "config": {"seed": 0, "max_part_frames": 60},
         "units": [{"video": "006_1-ref01"}], "versions": {"pyarrow": "1"}}
@@ -74,6 +74,19 @@ def _tiny_config(demo_corpus, tmp_path: Path, **changes):
                        formats=("parquet",), image_size=32, face_samples=3, progress=False, **changes)
 
 
+def _build_not_finalized(config) -> None:
+    """Build every unit of ``config`` but stop before finalize, as a build killed there."""
+    from unittest import mock
+
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build, pipeline
+
+    with mock.patch.object(pipeline, "_finish", lambda *args: None):
+        summary = build(config)
+    assert not summary.failed and not summary.complete
+    assert fmt.read_manifest(config.out, require_complete=False)["status"] == fmt.STATUS_BUILDING
+
+
 def test_resume_refuses_source_frames_changed_since_their_units_were_built(demo_corpus, tmp_path: Path) -> None:
     """Issue 14 item 3: an overwritten source JPEG of a built unit is never silently kept in the release."""
     import os
@@ -82,8 +95,7 @@ def test_resume_refuses_source_frames_changed_since_their_units_were_built(demo_
     from samm_synth_dataset.builders import build
 
     config = _tiny_config(demo_corpus, tmp_path)
-    assert build(config).complete
-    (config.out / fmt.MANIFEST).unlink()  # as if killed before finalize
+    _build_not_finalized(config)  # as if killed before finalize
     frames = sorted((config.source_root / "006_1").glob("*.jpg"))
     frames[40].write_bytes(frames[41].read_bytes())  # another valid JPEG in its place
     with pytest.raises(ValueError, match=r"--resume, but the source frames of \['006_1'\] changed since their "
@@ -94,8 +106,7 @@ def test_resume_refuses_source_frames_changed_since_their_units_were_built(demo_
     from samm_synth_dataset.builders.plan import make_plan
 
     config = _tiny_config(demo_corpus, tmp_path / "hashed", hash_sources=True)
-    assert build(config).complete
-    (config.out / fmt.MANIFEST).unlink()
+    _build_not_finalized(config)
     stat_before = make_plan(config.replace(hash_sources=False)).document["sources"]
     victim = sorted((config.source_root / "006_1").glob("*.jpg"))[10]
     st = victim.stat()
@@ -118,8 +129,7 @@ def test_resume_accepts_a_relative_spelling_of_the_same_inputs(demo_corpus, tmp_
     from samm_synth_dataset.builders import build
 
     config = _tiny_config(demo_corpus, tmp_path)
-    assert build(config).complete
-    (config.out / fmt.MANIFEST).unlink()
+    _build_not_finalized(config)
     monkeypatch.chdir(tmp_path)
     relative = config.replace(source_root=Path(os.path.relpath(config.source_root)), resume=True)
     summary = build(relative)
@@ -135,7 +145,8 @@ def test_a_folder_where_nothing_was_built_is_started_afresh(tmp_path: Path) -> N
     fmt.write_building_manifest(out, {"seed": 0}, {})
     check_output_folder(out, False, PLAN)
     check_output_folder(out, True, PLAN)
-    (out / BUILD_DIR / "units").mkdir(exist_ok=True)
-    (out / BUILD_DIR / "units" / "006_1-ref01.failed.json").write_text("{}")
+    failed = out / BUILD_DIR / "stages" / "build" / "units" / "failed" / "006_1-ref01.txt"
+    failed.parent.mkdir(parents=True)
+    failed.write_text("ValueError: bad checkpoint")
     with pytest.raises(ValueError, match="is not empty"):
         check_output_folder(out, False, PLAN)

@@ -61,14 +61,16 @@ def test_colour_transfer_videos_are_still_recognisable(small_release_copy: Path,
     assert sec.headline["identity"]["rows"][0][:6] == ["color-transfer", 8, 8, 0, 0, 0]
     figures = release / "quality" / "figures"
     assert (figures / R.SCATTER_FIGURE).is_file() and (figures / R.STRIP_FIGURE).is_file()
-    # 4 originals and 4 references shared by 8 videos: each described once, and cached once
-    cached = {p: p.stat().st_mtime_ns for p in (release / R.CACHE_DIR).glob("*.json")}
-    assert len(cached) == 8 + 4 + 4
-    assert fmt.verify(release).ok                              # the cache lives in .build/, never listed
+    # 4 originals and 4 references shared by 8 videos: each described once, by a task of its own
+    stage = release / fmt.STAGES_DIR / "report"
+    assert len(list((stage / "identity-shared" / "done").iterdir())) == 4 + 4
+    cached = {p: p.stat().st_mtime_ns for p in (stage / "identity" / "done").glob("*/identity.json")}
+    assert len(cached) == 8
+    assert fmt.verify(release).ok                              # the task folders live in .build/, never listed
 
     # cached: nothing recomputed, same distances; judged against another threshold, the claim follows
     again = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2, identity_threshold=0.01))
-    assert {p: p.stat().st_mtime_ns for p in (release / R.CACHE_DIR).glob("*.json")} == cached  # none rewritten
+    assert {p: p.stat().st_mtime_ns for p in (stage / "identity" / "done").glob("*/identity.json")} == cached
     assert pd.DataFrame(again.result["per_video"])["synthetic_to_original"].tolist() == \
         table["synthetic_to_original"].tolist()
     assert again.result["summary"]["changed"] == 8
@@ -110,7 +112,9 @@ def test_skipped_without_original_frames(small_release_copy: Path, tmp_path: Pat
     assert sec.result == {"skipped": NO_SOURCE_ROOT} and sec.claims == {}
     sec = _section(_ctx(small_release_copy, tmp_path / "nowhere", identity_samples=1))
     assert "of no video were found" in sec.skipped["identity"] and sec.claims == {}
-    assert not list((small_release_copy / R.CACHE_DIR).glob("*.json"))
+    records = [json.loads(p.read_text()) for p in
+               (small_release_copy / fmt.STAGES_DIR / "report" / "identity" / "done").glob("*/identity.json")]
+    assert len(records) == 8 and all(r["identity"] is None and "nowhere" in r["skipped"] for r in records)
 
 
 def test_claim_words() -> None:
@@ -141,9 +145,8 @@ def test_two_workers_describe_each_shared_original_and_reference_once(small_rele
     assert len(shared) == 4 + 4
     assert sum(n.startswith("original-") for n in shared) == 4
     assert len(records) == 8 and all(r["skipped"] is None and r["faces"] == 2 for r in records), records
-    assert len(list((release / R.CACHE_DIR).glob("*.json"))) == 8 + 4 + 4
-    # the section reads them: nothing left to describe, the same result as in one process
+    # the section reads them (its own stage finds every task done), the same result as in one process
     two = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2)).result["per_video"]
-    shutil.rmtree(release / R.CACHE_DIR)
-    one = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2)).result["per_video"]
+    shutil.rmtree(release / fmt.STAGES_DIR / "report")
+    one = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2, workers=1)).result["per_video"]
     assert pd.DataFrame(two).equals(pd.DataFrame(one))

@@ -25,7 +25,7 @@ SETTINGS = B.BenchmarkSettings(epochs=1, seed=3, lr=0.01, batch_size=32,
 def _run(small_release: Path, demo_corpus, where: Path, workers: int | None = None) -> tuple[Path, dict]:
     release = where / "release"
     shutil.copytree(small_release, release)
-    doc = B.run_benchmark(release, demo_corpus.frames_root, settings=SETTINGS, cache_dir=where / "cache",
+    doc = B.run_benchmark(release, demo_corpus.frames_root, settings=SETTINGS,
                           progress=False, workers=workers)
     return release, doc
 
@@ -122,3 +122,57 @@ def test_report_shows_the_benchmark(bench):
     figures = release / fmt.QUALITY_DIR / "figures"
     assert (figures / "fig11_spotting_folds.png").is_file()
     assert len(list(figures.glob("fig12_spotting_timeline_*.png"))) == len(doc["timelines"]) >= 1
+
+
+CODE = """
+import sys
+from pathlib import Path
+from samm_synth_dataset.spotting import benchmark as B
+from samm_synth_dataset.spotting.features import FeatureParams
+
+settings = B.BenchmarkSettings(epochs=1, seed=3, lr=0.01, batch_size=32,
+                               params=FeatureParams(flow_size=32, input_size=12, nose_patch=5))
+if __name__ == "__main__":
+    B.run_benchmark(Path(sys.argv[1]), Path(sys.argv[2]), settings=settings, progress=False, workers=1)
+"""
+
+
+def test_a_killed_benchmark_leaves_the_release_as_it_was_or_rejected_and_the_same_command_finishes_it(
+        bench, small_release, demo_corpus, tmp_path):
+    """kill -9 after the first feature task: release unchanged, ``verify`` passes; kill -9 inside the commit:
+    ``verify`` rejects the release and names the command; both times the same run finishes byte-identically
+    (with the uninterrupted run of the same settings, ``bench``)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    script = tmp_path / "bench.py"
+    script.write_text(CODE)
+    whole, _ = bench
+
+    def run(release: Path, kill: str | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": str(repo)}
+        env.pop("SAMM_SYNTH_KILL_AT", None)
+        if kill:
+            env["SAMM_SYNTH_KILL_AT"] = kill
+        return subprocess.run([sys.executable, str(script), str(release), str(demo_corpus.frames_root)], env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    for kill in ("spotting:tasks:1", "spotting:commit"):
+        release = tmp_path / kill.replace(":", "-")
+        shutil.copytree(small_release, release)
+        before = (release / fmt.MANIFEST).read_bytes()
+        assert run(release, kill).returncode == -signal.SIGKILL
+        report = fmt.verify(release)
+        if kill.endswith("commit"):
+            assert not report.ok and any("spotting-benchmark" in p for p in report.problems), report.problems
+        else:
+            assert (release / fmt.MANIFEST).read_bytes() == before and report.ok
+        proc = run(release)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert fmt.verify(release).ok
+        entries = [{f["path"]: f for f in fmt.read_manifest(r)["files"] if f["path"].startswith("quality/spotting")}
+                   for r in (release, whole)]
+        assert entries[0] == entries[1] and B.SPOTTING_JSON in entries[0], kill  # same bytes, listed alike

@@ -1,4 +1,4 @@
-"""Flow features on a tiny synthetic moving pattern, and the .npz feature cache."""
+"""Flow features on a tiny synthetic moving pattern, and the .npz feature files with their keys."""
 
 from __future__ import annotations
 
@@ -81,52 +81,41 @@ def test_bad_frames() -> None:
         FT.flow_features([f.astype(np.float32) for f in frames], 1, PARAMS)
 
 
-def test_cache_key_changes_with_each_input() -> None:
+def test_feature_key_changes_with_each_input() -> None:
     frames = np.arange(1, 101)
     crop = {"x": 10, "y": 20, "w": 200, "h": 200}
-    key = FT.feature_cache_key("006_1", frames, crop, 5, PARAMS)
-    assert key == FT.feature_cache_key("006_1", frames.copy(), dict(crop), 5, PARAMS)
+    key = FT.feature_key("006_1", frames, crop, 5, PARAMS)
+    assert key == FT.feature_key("006_1", frames.copy(), dict(crop), 5, PARAMS)
     others = [
-        FT.feature_cache_key("006_2", frames, crop, 5, PARAMS),
-        FT.feature_cache_key("006_1", frames[1:], crop, 5, PARAMS),
-        FT.feature_cache_key("006_1", frames, {**crop, "x": 11}, 5, PARAMS),
-        FT.feature_cache_key("006_1", frames, crop, 6, PARAMS),
-        FT.feature_cache_key("006_1", frames, crop, 5, FT.FeatureParams(flow_size=64, input_size=14)),
-        FT.feature_cache_key("006_1", frames, crop, 5, PARAMS, landmarks=np.zeros((68, 2))),
+        FT.feature_key("006_2", frames, crop, 5, PARAMS),
+        FT.feature_key("006_1", frames[1:], crop, 5, PARAMS),
+        FT.feature_key("006_1", frames, {**crop, "x": 11}, 5, PARAMS),
+        FT.feature_key("006_1", frames, crop, 6, PARAMS),
+        FT.feature_key("006_1", frames, crop, 5, FT.FeatureParams(flow_size=64, input_size=14)),
+        FT.feature_key("006_1", frames, crop, 5, PARAMS, landmarks=np.zeros((68, 2))),
     ]
     assert len({key, *others}) == len(others) + 1
 
 
-def test_cache_key_accepts_a_face_crop() -> None:
+def test_feature_key_accepts_a_face_crop() -> None:
     from samm_synth_dataset.faces.crop import FaceCrop
 
-    a = FT.feature_cache_key("v", np.arange(3), FaceCrop(1, 2, 3, 4), 1)
-    b = FT.feature_cache_key("v", np.arange(3), FaceCrop(1, 2, 3, 5), 1)
+    a = FT.feature_key("v", np.arange(3), FaceCrop(1, 2, 3, 4), 1)
+    b = FT.feature_key("v", np.arange(3), FaceCrop(1, 2, 3, 5), 1)
     assert a != b
 
 
-def test_save_load_and_cached(tmp_path: Path) -> None:
+def test_save_and_load_check_the_key(tmp_path: Path) -> None:
     feats = FT.flow_features(mouth_moving_video(6), 2, PARAMS)
-    key = FT.feature_cache_key("v", np.arange(6), None, 2, PARAMS)
+    key = FT.feature_key("v", np.arange(6), None, 2, PARAMS)
     path = FT.save_features(tmp_path / "f.npz", feats, key)
     np.testing.assert_array_equal(FT.load_features(path, key), feats)
     with pytest.raises(ValueError, match="differs from the expected"):
         FT.load_features(path, "0" * 64)
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="bad.npz: not a readable feature cache"):
+    with pytest.raises(ValueError, match="bad.npz: not a readable feature file"):
         FT.load_features(tmp_path / "bad.npz")
 
-    calls = []
-
-    def compute() -> np.ndarray:
-        calls.append(1)
-        return feats
-
-    first = FT.cached_features(tmp_path / "cache", key, compute)
-    second = FT.cached_features(tmp_path / "cache", key, compute)
-    assert len(calls) == 1
-    np.testing.assert_array_equal(first, second)
-    assert (tmp_path / "cache" / f"{key}.npz").is_file()
 
 
 def test_one_pass_features_equal_flow_features_for_every_k():
