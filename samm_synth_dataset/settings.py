@@ -158,8 +158,8 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls
                 kwargs["nargs"] = fl.nargs
             if fl.choices is not None:
                 kwargs["choices"] = list(fl.choices)
-            if fl.metavar is not None:
-                kwargs["metavar"] = fl.metavar
+            if fl.metavar is not None or fl.choices is None:  # argparse shows the choices themselves
+                kwargs["metavar"] = fl.metavar or flag_name(f, fl).lstrip("-").replace("-", "_").upper()
         parser.add_argument(flag_name(f, fl), **kwargs)
 
 
