@@ -1,5 +1,8 @@
 """The build configuration: one frozen dataclass, from keyword arguments, CLI flags or a TOML file.
 
+Each field is the one definition of its setting: its metadata (``settings.flag``) holds the help text from which
+``samm-synth build`` derives the flag, and the dataclass default is the default the help shows.
+
 Sizes: ``max_part_mb`` is MiB of encoded image bytes per part (the Parquet/tar overhead comes on top);
 ``max_part_frames`` caps the frames per part. Either may be None (no limit by that measure).
 """
