@@ -159,14 +159,15 @@ def clear_caches(release: Path) -> None:
     shutil.rmtree(release / fmt.STAGES_DIR, ignore_errors=True)
 
 
-def report_context(release: Path, source_root: Path, workers: int, **settings: object):  # type: ignore[no-untyped-def]
+def report_context(release: Path, source_root: Path, workers: int, **changes: object):  # type: ignore[no-untyped-def]
     from samm_synth_dataset import format as fmt
     from samm_synth_dataset.metrics.data import read_intervals, read_videos
-    from samm_synth_dataset.metrics.report import ReportContext
+    from samm_synth_dataset.metrics.report import ReportContext, ReportSettings
 
+    settings = ReportSettings(progress=False, workers=workers, **changes)  # type: ignore[arg-type]
     return ReportContext(release=release, manifest=fmt.read_manifest(release), videos=read_videos(release),
                          intervals=read_intervals(release), figures=release / fmt.STAGES_DIR / "figures",
-                         source_root=source_root, progress=False, workers=workers, **settings)  # type: ignore[arg-type]
+                         source_root=source_root, settings=settings)
 
 
 def run_aus(master: Path, work: Path, source_root: Path, exe: Path, workers: int) -> float:

@@ -1,8 +1,8 @@
 """The package's import graph follows the data flow, and no module cycle exists.
 
 Data flows one way: sources → faces → transfer → builders → release; loaders and metrics read releases; the
-spotting benchmark trains through the loaders; ``format``, ``images``, ``distributed`` and ``stages`` are the
-ground floor.
+spotting benchmark trains through the loaders; ``format``, ``images``, ``distributed``, ``stages`` and
+``settings`` (command-line flags from dataclass fields; standard library only) are the ground floor.
 Every import counts, also one inside a function (a lazy import is still a dependency).
 """
 
@@ -24,15 +24,16 @@ ALLOWED: dict[str, set[str]] = {
     "images": set(),
     "distributed": set(),
     "faults": set(),
+    "settings": set(),
     "stages": {"format", "distributed", "faults"},  # per-video stages in parallel (workers, torchrun ranks), all-or-nothing
-    "sources": {"format", "images"},
-    "faces": {"format", "images", "sources"},
-    "transfer": {"format", "images", "sources", "faces"},
-    "builders": {"format", "images", "distributed", "faults", "stages", "sources", "faces", "transfer"},
-    "release": {"format"},
-    "loaders": {"format", "images", "distributed"},
-    "metrics": {"format", "images", "distributed", "stages", "sources", "faces"},
-    "spotting": {"format", "images", "distributed", "stages", "sources", "faces", "loaders", "metrics"},
+    "sources": {"format", "images", "settings"},
+    "faces": {"format", "images", "sources", "settings"},
+    "transfer": {"format", "images", "sources", "faces", "settings"},
+    "builders": {"format", "images", "distributed", "faults", "stages", "sources", "faces", "transfer", "settings"},
+    "release": {"format", "settings"},
+    "loaders": {"format", "images", "distributed", "settings"},
+    "metrics": {"format", "images", "distributed", "stages", "sources", "faces", "settings"},
+    "spotting": {"format", "images", "distributed", "stages", "sources", "faces", "loaders", "metrics", "settings"},
 }
 
 

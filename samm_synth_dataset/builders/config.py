@@ -1,5 +1,8 @@
 """The build configuration: one frozen dataclass, from keyword arguments, CLI flags or a TOML file.
 
+Each field is the one definition of its setting: its metadata (``settings.flag``) holds the help text from which
+``samm-synth build`` derives the flag, and the dataclass default is the default the help shows.
+
 Sizes: ``max_part_mb`` is MiB of encoded image bytes per part (the Parquet/tar overhead comes on top);
 ``max_part_frames`` caps the frames per part. Either may be None (no limit by that measure).
 """
@@ -8,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from samm_synth_dataset.settings import flag, not_a_flag
+from samm_synth_dataset.sources.annotations import OFFSET_FILL_RULES
 from samm_synth_dataset.sources.records import DATASETS
 from samm_synth_dataset.transfer.engine import METHODS
 
@@ -23,6 +28,17 @@ NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", 
                                        "hash_sources")
 PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "references", "subjects", "boxes", "checkpoint",
                                 "fan_checkpoint", "align_landmarks", "out")
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """``parquet`` | ``webdataset`` | ``both`` (or a comma list) → a formats tuple."""
+    if value == "both":
+        return FORMATS
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    bad = [p for p in parts if p not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown format(s) {bad}: use parquet, webdataset or both")
+    return parts
 
 
 @dataclass(frozen=True)
@@ -57,39 +73,67 @@ class BuildConfig:
     bytes (default: file names, sizes and modification times only).
     """
 
-    source_root: Path
-    references: Path
-    out: Path
-    dataset: str = "samm-lv"
-    fps: float | None = None
-    annotations: Path | None = None
-    subjects: Path | None = None
-    boxes: Path | None = None
-    face_samples: int = 25
-    refs_per_subject: int = 1
-    method: str = "color-transfer"
-    image_size: int = 256
-    checkpoint: Path | None = None
-    fan_checkpoint: Path | None = None
-    align_landmarks: Path | None = None
-    formats: tuple[str, ...] = ("parquet",)
-    image_format: str = "jpeg"
-    jpeg_quality: int = 95
-    max_part_mb: float | None = 500.0
-    max_part_frames: int | None = None
-    batch_size: int = 8
-    seed: int = 0
-    resume: bool = False
-    device: str = "auto"
-    videos: tuple[str, ...] | None = None
-    exclude_videos: tuple[str, ...] = ()
-    offset_fill: str = "apex"
-    casme3_rules: tuple[str, ...] = ()
-    allow_gaps: bool = False
-    no_labels: bool = False
-    hash_sources: bool = False
-    progress: bool = True
-    dist_timeout_hours: float = 72.0
+    source_root: Path = field(metadata=flag("folder of the source frames (e.g. the SAMM-LV root)"))
+    references: Path = field(metadata=flag("references CSV (subject,reference_path,domain[,reference_id]) or a "
+                                           "folder with female/ and male/ (needs --subjects)"))
+    out: Path = field(metadata=flag("release folder (created; must be empty unless --resume)"))
+    dataset: str = field(default="samm-lv", metadata=flag("source layout", choices=DATASETS))
+    fps: float | None = field(default=None, metadata=flag("source frame rate override (needed for generic image "
+                                                          "folders)", none="the source's"))
+    annotations: Path | None = field(default=None, metadata=flag(
+        "annotation sheet (SAMM-LV xlsx, CAS(ME)² xlsx, CAS(ME)³ xls/xlsx, or CSV for generic)"))
+    subjects: Path | None = field(default=None, metadata=flag("CSV subject,gender[,glasses]"))
+    boxes: Path | None = field(default=None, metadata=flag(
+        "CSV video,x,y,w,h of face crop boxes in source pixels, used as the crop (made square about the centre)",
+        none="none: the face is located"))
+    face_samples: int = field(default=25, metadata=flag("frames sampled per video to locate the face"))
+    refs_per_subject: int = field(default=1, metadata=flag("references per subject"))
+    method: str = field(default="color-transfer", metadata=flag("transfer method", choices=tuple(METHODS)))
+    image_size: int = field(default=256, metadata=flag("synthetic frame side in pixels (colour transfer)"))
+    checkpoint: Path | None = field(default=None, metadata=flag(
+        "StarGAN v2 checkpoint (.pt/.ckpt, loaded weights-only)"))
+    fan_checkpoint: Path | None = field(default=None, metadata=flag(
+        "FAN landmark checkpoint (optional, for StarGAN v2 masks)"))
+    align_landmarks: Path | None = field(default=None, metadata=flag(
+        "official celeba_lm_mean.npz: refine each video's crop once by the StarGAN v2 FAN alignment (stargan-v2 "
+        "only)", metavar="NPZ"))
+    formats: tuple[str, ...] = field(default=("parquet",), metadata=flag(
+        "frame files", name="format", choices=(*FORMATS, "both"), parse=parse_formats))
+    image_format: str = field(default="jpeg", metadata=flag("frame encoding", choices=IMAGE_FORMATS))
+    jpeg_quality: int = field(default=95, metadata=flag("JPEG quality, 1..100"))
+    max_part_mb: float | None = field(default=500.0, metadata=flag("max encoded image MiB per part",
+                                                                   none="no limit"))
+    max_part_frames: int | None = field(default=None, metadata=flag("max frames per part", none="no limit"))
+    batch_size: int = field(default=8, metadata=flag("frames per transfer batch"))
+    seed: int = field(default=0, metadata=flag("seed of the reference assignment"))
+    resume: bool = field(default=False, metadata=flag("continue an interrupted build in --out (a no-op on a "
+                                                      "finished one)"))
+    device: str = field(default="auto", metadata=flag("torch device: auto (cuda:<LOCAL_RANK> when CUDA is "
+                                                      "available, else cpu), cpu, cuda, cuda:1 ..."))
+    videos: tuple[str, ...] | None = field(default=None, metadata=flag("build only these source videos",
+                                                                       nargs="+", none="all"))
+    exclude_videos: tuple[str, ...] = field(default=(), metadata=flag(
+        "leave these source videos out (recorded as skipped)", nargs="+"))
+    offset_fill: str = field(default="apex", metadata=flag(
+        "CAS(ME)²/CAS(ME)³ offset 0 (not annotated): apex = offset := apex, mirror = offset := 2·apex − onset, "
+        "error = refuse such rows", choices=OFFSET_FILL_RULES))
+    casme3_rules: tuple[str, ...] = field(default=(), metadata=flag(
+        "CAS(ME)³ fix rule, repeatable (as inspect-source): onset_zero=keep|first_frame|error, "
+        "apex_zero=null|error, onset_after_offset=swap|error, apex_outside=keep|null|error, "
+        "long_me=keep|macro|error, long_mae=keep|error, long_me_frames=N, long_mae_frames=N",
+        name="casme3-rule", append=True, metavar="NAME=VALUE", none="the reader's defaults"))
+    allow_gaps: bool = field(default=False, metadata=flag(
+        "source frame numbers missing inside a video are recorded (build summary, plan missing_frames) and left "
+        "out of the release instead of stopping the build"))
+    no_labels: bool = field(default=False, metadata=flag(
+        "build without --annotations on purpose: no intervals, every me/mae False (recorded in the manifest and "
+        "stated in the card); without it a build with no annotations is refused"))
+    hash_sources: bool = field(default=False, metadata=flag(
+        "fingerprint the source frames by their bytes too (default: names, sizes, modification times), so that "
+        "--resume refuses frames changed since their units were built"))
+    progress: bool = field(default=True, metadata=flag("no progress bar"))
+    dist_timeout_hours: float = field(default=72.0, metadata=not_a_flag(
+        "how long torchrun ranks wait for each other; set it in the --config file or in Python"))
 
     def __post_init__(self) -> None:
         for name in PATH_FIELDS:
@@ -141,8 +185,6 @@ class BuildConfig:
             raise ValueError(f"max_part_mb must be > 0, got {self.max_part_mb}")
         if self.max_part_frames is not None and self.max_part_frames < 1:
             raise ValueError(f"max_part_frames must be >= 1, got {self.max_part_frames}")
-        from samm_synth_dataset.sources.annotations import OFFSET_FILL_RULES
-
         if self.offset_fill not in OFFSET_FILL_RULES:
             raise ValueError(f"offset_fill must be one of {OFFSET_FILL_RULES} (the CAS(ME)² rule for offset 0), "
                              f"got {self.offset_fill!r}")
@@ -219,18 +261,6 @@ class BuildConfig:
         if missing:
             raise ValueError(f"{path}: missing required settings {missing} (give them in the file or as flags)")
         return cls(**data)
-
-
-def parse_formats(value: str) -> tuple[str, ...]:
-    """``parquet`` | ``webdataset`` | ``both`` (or a comma list) → a formats tuple."""
-    if value == "both":
-        return FORMATS
-    parts = tuple(p.strip() for p in value.split(",") if p.strip())
-    bad = [p for p in parts if p not in FORMATS]
-    if bad:
-        raise ValueError(f"unknown format(s) {bad}: use parquet, webdataset or both")
-    return parts
-
 
 
 def demo_config(corpus: Any, out: str | Path, **overrides: Any) -> BuildConfig:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from samm_synth_dataset import settings
 from samm_synth_dataset.distributed import dist_info
+from samm_synth_dataset.metrics.report_settings import ReportSettings
 from samm_synth_dataset.stages import WORKERS_HELP
 
 
@@ -31,11 +33,8 @@ def _cmd_aus(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from samm_synth_dataset.metrics.report import make_report
 
-    result = make_report(args.release, source_root=args.source_root, window=args.smooth_window,
-                         stability_step=args.stability_step, stability_pairs=args.stability_pairs,
-                         progress=not args.quiet, figure3_videos=args.au_curves or None,
-                         identity_samples=args.identity_samples, identity_threshold=args.identity_threshold,
-                         workers=args.workers)
+    result = make_report(args.release, source_root=args.source_root,
+                         settings=settings.settings_from_args(args, ReportSettings, progress=not args.quiet))
     if not dist_info().is_main:
         return 0
     quality = Path(args.release) / "quality"
@@ -70,15 +69,5 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "original frames), written into <release>/quality/; skipped parts are named with the reason.")
     p.add_argument("release", help="a complete release directory")
     p.add_argument("--source-root", help="the source corpus the release was built from (default: the manifest's)")
-    p.add_argument("--smooth-window", type=int, default=None,
-                   help="Savitzky–Golay window (frames) for the AU tracks before correlating (default: none)")
-    p.add_argument("--stability-step", type=int, default=1, help="frame step of the stability pairs (default 1)")
-    p.add_argument("--stability-pairs", type=int, default=16, help="frame pairs per video (default 16)")
-    p.add_argument("--au-curves", nargs="+", metavar="VIDEO",
-                   help="synthetic videos whose AU curves Figure 3 shows (default: the best-tracked one)")
-    p.add_argument("--identity-samples", type=int, default=25,
-                   help="frames sampled evenly per video for the identity section (default 25)")
-    p.add_argument("--identity-threshold", type=float, default=0.6,
-                   help="dlib descriptor distance below which two faces are the same person (default 0.6)")
-    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    settings.add_arguments(p, ReportSettings)
     p.set_defaults(func=_cmd_report)

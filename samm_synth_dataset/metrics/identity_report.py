@@ -222,7 +222,7 @@ def _identity_task(task: Task, dirs: TaskDirs) -> None:
 
 def describe_videos(ctx: Any) -> None:
     """The identity section's per-video work (``report.PER_VIDEO_WORK``): the shared descriptors, then every
-    video, through ``ctx.stage`` (``ctx.workers`` processes; under torchrun each rank its share); the task
+    video, through ``ctx.stage`` (``ctx.settings.workers`` processes; under torchrun each rank its share); the task
     folders go into ``ctx.results["identity"]`` (video -> folder), which the section reads. Does nothing when the
     section will be skipped (no dlib, no original frames)."""
     if ctx.source_root is None:
@@ -232,8 +232,8 @@ def describe_videos(ctx: Any) -> None:
     except identity.IdentityUnavailable:
         return
     if ctx.stage is None:  # the section on its own: a stage of its own (results kept under .build/stages/report)
-        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.workers,
-                   progress=ctx.progress) as stage:
+        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.settings.workers,
+                   progress=ctx.settings.progress) as stage:
             return _describe(ctx, stage)
     return _describe(ctx, ctx.stage)
 
@@ -241,13 +241,13 @@ def describe_videos(ctx: Any) -> None:
 def _describe(ctx: Any, stage: Stage) -> None:
     references, _ = resolve_references(ctx.release, ctx.manifest, ctx.videos)
     settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(ctx.source_root).resolve()),
-                "samples": ctx.identity_samples, "method": identity.METHOD}
+                "samples": ctx.settings.identity_samples, "method": identity.METHOD}
     jobs: list[tuple[dict[str, Any], str | None, list[int] | None]] = []
     shared: dict[str, Task] = {}
     for _, r in ctx.videos.iterrows():
         row = r.to_dict()
         ref = references.get(str(row["reference_sha256"]))
-        frames, _ = _outcome(lambda row=row: sampled_frames(ctx.release, str(row["video"]), ctx.identity_samples))
+        frames, _ = _outcome(lambda row=row: sampled_frames(ctx.release, str(row["video"]), ctx.settings.identity_samples))
         jobs.append((row, None if ref is None else str(ref), frames))
         if frames is None:  # the video's own task says why
             continue
@@ -262,7 +262,7 @@ def _describe(ctx: Any, stage: Stage) -> None:
         original = done[_shared_id("original", row, frames)] if frames is not None else None
         ref_folder = done.get(_shared_id("reference", row, frames)) if frames is not None and ref else None
         tasks.append(Task(str(row["video"]), int(row.get("n_frames") or 1),
-                          (str(ctx.release), row, str(ctx.source_root), ref, ctx.identity_samples, original,
+                          (str(ctx.release), row, str(ctx.source_root), ref, ctx.settings.identity_samples, original,
                            ref_folder)))
     ctx.results["identity"] = stage.run("identity", tasks, _identity_task, settings)
 
@@ -379,7 +379,7 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
     which calls this): table, scatter (Figure 9), sample frames of the most and least changed videos (Figure 10),
     the card's claim sentence and headline table; or skip it with the reason (``no_source_root`` without the
     original frames). Returns ``sec``."""
-    samples, threshold = ctx.identity_samples, ctx.identity_threshold
+    samples, threshold = ctx.settings.identity_samples, ctx.settings.identity_threshold
     try:
         _describer()
     except identity.IdentityUnavailable as exc:

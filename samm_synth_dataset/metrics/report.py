@@ -22,6 +22,7 @@ JSON, the atomic file writes) live in ``metrics.document``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shlex
@@ -30,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -42,17 +43,13 @@ from samm_synth_dataset.metrics.data import (OriginalFrames, read_intervals, rea
                                              synthetic_frames)
 from samm_synth_dataset.metrics.document import (FIGURES, Document, cell, jsonable, save_figure, table_dict,
                                                  write_report_files)
-from samm_synth_dataset.metrics.identity import DEFAULT_SAMPLES, DEFAULT_THRESHOLD
 from samm_synth_dataset.metrics import identity_report
 from samm_synth_dataset.metrics.motion import measure_video
+from samm_synth_dataset.metrics.report_settings import DEFAULT_POLYORDER, DEFAULT_WINDOW, ReportSettings
 from samm_synth_dataset.stages import Stage, Task, release_digest
 
 log = logging.getLogger(__name__)
 
-#: Default Savitzky–Golay window for the AU correlations: None = the tracks as OpenFace wrote them (its own
-#: post-processing already averages intensities over 3 frames).
-DEFAULT_WINDOW: int | None = None
-DEFAULT_POLYORDER = 2
 #: Intervals shown in Figure 6 (half ME, half MaE where possible).
 FLOW_FIGURE_INTERVALS = 4
 #: Display names of the ``source_dataset`` values, for the report title.
@@ -130,7 +127,7 @@ class Motion:
 @dataclass
 class ReportContext:
     """What every section reads: the release, its videos and intervals tables, the folder the figures go to,
-    the original frames' corpus (None = unavailable) and this run's settings."""
+    the original frames' corpus (None = unavailable) and this run's ``settings``."""
 
     release: Path
     manifest: dict[str, Any]
@@ -138,15 +135,7 @@ class ReportContext:
     intervals: pd.DataFrame
     figures: Path
     source_root: Path | None
-    window: int | None = DEFAULT_WINDOW
-    polyorder: int = DEFAULT_POLYORDER
-    stability_step: int = 1
-    stability_pairs: int = 16
-    progress: bool = True
-    figure3_videos: Sequence[str] | None = None
-    identity_samples: int = DEFAULT_SAMPLES
-    identity_threshold: float = DEFAULT_THRESHOLD
-    workers: int | None = None
+    settings: ReportSettings = field(default_factory=ReportSettings)
     stage: Stage | None = None
     #: Task folders of the per-video work, by stage part (e.g. ``results["identity"][video]``), filled by
     #: ``PER_VIDEO_WORK`` on every rank and read by the sections on the main rank.
@@ -197,7 +186,7 @@ def au_section(ctx: ReportContext) -> Section:
 
     sec = Section("au", "AU agreement (OpenFace), original vs synthetic")
     doc, release, videos = sec.doc, ctx.release, ctx.videos
-    window, polyorder = ctx.window, ctx.polyorder
+    window, polyorder = ctx.settings.window, ctx.settings.polyorder
     files = sorted((release / fmt.AUS_DIR).glob("*.parquet"))
     smoothing = smoothing_text(window, polyorder)
     if not files:
@@ -250,11 +239,11 @@ def au_section(ctx: ReportContext) -> Section:
     cov = pd.DataFrame(coverage).set_index("video")
     doc.table(cov, "OpenFace coverage: fraction of frames tracked (success) per track.")
     # Figure 3: the chosen videos, else the one with the most frames tracked in both; its 4 most variable AUs
-    if ctx.figure3_videos:
-        unknown = [v for v in ctx.figure3_videos if v not in tracks]
+    if ctx.settings.figure3_videos:
+        unknown = [v for v in ctx.settings.figure3_videos if v not in tracks]
         if unknown:
             raise ValueError(f"figure 3 videos {unknown} have no AU tracks in {release / fmt.AUS_DIR}")
-        chosen = list(ctx.figure3_videos)
+        chosen = list(ctx.settings.figure3_videos)
     else:
         chosen = [max(coverage, key=lambda c: c["both_success"] * c["frames"])["video"]]
     fig3 = []
@@ -356,8 +345,9 @@ def stability_section(ctx: ReportContext) -> Section:
     per_region["ratio"] = per_region["energy_synthetic"] / per_region["energy_original"].where(
         per_region["energy_original"] >= stability.MIN_ENERGY_PX)
     still = sorted(stab.loc[stab["pairs"] == 0, "video"].unique())
-    sec.doc.p(f"Motion energy = mean Farneback magnitude between frames t and t + {ctx.stability_step} (px), on "
-              f"up to {ctx.stability_pairs} pairs per video lying outside every interval (10-frame margin). Extra "
+    step, pairs = ctx.settings.stability_step, ctx.settings.stability_pairs
+    sec.doc.p(f"Motion energy = mean Farneback magnitude between frames t and t + {step} (px), on "
+              f"up to {pairs} pairs per video lying outside every interval (10-frame margin). Extra "
               "energy in the synthetic video is flicker or drift added by the transfer; ratio is undefined "
               f"(–) where the original's energy is below {stability.MIN_ENERGY_PX} px (it does not move)."
               + (f" {len(still)} videos have no such pairs (intervals cover them): {', '.join(still)}."
@@ -367,7 +357,7 @@ def stability_section(ctx: ReportContext) -> Section:
                                                 ("original", "synthetic"), "motion energy (px/frame pair)",
                                                 "Motion outside the intervals"), ctx.figures / "fig8_stability.png"),
                    "Figure 8. Motion energy outside the intervals per region, original vs synthetic.")
-    sec.result = {"step": ctx.stability_step, "max_pairs": ctx.stability_pairs, "per_video": stab,
+    sec.result = {"step": step, "max_pairs": pairs, "per_video": stab,
                   "per_region": per_region, "videos_skipped": m.videos_skipped}
     return sec
 
@@ -429,25 +419,25 @@ PER_VIDEO_WORK: tuple[Callable[[ReportContext], None], ...] = (_motion_work, ide
 
 def measure_motion(ctx: ReportContext, source_root: Path) -> Motion:
     """Flow of each interval (onset → apex) and stability outside the intervals, one ``stages`` task per video
-    (in ``ctx.workers`` processes; under torchrun each rank takes its share, every rank gets the whole result;
+    (in ``ctx.settings.workers`` processes; under torchrun each rank takes its share, every rank gets the whole result;
     the figure's intervals are measured again on the main rank only); a video whose original frames are not under
     ``source_root`` is skipped with the reason (and logged)."""
     if ctx.stage is None:  # called on its own: a stage of its own (its results stay under .build/stages/report)
-        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.workers,
-                   progress=ctx.progress) as stage:
+        with Stage(ctx.release, "report", rerun=f"samm-synth report {ctx.release}", workers=ctx.settings.workers,
+                   progress=ctx.settings.progress) as stage:
             return _measure_motion(ctx, source_root, stage)
     return _measure_motion(ctx, source_root, ctx.stage)
 
 
 def _measure_motion(ctx: ReportContext, source_root: Path, stage: Stage) -> Motion:
     settings = {"release": release_digest(ctx.manifest), "source_root": str(Path(source_root).resolve()),
-                "step": ctx.stability_step, "pairs": ctx.stability_pairs, "farneback": flow.FARNEBACK,
+                "step": ctx.settings.stability_step, "pairs": ctx.settings.stability_pairs, "farneback": flow.FARNEBACK,
                 "regions": regions.FRACTIONS}
     rows = {str(r["video"]): r for _, r in ctx.videos.iterrows()}
     tasks = [Task(video, int(row["n_frames"]) if pd.notna(row.get("n_frames")) else 1,
                   {"row": row.to_dict(), "intervals": ctx.intervals[ctx.intervals["video"] == video],
-                   "release": ctx.release, "source_root": Path(source_root), "step": ctx.stability_step,
-                   "pairs": ctx.stability_pairs})
+                   "release": ctx.release, "source_root": Path(source_root), "step": ctx.settings.stability_step,
+                   "pairs": ctx.settings.stability_pairs})
              for video, row in rows.items()]
     done = stage.run("motion", tasks, measure_video, settings)
     flows: list[pd.DataFrame] = []
@@ -559,11 +549,12 @@ def _settings(ctx: ReportContext, result: dict[str, Any], skipped: dict[str, str
                                                                                           list[str]]:
     """The ``settings`` entry of ``report.json`` and the "Settings and definitions" list."""
     au_ran = "au" in result and "skipped" not in result["au"]
-    used = smoothing_text(ctx.window, ctx.polyorder) + ("" if au_ran else " (not applied: no AU tracks)")
+    window, polyorder = ctx.settings.window, ctx.settings.polyorder
+    used = smoothing_text(window, polyorder) + ("" if au_ran else " (not applied: no AU tracks)")
     settings = {"au_smoothing": {
         "default": {"constant": f"{__name__}.DEFAULT_WINDOW", "window": DEFAULT_WINDOW,
                     "polyorder": DEFAULT_POLYORDER, "description": smoothing_text(DEFAULT_WINDOW)},
-        "used": {"window": ctx.window, "polyorder": ctx.polyorder, "description": used}}}
+        "used": {"window": window, "polyorder": polyorder, "description": used}}}
     items = [
         f"AU smoothing, report default (`{__name__}.DEFAULT_WINDOW` = {DEFAULT_WINDOW}, "
         f"`DEFAULT_POLYORDER` = {DEFAULT_POLYORDER}): {smoothing_text(DEFAULT_WINDOW)}. Used in this run: {used}. "
@@ -608,24 +599,22 @@ def _headline(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_report(release: str | Path, source_root: str | Path | None = None, window: int | None = DEFAULT_WINDOW,
-                polyorder: int = DEFAULT_POLYORDER, stability_step: int = 1, stability_pairs: int = 16,
-                progress: bool = True, update_manifest: bool = True,
-                figure3_videos: Sequence[str] | None = None, identity_samples: int = DEFAULT_SAMPLES,
-                identity_threshold: float = DEFAULT_THRESHOLD, workers: int | None = None) -> dict[str, Any]:
+def make_report(release: str | Path, source_root: str | Path | None = None, settings: ReportSettings | None = None,
+                update_manifest: bool = True, **changes: Any) -> dict[str, Any]:
     """Write the quality report into ``<release>/quality/`` and return its JSON content (plus ``paths``).
 
     ``source_root``: the corpus the release was built from (default: the manifest's ``config.source_root``
-    when it exists here); without it, flow and stability are skipped. ``window``: Savitzky–Golay window for the
-    AU correlations (None = unsmoothed, the default). ``figure3_videos``: videos whose AU curves Figure 3 shows
-    (default: the one with the most frames tracked in both). ``identity_samples``/``identity_threshold``: frames
-    per video and dlib distance threshold of the identity section. ``workers``: processes for the per-video work
-    (``PER_VIDEO_WORK``; default: the cores; under torchrun every rank does its share and the main rank writes).
+    when it exists here); without it, flow and stability are skipped. ``settings``: how to measure
+    (``ReportSettings``, default its defaults); keyword ``changes`` replace single settings, e.g. ``window=7``
+    (Savitzky–Golay window of the AU correlations), ``figure3_videos``, ``identity_samples``, ``progress=False``
+    or ``workers`` (processes for the per-video work, ``PER_VIDEO_WORK``; under torchrun every rank does its
+    share and the main rank writes); an unknown name raises TypeError.
     The quality files are written under ``.build/stages/report/`` and then moved into ``quality/`` and added to
     the manifest all at once (``stages.Stage.commit``): a failed or killed run leaves the release as it was,
     except a kill during that move, which ``verify`` rejects until the same command is re-run. ``report.json``
     holds no timings, so equal inputs give equal bytes.
     """
+    settings = dataclasses.replace(settings or ReportSettings(), **changes)
     t0 = time.perf_counter()
     release = Path(release)
     manifest = fmt.read_manifest(release)
@@ -634,7 +623,8 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
     if source_root is None:
         source_root = source_root_of(release)
     rerun = ["samm-synth", "report", str(release)] + (["--source-root", str(source_root)] if source_root else [])
-    with Stage(release, "report", rerun=shlex.join(rerun), workers=workers, progress=progress) as stage:
+    with Stage(release, "report", rerun=shlex.join(rerun), workers=settings.workers,
+               progress=settings.progress) as stage:
         out = stage.root / fmt.QUALITY_DIR  # written here, then moved into the release all at once
         figdir = out / FIGURES
         if stage.is_main:
@@ -642,10 +632,8 @@ def make_report(release: str | Path, source_root: str | Path | None = None, wind
                 shutil.rmtree(out)
             figdir.mkdir(parents=True)
         ctx = ReportContext(release=release, manifest=manifest, videos=videos, intervals=intervals, figures=figdir,
-                            source_root=Path(source_root) if source_root else None, window=window,
-                            polyorder=polyorder, stability_step=stability_step, stability_pairs=stability_pairs,
-                            progress=progress, figure3_videos=figure3_videos, identity_samples=identity_samples,
-                            identity_threshold=identity_threshold, workers=workers, stage=stage)
+                            source_root=Path(source_root) if source_root else None, settings=settings,
+                            stage=stage)
         for work in PER_VIDEO_WORK:
             work(ctx)
         if not stage.is_main:

@@ -18,13 +18,13 @@ from samm_synth_dataset.metrics import identity_report as R
 
 def _ctx(release: Path, source_root: Path | None, **settings):
     from samm_synth_dataset.metrics.data import read_intervals, read_videos
-    from samm_synth_dataset.metrics.report import ReportContext
+    from samm_synth_dataset.metrics.report import ReportContext, ReportSettings
 
     figures = release / "quality" / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     return ReportContext(release=release, manifest=fmt.read_manifest(release), videos=read_videos(release),
                          intervals=read_intervals(release), figures=figures, source_root=source_root,
-                         progress=False, **settings)
+                         settings=ReportSettings(progress=False, **settings))
 
 
 def _section(ctx):
