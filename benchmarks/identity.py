@@ -71,7 +71,7 @@ def main() -> None:
     args = ap.parse_args()
     repeats = 1 if args.quick else 5
 
-    from samm_synth_dataset.metrics import identity as I
+    from samm_synth_dataset.identity import descriptor as I
 
     t = time.perf_counter()
     describer = I.FaceDescriber()

@@ -32,9 +32,9 @@ def main() -> None:
                     help="synthetic videos per SAMM-LV source video in the projection (default 1)")
     args = ap.parse_args()
 
-    from samm_synth_dataset.metrics import identity as I
-    from samm_synth_dataset.metrics import identity_report as R
-    from samm_synth_dataset.metrics import report
+    from samm_synth_dataset.identity import descriptor as I
+    from samm_synth_dataset.identity import section as R
+    from samm_synth_dataset.report import report
 
     if args.demo:
         from samm_synth_dataset.demo.run import run_demo

@@ -236,7 +236,7 @@ def sample_rate(make: Any, workers: int, min_seconds: float) -> tuple[float, flo
 def au_cost(release: Path, rounds: int = 5) -> tuple[float, float]:
     """(CPU µs to attach one frame's AUs in a stream, CPU µs to decode one frame), best of ``rounds``, in-process:
     the pairing cost without DataLoader transport or machine-load noise."""
-    from samm_synth_dataset.loaders.aus import AttachAUs, AUStore
+    from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore
     from samm_synth_dataset.loaders.wds import decode_image
 
     raw = list(load_webdataset(release, decode=False))

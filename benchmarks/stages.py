@@ -124,7 +124,7 @@ def worker_start_seconds() -> float:
 
 
 def _noop(task: object, dirs: object) -> None:
-    import samm_synth_dataset.metrics.report  # noqa: F401 - the imports a report worker pays for
+    import samm_synth_dataset.report.report  # noqa: F401 - the imports a report worker pays for
 
 
 def build_release(root: Path, image_size: int, size: str) -> tuple[Path, Path]:
@@ -162,7 +162,7 @@ def clear_caches(release: Path) -> None:
 def report_context(release: Path, source_root: Path, workers: int, **changes: object):  # type: ignore[no-untyped-def]
     from samm_synth_dataset import format as fmt
     from samm_synth_dataset.metrics.data import read_intervals, read_videos
-    from samm_synth_dataset.metrics.report import ReportContext, ReportSettings
+    from samm_synth_dataset.report.context import ReportContext, ReportSettings
 
     settings = ReportSettings(progress=False, workers=workers, **changes)  # type: ignore[arg-type]
     return ReportContext(release=release, manifest=fmt.read_manifest(release), videos=read_videos(release),
@@ -182,7 +182,7 @@ def run_aus(master: Path, work: Path, source_root: Path, exe: Path, workers: int
 
 
 def run_motion(release: Path, source_root: Path, pairs: int, workers: int) -> float:
-    from samm_synth_dataset.metrics.report import measure_motion
+    from samm_synth_dataset.report.sections import measure_motion
 
     clear_caches(release)
     ctx = report_context(release, source_root, workers, stability_pairs=pairs)
@@ -195,7 +195,7 @@ def run_motion(release: Path, source_root: Path, pairs: int, workers: int) -> fl
 
 
 def run_identity(release: Path, source_root: Path, samples: int, workers: int) -> float:
-    from samm_synth_dataset.metrics import identity_report
+    from samm_synth_dataset.identity import section as identity_report
     from samm_synth_dataset.stages import Stage
 
     clear_caches(release)
@@ -226,7 +226,7 @@ def run_features(release: Path, source_root: Path, workers: int) -> float:
 
 def identity_available() -> str | None:
     """None when dlib's face descriptor can run here, else why not."""
-    from samm_synth_dataset.metrics import identity
+    from samm_synth_dataset.identity import descriptor as identity
 
     try:
         identity.FaceDescriber()

@@ -8,23 +8,24 @@ subcommand sets ``func(args) -> int`` (the exit status). Heavy imports happen in
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
 from samm_synth_dataset import __version__
+from samm_synth_dataset.builders import commands as builders_commands
+from samm_synth_dataset.demo import run as demo_commands
+from samm_synth_dataset.loaders import commands as loaders_commands
+from samm_synth_dataset.metrics import commands as metrics_commands
+from samm_synth_dataset.release import commands as release_commands
+from samm_synth_dataset.report import commands as report_commands
+from samm_synth_dataset.sources import commands as sources_commands
+from samm_synth_dataset.spotting import commands as spotting_commands
+from samm_synth_dataset.transfer import commands as transfer_commands
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "samm_synth_dataset.demo.run",
-    "samm_synth_dataset.sources.commands",
-    "samm_synth_dataset.transfer.commands",
-    "samm_synth_dataset.builders.commands",
-    "samm_synth_dataset.metrics.commands",
-    "samm_synth_dataset.metrics.spotting",
-    "samm_synth_dataset.loaders.commands",
-    "samm_synth_dataset.release.commands",
-    "samm_synth_dataset.spotting.commands",
-)
+#: The modules that register subcommands, in the order ``--help`` lists them (plain imports: each is light; the
+#: handlers import the heavy libraries they need).
+COMMAND_MODULES = (demo_commands, sources_commands, transfer_commands, builders_commands, metrics_commands,
+                   report_commands, loaders_commands, release_commands, spotting_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,8 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
+    for module in COMMAND_MODULES:
         module.add_commands(sub)
     return parser
 

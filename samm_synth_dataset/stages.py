@@ -1,8 +1,8 @@
 """Running a per-video stage of a finished release in parallel: worker processes on one machine, torchrun ranks
 across machines, and an all-or-nothing commit of the stage's files into the release.
 
-The build's engine, for the stages after it (``samm-synth aus``, the report's per-video measures, identity and
-spotting features). One stage run::
+The one engine of every per-video stage (the build, ``aus``, the report's measures, the spotting benchmark). One
+stage run::
 
     from samm_synth_dataset.stages import Stage, Task, TaskDirs
 
@@ -49,10 +49,8 @@ is closed when the run ends. ``dirs.advance(n)`` moves this rank's progress bar 
 Failed tasks: each rank records a failed task's error in ``<part>/failed/<task id>.txt`` (cleared when the task is
 tried again), so the :class:`StageError` of every rank lists the failures of all ranks (``StageError.failures``).
 
-Fault injection for tests (``samm_synth_dataset.faults``): ``SAMM_SYNTH_KILL_AT=<stage>:tasks:N`` SIGKILLs a
-process (a worker, or the rank itself with one worker) after it finished N tasks, ``<stage>:commit`` the main
-rank after the files were moved and before the manifest lists them; ``SAMM_SYNTH_KILL_RANK=R`` limits either to
-rank R.
+Fault injection (``faults``): ``SAMM_SYNTH_KILL_AT=<stage>:tasks:N`` after N tasks of a process,
+``<stage>:commit`` after the files were moved and before the manifest lists them.
 """
 
 from __future__ import annotations

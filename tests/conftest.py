@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def demo_corpus(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def casme3_corpus(tmp_path_factory: pytest.TempPathFactory):
     """The demo faces in the CAS(ME)³ Part A layout (5 clips, 620 frames, 30 fps), both workbooks' quirks on."""
-    from samm_synth_dataset.demo.casme3 import make_casme3_corpus
+    from samm_synth_dataset.demo.casme3_corpus import make_casme3_corpus
 
     return make_casme3_corpus(tmp_path_factory.mktemp("casme3") / "corpus", quirks=True)
 
@@ -265,3 +266,25 @@ def tiny_release(build_release) -> Path:
 def release(request: pytest.FixtureRequest) -> Path:
     """``tiny_release``, then ``small_release`` (shared: do not modify)."""
     return request.getfixturevalue(f"{request.param}_release")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# ``tint_release`` (the AU, flow and report tests): a release built by the real builder from two demo-corpus
+# videos, 006_1 and 007_2 (270 frames each, real face and scripted motion), one reference per subject, colour
+# transfer to 128×128 JPEG, Parquet only; subject 006 wears glasses, 007 does not (so both glasses groups exist).
+# Colour transfer keeps the geometry, so original and synthetic motion agree up to JPEG noise.
+
+TINT: dict[str, Any] = {"videos": ("006_1", "007_2"), "refs": 1, "size": 128, "formats": ("parquet",),
+                        "glasses": {"006": True, "007": False}}
+
+
+@pytest.fixture(scope="session")
+def tint_release_master(build_release, demo_corpus) -> Path:
+    """The shared build behind ``tint_release`` (read-only: copy it before writing)."""
+    return build_release(source=demo_corpus, **TINT)
+
+
+@pytest.fixture
+def tint_release(build_release, demo_corpus, tmp_path: Path) -> Path:
+    """A private copy (tests write data/aus and quality/ into it)."""
+    return build_release(tmp_path / "release", source=demo_corpus, **TINT)

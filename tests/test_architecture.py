@@ -30,10 +30,14 @@ ALLOWED: dict[str, set[str]] = {
     "faces": {"format", "images", "sources", "settings"},
     "transfer": {"format", "images", "sources", "faces", "settings"},
     "builders": {"format", "images", "distributed", "faults", "stages", "sources", "faces", "transfer", "settings"},
-    "release": {"format", "settings"},
+    "release": {"format", "settings", "identity"},  # the identity expectation the release checks
     "loaders": {"format", "images", "distributed", "settings"},
     "metrics": {"format", "images", "distributed", "stages", "sources", "faces", "settings"},
+    # slices: one idea each (computation, report section, release check)
+    "identity": {"format", "images", "distributed", "stages", "sources", "faces", "settings", "metrics"},
     "spotting": {"format", "images", "distributed", "stages", "sources", "faces", "loaders", "metrics", "settings"},
+    "report": {"format", "images", "distributed", "stages", "sources", "faces", "settings", "metrics", "identity",
+               "spotting"},  # assembles the sections the slices provide
 }
 
 

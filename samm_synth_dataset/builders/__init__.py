@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "demo_config": "samm_synth_dataset.builders.config",
     "build": "samm_synth_dataset.builders.pipeline",
     "BuildSummary": "samm_synth_dataset.builders.pipeline",
-    "finalize": "samm_synth_dataset.builders.manifest",
+    "finalize": "samm_synth_dataset.builders.finalize",
 }
 
 __all__ = [*_LAZY]

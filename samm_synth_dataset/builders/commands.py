@@ -35,7 +35,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_finalize(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.builders.manifest import finalize
+    from samm_synth_dataset.builders.finalize import finalize
 
     manifest = finalize(Path(args.release))
     s = manifest["summary"]

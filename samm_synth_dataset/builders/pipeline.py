@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders import manifest as mf
+from samm_synth_dataset.builders import finalize as mf
 from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.builders.plan import (BUILD_LOG, PLAN, STAGE, UNIT_MARKER, UNITS_PART, Plan,
                                               check_output_folder, make_plan, resume_settings)

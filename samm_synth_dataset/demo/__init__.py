@@ -3,7 +3,7 @@ pipeline on it.
 
 * :mod:`~samm_synth_dataset.demo.corpus`: the corpus in the SAMM-LV layout (200 fps, workbook, references,
   ground truth) — ``make_demo_corpus``;
-* :mod:`~samm_synth_dataset.demo.casme3`: the same faces in the CAS(ME)³ Part A layout (30 fps, the authors'
+* :mod:`~samm_synth_dataset.demo.casme3_corpus`: the same faces in the CAS(ME)³ Part A layout (30 fps, the authors'
   workbooks, quirks included) — ``make_casme3_corpus``;
 * :mod:`~samm_synth_dataset.demo.run`: ``run_demo`` and the ``demo``/``make-demo-corpus`` commands.
 

@@ -44,7 +44,7 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True, size: str = "full"
     """
     from samm_synth_dataset.builders import build
     from samm_synth_dataset.builders.config import demo_config
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
     from samm_synth_dataset.release.release import make_release
     from samm_synth_dataset.demo.corpus import make_demo_corpus
 
@@ -105,7 +105,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.demo.casme3 import make_casme3_corpus
+    from samm_synth_dataset.demo.casme3_corpus import make_casme3_corpus
     from samm_synth_dataset.demo.corpus import make_demo_corpus
 
     t0 = time.perf_counter()

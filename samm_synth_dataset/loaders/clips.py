@@ -67,7 +67,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.loaders.aus import AUStore
+from samm_synth_dataset.loaders.au_tracks import AUStore
 from samm_synth_dataset.loaders.wds import IMAGE_EXTENSIONS, decode_image
 
 log = logging.getLogger(__name__)

@@ -118,7 +118,7 @@ def _declared_configs(manifest: dict[str, Any]) -> set[str]:
 def _au_store(release: str | Path, revision: str | None) -> Any:
     """An ``AUStore`` over a local release or Hub repo; FileNotFoundError naming ``samm-synth aus`` when the
     release has no AU tracks."""
-    from samm_synth_dataset.loaders.aus import HOW_TO_MAKE, AUStore
+    from samm_synth_dataset.loaders.au_tracks import HOW_TO_MAKE, AUStore
 
     if is_hub_id(str(release)):
         from huggingface_hub import HfFileSystem
@@ -140,7 +140,7 @@ def _join_aus(ds: Any, store: Any) -> Any:
     """``ds`` (frames: Dataset, IterableDataset or a dict of them) with the AU columns joined; see :func:`load`."""
     import datasets
 
-    from samm_synth_dataset.loaders.aus import FLAT_COLUMNS
+    from samm_synth_dataset.loaders.au_tracks import FLAT_COLUMNS
 
     features = datasets.Features({k: datasets.Value(v) for k, v in FLAT_COLUMNS.items()})
 

@@ -172,7 +172,7 @@ def load_webdataset(
     if decode:
         ds = ds.map(decode_sample)
     if aus:
-        from samm_synth_dataset.loaders.aus import AttachAUs, AUStore
+        from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore
 
         if not (isinstance(release, (str, Path)) and Path(release).is_dir()):
             raise ValueError("aus=True needs the release directory (the AU tracks live in its data/aus)")

@@ -1,10 +1,9 @@
 """Quality metrics of a release: OpenFace AU agreement (the paper's Tables 1-2, Figures 3-5), onset→apex optical
-flow (Figure 6 and per-region measures), temporal stability, the quality report, and spotting scores.
+flow (Figure 6 and per-region measures) and temporal stability; the report's document model.
 
 Submodules: ``openface`` (read/run OpenFace, AU track files), ``au`` (correlations, Fisher-z, tables),
 ``flow`` (Farneback, measures, strain), ``regions`` (facial regions of the crop), ``stability``,
-``au_export`` (``samm-synth aus``), ``report`` (``samm-synth report``; its document model and renderings in
-``document``), ``spotting``. Names below are loaded on first use so that importing this package stays light.
+``au_export`` (``samm-synth aus``), ``document`` (the report's document model and renderings). Names below are loaded on first use so that importing this package stays light.
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ _LAZY: dict[str, str] = {
     "region_masks": "samm_synth_dataset.metrics.regions",
     "stability_table": "samm_synth_dataset.metrics.stability",
     "export_aus": "samm_synth_dataset.metrics.au_export",
-    "make_report": "samm_synth_dataset.metrics.report",
-    "score_spotting": "samm_synth_dataset.metrics.spotting",
 }
 
 __all__ = [*_LAZY]

@@ -1,13 +1,11 @@
-"""`samm-synth` subcommands of the metrics stage: ``aus`` (OpenFace AU tracks) and ``report`` (quality report)."""
+"""`samm-synth` subcommand of the metrics stage: ``aus`` (OpenFace AU tracks)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from samm_synth_dataset import settings
 from samm_synth_dataset.distributed import dist_info
-from samm_synth_dataset.metrics.report_settings import ReportSettings
 from samm_synth_dataset.stages import WORKERS_HELP
 
 
@@ -30,22 +28,8 @@ def _cmd_aus(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.metrics.report import make_report
-
-    result = make_report(args.release, source_root=args.source_root,
-                         settings=settings.settings_from_args(args, ReportSettings, progress=not args.quiet))
-    if not dist_info().is_main:
-        return 0
-    quality = Path(args.release) / "quality"
-    print(f"quality report: {quality / 'report.html'} (also report.md, report.json, figures/)")
-    for what, why in result["skipped"].items():
-        print(f"  skipped {what}: {why}")
-    return 0
-
-
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``aus`` and ``report``."""
+    """Register ``aus``."""
     p = subparsers.add_parser(
         "aus", help="OpenFace AU tracks of the original and synthetic videos into data/aus/",
         description="Export each synthetic video's frames and its original's (same crop) to image folders, run "
@@ -62,12 +46,3 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-frames", action="store_true", help="keep the exported image folders")
     p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(func=_cmd_aus)
-
-    p = subparsers.add_parser(
-        "report", help="write the quality report (quality/report.{md,html,json}, figures)",
-        description="AU agreement (needs data/aus), onset→apex optical flow, temporal stability and identity (need the "
-                    "original frames), written into <release>/quality/; skipped parts are named with the reason.")
-    p.add_argument("release", help="a complete release directory")
-    p.add_argument("--source-root", help="the source corpus the release was built from (default: the manifest's)")
-    settings.add_arguments(p, ReportSettings)
-    p.set_defaults(func=_cmd_report)

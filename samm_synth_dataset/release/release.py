@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from samm_synth_dataset import __version__
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.release import card as cardmod
-from samm_synth_dataset.release.identity import check_identity
+from samm_synth_dataset.identity.expectation import check_identity
 from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version, check_version, compare_releases,
                                                    release_notes_entry)
 

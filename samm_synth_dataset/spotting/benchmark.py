@@ -39,11 +39,11 @@ import pandas as pd
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics.data import (OriginalFrames, crop_of, read_intervals, read_videos,
                                              synthetic_frame_numbers)
-from samm_synth_dataset.metrics.spotting import score_spotting
+from samm_synth_dataset.spotting.scorer import score_spotting
 from samm_synth_dataset.spotting import decode, train
 from samm_synth_dataset.spotting.features import (FeatureParams, feature_key, flow_features_by_k,
                                                   load_features, save_features)
-from samm_synth_dataset.spotting.labels import pseudo_labels
+from samm_synth_dataset.spotting.pseudo_labels import pseudo_labels
 from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from samm_synth_dataset.spotting import decode
-from samm_synth_dataset.spotting.model import SOFTNet
+from samm_synth_dataset.spotting.network import SOFTNet
 
 KINDS: tuple[str, ...] = ("ME", "MaE")
 EPOCHS = 10

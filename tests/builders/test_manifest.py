@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.builders.manifest import FinalizeError, finalize
+from samm_synth_dataset.builders.finalize import FinalizeError, finalize
 from samm_synth_dataset.builders.plan import PLAN
 from samm_synth_dataset.format import add_files
 from samm_synth_dataset.format import verify

@@ -284,7 +284,7 @@ def test_resume_of_a_complete_build_is_a_no_op_that_says_so(demo_corpus, tmp_pat
 def test_an_unlabelled_build_says_so_in_manifest_and_card(demo_corpus, tmp_path: Path) -> None:
     """Issue 14 item 1: --no-labels is recorded in the manifest's config and stated in the card."""
     from samm_synth_dataset.builders import build
-    from samm_synth_dataset.builders.manifest import NO_LABELS_SENTENCE
+    from samm_synth_dataset.builders.finalize import NO_LABELS_SENTENCE
 
     config = _one_video_config(demo_corpus, tmp_path / "release", annotations=None, no_labels=True)
     assert build(config).complete

@@ -310,7 +310,7 @@ def test_torchrun_two_gloo_ranks_give_the_same_bytes_for_aus_and_report(
     """aus under torchrun (2 gloo ranks) equals one process; the report's per-video sections (flow, stability)
     are equal in bytes with 1 and 2 workers and 1 and 2 ranks (the report is made on the same folder each
     time, as report.json names it)."""
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     proc = _cli(_aus_args(tint_release, demo_corpus, fake_bin, 1), torchrun=True)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -13,7 +13,7 @@ import pytest
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.cli import main
 from samm_synth_dataset.loaders import ClipDataset
-from samm_synth_dataset.metrics.spotting import score_spotting
+from samm_synth_dataset.spotting.scorer import score_spotting
 from samm_synth_dataset.spotting import benchmark as B
 from samm_synth_dataset.spotting.features import FeatureParams
 
@@ -108,7 +108,7 @@ def test_bad_inputs_get_one_clear_line(small_release_copy, demo_corpus, tmp_path
 
 
 def test_report_shows_the_benchmark(bench):
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     release, doc = bench
     result = make_report(release, progress=False)

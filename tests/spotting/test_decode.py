@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from samm_synth_dataset.metrics.spotting import score_spotting
+from samm_synth_dataset.spotting.scorer import score_spotting
 from samm_synth_dataset.spotting import decode as D
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.images import decode_image, to_rgb
-from samm_synth_dataset.metrics import identity
+from samm_synth_dataset.identity import descriptor as identity
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
 from samm_synth_dataset.metrics.document import save_figure
 from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from samm_synth_dataset.spotting.model import SOFTNet
+from samm_synth_dataset.spotting.network import SOFTNet
 
 
 def test_parameter_count_and_output() -> None:

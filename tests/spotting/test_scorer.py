@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from samm_synth_dataset.metrics.spotting import (
-    add_commands,
+from samm_synth_dataset.spotting.commands import add_score_command as add_commands
+from samm_synth_dataset.spotting.scorer import (
     inclusive_iou,
     log_lines,
     match_spotting,
@@ -307,7 +307,7 @@ def test_a_fold_is_scored_against_its_own_test_videos(tmp_path, capsys):
 
 
 def test_both_megc_headers_read_alike(tmp_path):
-    from samm_synth_dataset.metrics.spotting import normalise_intervals
+    from samm_synth_dataset.spotting.scorer import normalise_intervals
 
     old = tmp_path / "megc2022.csv"
     new = tmp_path / "megc2023.csv"
@@ -328,7 +328,7 @@ def test_both_megc_headers_read_alike(tmp_path):
 @pytest.mark.parametrize("layout, header", [("onset", "vid,onset,offset,type"),
                                             ("pred_onset", "vid,pred_onset,pred_offset,type")])
 def test_write_megc_round_trip(tmp_path, layout, header):
-    from samm_synth_dataset.metrics.spotting import normalise_intervals, write_megc
+    from samm_synth_dataset.spotting.scorer import normalise_intervals, write_megc
 
     preds = pd.DataFrame({"video": ["011", "spNO216_d", "011"], "onset": [3, 40, 100], "offset": [9, 52, 180],
                           "kind": ["ME", "ME", "MaE"]})

@@ -37,7 +37,7 @@ def _write_tracks(release: Path) -> None:
 
 
 def test_report_full(tint_release: Path, demo_corpus) -> None:
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     _write_tracks(tint_release)
     from samm_synth_dataset.format import add_files
@@ -105,7 +105,7 @@ def test_report_refuses_incomplete_release(tint_release: Path) -> None:
 
 def test_report_on_builder_release(small_release_copy: Path) -> None:
     """The builder's real release (colour transfer keeps the geometry): flows agree, no added motion."""
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     result = make_report(small_release_copy, progress=False, identity_samples=2)
     assert set(result["skipped"]) == {"au", "spotting"}
@@ -129,22 +129,22 @@ def _no_originals(release: Path) -> None:
 
 def test_report_settings_state_default_and_used_smoothing(tint_release: Path) -> None:
     """The Settings list names the documented default (the constant) and this run's value, also without tracks."""
-    from samm_synth_dataset.metrics.report import DEFAULT_WINDOW, make_report
+    from samm_synth_dataset.report.report import DEFAULT_WINDOW, make_report
 
     _no_originals(tint_release)
     result = make_report(tint_release, window=7, progress=False)
     md = (tint_release / fmt.QUALITY_DIR / "report.md").read_text()
     line = next(x for x in md.splitlines() if x.startswith("- AU smoothing"))
-    assert f"`samm_synth_dataset.metrics.report.DEFAULT_WINDOW` = {DEFAULT_WINDOW}" in line
+    assert f"`samm_synth_dataset.report.report_settings.DEFAULT_WINDOW` = {DEFAULT_WINDOW}" in line
     assert "Used in this run: Savitzky–Golay (window 7, order 2" in line and "not applied: no AU tracks" in line
     assert "n/a" not in line
     s = result["settings"]["au_smoothing"]
     assert s["default"]["window"] == DEFAULT_WINDOW and s["used"]["window"] == 7
-    assert s["default"]["constant"] == "samm_synth_dataset.metrics.report.DEFAULT_WINDOW"
+    assert s["default"]["constant"] == "samm_synth_dataset.report.report_settings.DEFAULT_WINDOW"
 
 
 def test_report_title_names_dataset_and_method(tint_release: Path) -> None:
-    from samm_synth_dataset.metrics.report import make_report, report_title
+    from samm_synth_dataset.report.report import make_report, report_title
 
     _no_originals(tint_release)
     result = make_report(tint_release, progress=False)
@@ -192,7 +192,7 @@ def test_report_skips_flow_of_a_video_whose_original_is_missing(tint_release: Pa
     path; the other video is still measured."""
     import shutil
 
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     corpus = tmp_path / "corpus"
     shutil.copytree(demo_corpus.root, corpus)
@@ -214,7 +214,7 @@ def test_report_skips_flow_of_a_video_whose_original_is_missing(tint_release: Pa
 
 def test_report_wrong_source_root_skips_flow_once(tint_release: Path, tmp_path: Path) -> None:
     """No video's originals under --source-root: flow and stability are skipped as a whole, with the path."""
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     result = make_report(tint_release, source_root=tmp_path / "nowhere", progress=False)
     assert set(result["skipped"]) == {"au", "flow", "stability", "identity", "spotting"}
@@ -225,7 +225,7 @@ def test_report_wrong_source_root_skips_flow_once(tint_release: Path, tmp_path: 
 
 def test_report_appends_a_section(tint_release: Path, monkeypatch) -> None:
     """A builder appended to SECTIONS gets the next number, its JSON entry and its skip reason."""
-    from samm_synth_dataset.metrics import report
+    from samm_synth_dataset.report import report
 
     def extra(ctx: report.ReportContext) -> report.Section:
         sec = report.Section("extra", "Extra measure")
@@ -248,7 +248,7 @@ def _tree(release: Path) -> dict[str, bytes]:
 
 def test_report_per_video_sections_are_the_same_bytes_with_two_workers(tint_release: Path, demo_corpus) -> None:
     """Flow and stability run one video per worker; the report (and the manifest listing it) is byte-identical."""
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     fmt.write_manifest(tint_release, fmt.read_manifest(tint_release))  # canonical JSON, as every writer leaves it
     make_report(tint_release, source_root=demo_corpus.root, progress=False, workers=1)

@@ -12,15 +12,15 @@ import pytest
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.cli import main
-from samm_synth_dataset.release.identity import check_identity
+from samm_synth_dataset.identity.expectation import check_identity
 from samm_synth_dataset.release.release import make_release
 
 
 @pytest.fixture(scope="module")
 def _reported_master(small_release, demo_corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The builder's colour-transfer release with its quality report (2 frames per video for identity)."""
-    from samm_synth_dataset.metrics.identity import FaceDescriber, IdentityUnavailable
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.identity.descriptor import FaceDescriber, IdentityUnavailable
+    from samm_synth_dataset.report.report import make_report
 
     try:
         FaceDescriber()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from samm_synth_dataset.metrics.identity import DEFAULT_SAMPLES, DEFAULT_THRESHOLD
+from samm_synth_dataset.identity.descriptor import DEFAULT_SAMPLES, DEFAULT_THRESHOLD
 from samm_synth_dataset.settings import flag, not_a_flag
 from samm_synth_dataset.stages import WORKERS_HELP
 
@@ -14,6 +14,13 @@ from samm_synth_dataset.stages import WORKERS_HELP
 #: post-processing already averages intensities over 3 frames).
 DEFAULT_WINDOW: int | None = None
 DEFAULT_POLYORDER = 2
+
+
+def smoothing_text(window: int | None, polyorder: int = DEFAULT_POLYORDER) -> str:
+    """How the AU tracks are smoothed before correlating, in words (``window`` in frames; None or <= 1 = none)."""
+    if window is not None and window > 1:
+        return f"Savitzky–Golay (window {window}, order {polyorder}, mode interp, no clipping)"
+    return "none (the tracks as OpenFace wrote them; OpenFace already averages intensities over 3 frames)"
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from samm_synth_dataset import settings
-from samm_synth_dataset.metrics.commands import _cmd_report, add_commands
-from samm_synth_dataset.metrics.report_settings import ReportSettings
+from samm_synth_dataset.report.commands import _cmd_report, add_commands
+from samm_synth_dataset.report.report_settings import ReportSettings
 
 
 def _report_args(argv: list[str]) -> argparse.Namespace:
@@ -52,7 +52,7 @@ def test_command_lines_give_the_settings() -> None:
 
 
 def test_make_report_refuses_an_unknown_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from samm_synth_dataset.metrics.report import make_report
+    from samm_synth_dataset.report.report import make_report
 
     with pytest.raises(TypeError, match="smoothing"):
         make_report(tmp_path, smoothing=3)

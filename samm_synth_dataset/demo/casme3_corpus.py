@@ -236,7 +236,7 @@ def make_casme3_corpus(root: str | Path, quirks: bool = True) -> Casme3Corpus:
     try:
         videos = _generate(work, quirks)
         (work / "ground_truth" / "corpus.json").write_text(json.dumps(
-            {"generator": "samm_synth_dataset.demo.casme3", "quirks": quirks, "fps": FPS,
+            {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks, "fps": FPS,
              "videos": videos}, indent=2) + "\n")
         if root.exists():
             root.rmdir()

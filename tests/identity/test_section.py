@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.metrics import identity as I
-from samm_synth_dataset.metrics import identity_report as R
+from samm_synth_dataset.identity import descriptor as I
+from samm_synth_dataset.identity import section as R
 
 
 def _ctx(release: Path, source_root: Path | None, **settings):
     from samm_synth_dataset.metrics.data import read_intervals, read_videos
-    from samm_synth_dataset.metrics.report import ReportContext, ReportSettings
+    from samm_synth_dataset.report.context import ReportContext, ReportSettings
 
     figures = release / "quality" / "figures"
     figures.mkdir(parents=True, exist_ok=True)
@@ -28,7 +28,7 @@ def _ctx(release: Path, source_root: Path | None, **settings):
 
 
 def _section(ctx):
-    from samm_synth_dataset.metrics.report import identity_section
+    from samm_synth_dataset.report.report import identity_section
 
     return identity_section(ctx)
 
@@ -106,7 +106,7 @@ def test_skipped_without_dlib(small_release_copy: Path, demo_corpus, monkeypatch
 
 
 def test_skipped_without_original_frames(small_release_copy: Path, tmp_path: Path, describer_or_skip) -> None:
-    from samm_synth_dataset.metrics.report import NO_SOURCE_ROOT
+    from samm_synth_dataset.report.report import NO_SOURCE_ROOT
 
     sec = _section(_ctx(small_release_copy, None))
     assert sec.result == {"skipped": NO_SOURCE_ROOT} and sec.claims == {}

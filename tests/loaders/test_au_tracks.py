@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 import samm_synth_dataset
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.loaders import ClipDataset, collate_clips, load_webdataset
-from samm_synth_dataset.loaders.aus import FLAT_COLUMNS
+from samm_synth_dataset.loaders.au_tracks import FLAT_COLUMNS
 
 R, C = list(fmt.AU_INTENSITY_COLUMNS), list(fmt.AU_PRESENCE_COLUMNS)
 FAILED = 3          # image number (1-based) OpenFace fails on in every generated CSV

@@ -46,11 +46,8 @@ synthetic copies of one source interval are counted once. CAS(ME)³ ids in any M
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import re
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -405,56 +402,6 @@ def write_log(path: str | Path, result: SpottingResult, dataset_code: int = 1, k
 # CLI
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``samm-synth score-spotting``."""
-    p = subparsers.add_parser(
-        "score-spotting",
-        help="score MaE/ME interval proposals with the MEGC rule",
-        description="Score interval proposals (MEGC CSV vid,onset,offset,type or vid,pred_onset,pred_offset,type) "
-                    "against ground truth "
-                    "(a CSV in the same layout or our intervals table, or a release's intervals). Inclusive-frame "
-                    "IoU >= --iou, per kind, counts pooled over videos; overall pools both kinds.",
-    )
-    p.add_argument("--pred", required=True, type=Path,
-                   help="predictions CSV (vid,onset,offset,type or vid,pred_onset,pred_offset,type)")
-    p.add_argument("--write-megc", type=Path, metavar="CSV",
-                   help="also write the predictions as a MEGC CSV in --megc-layout (no --gt/--release needed)")
-    p.add_argument("--megc-layout", choices=tuple(MEGC_LAYOUTS), default="onset",
-                   help="header of --write-megc: onset (vid,onset,offset,type; default) or pred_onset "
-                        "(vid,pred_onset,pred_offset,type, MEGC2022)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--gt", type=Path, help="ground-truth CSV or Parquet (MEGC2023 layout or intervals table)")
-    src.add_argument("--release", type=Path, help="a release directory; its data/intervals/intervals.parquet is GT")
-    p.add_argument("--videos", nargs="+", metavar="VIDEO",
-                   help="score only these videos (GT of others left out; predictions on others are errors)")
-    p.add_argument("--fold", type=int, metavar="N",
-                   help="with --release: score only the test videos of LOSO fold N (0-based, in the order of "
-                        "splits/loso.json)")
-    p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
-    p.add_argument("--matching", choices=MATCHING_RULES, default="megc2020",
-                   help="megc2020: organisers' rule (default); one-to-one: SoftNet's greedy rule")
-    p.add_argument("--gt-video-column", default="auto",
-                   help="GT id column: auto (default), vid, video (synthetic ids) or source_video")
-    p.add_argument("--json", action="store_true", help="print the scores as JSON")
-    p.add_argument("--log", type=Path, help="also write the per-video TP/FP/FN log in the organisers' format")
-    p.add_argument("--log-kind", choices=("ME", "MaE", "both"), default="both",
-                   help="the log's lines: one kind (the organisers write one log per kind) or both, ME then MaE "
-                        "per video (default both; the lines carry no kind)")
-    p.add_argument("--log-dataset", type=int, default=1, help="dataset code of the log's first line "
-                   "(1 = SAMM, 2 = CAS(ME)^2; default 1)")
-    p.set_defaults(func=_cmd_score)
-
-
-def _release_gt(release: Path) -> Path:
-    from samm_synth_dataset import format as fmt
-
-    fmt.check_release(release)
-    path = release / fmt.INTERVALS_PATH
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the release has no intervals table")
-    return path
-
-
 def release_videos(release: Path, fold: int | None = None) -> set[str]:
     """The videos of a (checked) release, synthetic and source ids, or with ``fold`` only the test videos of
     that LOSO fold (0-based, in ``splits/loso.json`` order) and their source videos."""
@@ -468,37 +415,6 @@ def release_videos(release: Path, fold: int | None = None) -> set[str]:
                              f", test subjects {', '.join(f.test_subject for f in folds)})")
         table = table[table["video"].isin(set(folds[fold].test))]
     return set(table["video"].astype(str)) | set(table["source_video"].astype(str))
-
-
-def _cmd_score(args: argparse.Namespace) -> int:
-    if args.write_megc is not None:
-        write_megc(args.pred, args.write_megc, layout=args.megc_layout)
-        print(f"wrote {args.write_megc} ({args.megc_layout} layout)")
-        if args.gt is None and args.release is None:
-            return 0
-    elif args.gt is None and args.release is None:
-        raise ValueError("give --gt or --release (ground truth), or --write-megc to only convert the predictions")
-    if args.fold is not None and (args.release is None or args.videos):
-        raise ValueError("--fold N needs --release (its splits/loso.json) and excludes --videos")
-    gt = args.gt if args.gt is not None else _release_gt(args.release)
-    videos = set(args.videos) if args.videos else \
-        release_videos(args.release, args.fold) if args.release is not None else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = match_spotting(args.pred, gt, iou=args.iou, matching=args.matching,
-                                gt_video_column=args.gt_video_column, videos=videos)
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-    scores = result.as_dict()
-    if args.log:
-        write_log(args.log, result, dataset_code=args.log_dataset,
-                  kind=None if args.log_kind == "both" else args.log_kind)
-    if args.json:
-        json.dump(scores, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(format_table(scores, iou=args.iou, matching=args.matching))
-    return 0
 
 
 def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: str = "megc2020") -> str:

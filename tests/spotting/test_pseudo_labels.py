@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from samm_synth_dataset.spotting.labels import pseudo_labels
+from samm_synth_dataset.spotting.pseudo_labels import pseudo_labels
 
 
 def test_positions_zero_based() -> None:
