@@ -32,8 +32,7 @@ def main() -> None:
                     help="synthetic videos per SAMM-LV source video in the projection (default 1)")
     args = ap.parse_args()
 
-    from samm_synth_dataset.identity import descriptor as I
-    from samm_synth_dataset.identity import section as R
+    from samm_synth_dataset.identity import descriptor as I, section as R
     from samm_synth_dataset.report import report
 
     if args.demo:

@@ -1,8 +1,5 @@
-"""Running a per-video stage of a finished release in parallel: worker processes on one machine, torchrun ranks
-across machines, and an all-or-nothing commit of the stage's files into the release.
-
-The one engine of every per-video stage (the build, ``aus``, the report's measures, the spotting benchmark). One
-stage run::
+"""The one engine of per-video work (the build, ``aus``, the report's measures, the spotting benchmark): tasks run
+by worker processes on one machine and torchrun ranks across machines, and an all-or-nothing commit. One run::
 
     from samm_synth_dataset.stages import Stage, Task, TaskDirs
 
@@ -32,6 +29,8 @@ error (and its log file), the others still run, and after a barrier every rank r
 killed worker or rank leaves the tasks done so far, and re-running the same command does only the rest. Other
 ``settings`` (or other release frames) start the part over. Results must depend only on the task, never on the
 worker count, rank or thread count (e.g. sum with numpy, not BLAS dot products, whose rounding follows threads).
+A failed task's error is kept in ``<part>/failed/<task id>.txt`` (until it is tried again), so every rank's
+:class:`StageError` lists the failures of all ranks (``StageError.failures``).
 
 ``Stage.commit(files, replace_folder)``, on the main rank: writes a ``pending`` entry into ``manifest.json``
 (``verify`` rejects the release while it is there, naming ``rerun``), moves the files into the release, removes
@@ -44,13 +43,8 @@ Per-process context: ``run(..., context=factory)`` calls ``factory()`` once in e
 that part (this process, or each worker; ``factory`` must then be picklable) and hands the result to every task as
 ``dirs.context`` (e.g. the build's transfer model, loaded once per rank); an in-process context with a ``close()``
 is closed when the run ends. ``dirs.advance(n)`` moves this rank's progress bar by ``n`` units while the task runs
-(in this process only; with ``weighted=True`` the bar counts task weights, e.g. frames).
-
-Failed tasks: each rank records a failed task's error in ``<part>/failed/<task id>.txt`` (cleared when the task is
-tried again), so the :class:`StageError` of every rank lists the failures of all ranks (``StageError.failures``).
-
-Fault injection (``faults``): ``SAMM_SYNTH_KILL_AT=<stage>:tasks:N`` after N tasks of a process,
-``<stage>:commit`` after the files were moved and before the manifest lists them.
+(in this process only; with ``weighted=True`` the bar counts task weights, e.g. frames). Fault injection
+(``faults``): ``<stage>:tasks:N`` after N tasks of a process, ``<stage>:commit`` before the manifest lists files.
 """
 
 from __future__ import annotations
@@ -74,8 +68,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
-from samm_synth_dataset import __version__
-from samm_synth_dataset import format as fmt
+from samm_synth_dataset import __version__, format as fmt
 from samm_synth_dataset.distributed import DistInfo, Group, assign, dist_info
 from samm_synth_dataset.faults import kill_point
 
@@ -258,23 +251,6 @@ def _run_task(stage: str, fn: TaskFn, task: Task, folder: Path, scratch_root: Pa
             shutil.rmtree(scratch, ignore_errors=True)
     kill_point(stage, "tasks")
     return task.id, worker, time.perf_counter() - t0, None
-
-
-def install(release: Path, files: Mapping[str, Path]) -> None:
-    """Put each staged file at its release path (``release path -> staged file``), atomically per file. A hard
-    link keeps the staged file, so a move cut short can be done again (a copy where links are not possible)."""
-    for rel, src in files.items():
-        dst = release / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if dst.is_file() and os.path.samefile(src, dst):
-            continue  # put there by a move cut short (renaming a link onto itself would leave the temp name)
-        tmp = fmt.tmp_path(dst)
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(src, tmp)
-        except OSError:
-            shutil.copyfile(src, tmp)
-        fmt.commit(tmp, dst)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -492,7 +468,7 @@ class Stage:
         manifest = fmt.read_manifest(release)
         if update_manifest:
             fmt.begin_stage(release, self.name, self.rerun)
-        install(release, files)
+        fmt.install_files(release, files)
         remove: list[str] = []
         if replace_folder:
             prefix = replace_folder.rstrip("/") + "/"

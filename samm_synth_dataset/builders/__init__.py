@@ -1,26 +1,18 @@
 """Builders: source videos × references × a style-transfer method → a release folder (see ``format``).
 
-``build(BuildConfig(...)) -> BuildSummary``; ``finalize(release)``; checking a folder is ``format.verify``.
-Crash-safe (temp names, fsync, rename, markers last; ``resume=True`` continues), and torchrun-aware.
+``build(BuildConfig(...)) -> BuildSummary``; ``finalize.finalize(release)``; checking a folder is
+``format.verify``. Every unit is a task of the one per-video engine (``stages``): crash-safe, resumable
+(``resume=True``), torchrun-aware.
 
-Stages: ``config`` (BuildConfig), ``plan`` (with ``references``: which face restyles which subject), ``resume``,
-``unit`` (one synthetic video; ``labels`` per frame), ``stream`` (decode → transfer → encode), ``writer``
-(parts), ``manifest`` (build state, finalize), ``faults`` (crash-test hooks), ``pipeline`` (``build``). Names
-are imported on first use (no torch, no OpenCV on import).
+Modules: ``config`` (BuildConfig), ``plan`` (with ``references``: which face restyles which subject; the resume
+rule), ``unit`` (one synthetic video, the build stage's task; ``labels`` per frame), ``stream`` (decode → transfer
+→ encode), ``writer`` (parts), ``finalize`` (the units into the release), ``pipeline`` (``build``). Importing the
+package imports neither torch nor a model.
 """
 
 from __future__ import annotations
 
-from samm_synth_dataset import lazy_getattr
+from samm_synth_dataset.builders.config import BuildConfig, demo_config
+from samm_synth_dataset.builders.pipeline import BuildSummary, build
 
-_LAZY: dict[str, str] = {
-    "BuildConfig": "samm_synth_dataset.builders.config",
-    "demo_config": "samm_synth_dataset.builders.config",
-    "build": "samm_synth_dataset.builders.pipeline",
-    "BuildSummary": "samm_synth_dataset.builders.pipeline",
-    "finalize": "samm_synth_dataset.builders.finalize",
-}
-
-__all__ = [*_LAZY]
-
-__getattr__ = lazy_getattr(__name__, _LAZY)
+__all__ = ["BuildConfig", "BuildSummary", "build", "demo_config"]

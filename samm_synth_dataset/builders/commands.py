@@ -45,9 +45,9 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from samm_synth_dataset.format import verify
+    from samm_synth_dataset import format as fmt
 
-    report = verify(Path(args.release), check_rows=not args.no_rows)
+    report = fmt.verify(Path(args.release), check_rows=not args.no_rows)
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     for p in report.problems:

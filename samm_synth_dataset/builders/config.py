@@ -17,6 +17,7 @@ from typing import Any
 
 from samm_synth_dataset.settings import flag, not_a_flag
 from samm_synth_dataset.sources.annotations import OFFSET_FILL_RULES
+from samm_synth_dataset.sources.casme3 import Casme3Rules
 from samm_synth_dataset.sources.records import DATASETS
 from samm_synth_dataset.transfer.engine import METHODS
 
@@ -201,8 +202,6 @@ class BuildConfig:
     def casme3(self) -> Any:
         """The CAS(ME)³ reader's rules (``sources.casme3.Casme3Rules``) from ``casme3_rules``; ValueError names a
         bad one."""
-        from samm_synth_dataset.sources.casme3 import Casme3Rules
-
         return Casme3Rules.from_pairs(self.casme3_rules)
 
     @property

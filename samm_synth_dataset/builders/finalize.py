@@ -24,8 +24,6 @@ import pyarrow as pa
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.plan import PLAN, STAGE, UNIT_MARKER, unit_folder
 from samm_synth_dataset.faults import kill_point
-from samm_synth_dataset.format import TMP_SUFFIX, FileRecord, atomic_write_bytes, file_record, write_table_atomic
-from samm_synth_dataset.stages import install
 
 CardRenderer = Callable[[Path, dict[str, Any]], str]
 #: What the card says of a release built with ``no_labels``.
@@ -120,11 +118,11 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
                             + "; ".join(problems[:20]) + (" ..." if len(problems) > 20 else "")
                             + ". Re-run the build with --resume (exclude videos that cannot be built).")
     staged: dict[str, Path] = {}
-    part_records: list[FileRecord] = []
+    part_records: list[fmt.FileRecord] = []
     for marker in markers:
         for part in marker["parts"]:
             for f in part["files"]:
-                rec = FileRecord(**f)
+                rec = fmt.FileRecord(**f)
                 p = unit_folder(release, marker["video"]) / rec.path
                 if not p.is_file() or p.stat().st_size != rec.bytes:
                     raise FinalizeError(f"{p}: missing or not the size its marker records; delete "
@@ -140,24 +138,24 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
                 rel = p.relative_to(release).as_posix()
                 if rel in staged:
                     continue
-                if p.name.endswith(TMP_SUFFIX):
+                if p.name.endswith(fmt.TMP_SUFFIX):
                     p.unlink()
                 else:
                     stray.append(rel)
     if stray:
         raise FinalizeError(f"{release}: files not made by this build: {stray[:10]}; remove them (they would be "
                             "loaded with the release)")
-    install(release, staged)
+    fmt.install_files(release, staged)
 
     markers.sort(key=lambda m: m["video"])
     intervals = [row for m in markers for row in m["intervals"]]
     videos = [m["videos_row"] for m in markers]
-    write_table_atomic(release / fmt.INTERVALS_PATH, _table(intervals, "intervals"))
-    write_table_atomic(release / fmt.VIDEOS_PATH, _table(videos, "videos"))
+    fmt.write_table_atomic(release / fmt.INTERVALS_PATH, _table(intervals, "intervals"))
+    fmt.write_table_atomic(release / fmt.VIDEOS_PATH, _table(videos, "videos"))
     kill_point(STAGE, "tables")
 
-    records = part_records + [file_record(release, fmt.INTERVALS_PATH, len(intervals)),
-                              file_record(release, fmt.VIDEOS_PATH, len(videos))]
+    records = part_records + [fmt.file_record(release, fmt.INTERVALS_PATH, len(intervals)),
+                              fmt.file_record(release, fmt.VIDEOS_PATH, len(videos))]
     units = [{"video": m["video"], "source_video": m["source_video"], "reference_id": m["videos_row"]["reference_id"],
               "frames": m["frames"],
               "parts": [{"part": p["part"], "start": p["start"], "rows": p["rows"],
@@ -182,8 +180,8 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
         "units": units,
     }
     card_text = (card or minimal_card)(release, {**manifest, "files": []})
-    atomic_write_bytes(release / fmt.CARD, card_text.encode())
-    records.append(file_record(release, fmt.CARD, None))
+    fmt.atomic_write_bytes(release / fmt.CARD, card_text.encode())
+    records.append(fmt.file_record(release, fmt.CARD, None))
     records.sort(key=lambda r: r.path)
     manifest["files"] = [r.as_dict() for r in records]
     summary["files"] = len(records)

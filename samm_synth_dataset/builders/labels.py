@@ -11,6 +11,10 @@ import bisect
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import pandas as pd
+
+from samm_synth_dataset import format as fmt
+
 
 def release_interval_id(video: str, interval_id: str) -> str:
     """Release-wide unique interval id ``<synthetic video>/<source interval id>`` (a table value, not a path)."""
@@ -50,8 +54,6 @@ class LabelIndex:
 def intervals_rows(annotations: Any, source_video: str, video: str) -> list[dict[str, Any]]:
     """The intervals-table rows of one synthetic ``video`` from ``read_annotations`` rows of ``source_video``
     (a DataFrame with ``format.ANNOTATION_COLUMNS``, already clipped). Ids become release ids; ``flags`` a list."""
-    from samm_synth_dataset import format as fmt
-
     if annotations is None or len(annotations) == 0:
         return []
     sub = annotations[annotations["video"] == source_video]
@@ -83,6 +85,4 @@ def _isna(value: Any) -> bool:
         return True
     if isinstance(value, (list, tuple, set)) or hasattr(value, "__len__") and not isinstance(value, str):
         return False
-    import pandas as pd
-
     return bool(pd.isna(value))

@@ -24,7 +24,6 @@ from samm_synth_dataset.builders.plan import (BUILD_LOG, PLAN, STAGE, UNIT_MARKE
 from samm_synth_dataset.builders.unit import UnitContext, build_task
 from samm_synth_dataset.distributed import DistInfo, assign, dist_info
 from samm_synth_dataset.faults import kill_point
-from samm_synth_dataset.format import atomic_write_json, dumps_json
 from samm_synth_dataset.stages import Stage, StageError, Task
 from samm_synth_dataset.transfer.engine import load_method, method_info
 
@@ -180,7 +179,7 @@ def _prepare_release(config: BuildConfig, plan: Plan) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / fmt.BUILD_DIR).mkdir(exist_ok=True)
     kill_point(STAGE, "prepare")
-    atomic_write_json(out / PLAN, plan.document)
+    fmt.atomic_write_json(out / PLAN, plan.document)
     mf.write_building_manifest(out, plan.document)
 
 
@@ -227,4 +226,4 @@ def _write_log(release: Path, summary: BuildSummary) -> None:
             "complete": summary.complete, "failed": [list(f) for f in summary.failed],
             "missing_frames": summary.missing_frames}
     (release / fmt.BUILD_DIR).mkdir(parents=True, exist_ok=True)
-    (release / BUILD_LOG).write_bytes(dumps_json(data))
+    (release / BUILD_LOG).write_bytes(fmt.dumps_json(data))

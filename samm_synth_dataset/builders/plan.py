@@ -16,6 +16,7 @@ from typing import Any
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.config import PATH_FIELDS, BuildConfig
 from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
+from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
     The source readers get ``config.allow_gaps`` (frame gaps recorded in ``VideoSource.missing`` instead of a
     ``FrameGapError``), ``config.offset_fill`` (the CAS(ME)²/CAS(ME)³ offset-0 rule) and, for CAS(ME)³,
     ``config.casme3_rules``."""
-    from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
-
     subjects = read_subjects(config.subjects) if config.subjects is not None else {}
     refs = load_references(config.references, config.refs_per_subject, config.seed, subjects or None)
     sources = list_videos(config.source_root, config.dataset, fps=config.fps, videos=config.videos,

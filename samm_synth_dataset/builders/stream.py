@@ -18,7 +18,9 @@ import numpy as np
 
 from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.images import encode_image
+from samm_synth_dataset.sources import iter_video_frames, read_image, to_rgb
 from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
+from samm_synth_dataset.transfer.engine import translate_frames
 
 
 def thread_counts() -> tuple[int, int]:
@@ -58,8 +60,6 @@ def cropped_frames(source: Any, crop: Any, pool: ThreadPoolExecutor, lookahead: 
     """The source frames, face-cropped to S×S×3 RGB, in order. Image folders are decoded on ``pool`` (at most
     ``lookahead`` frames ahead: full-size SAMM-LV frames cost more to decode than a GPU model to translate);
     video files are read sequentially."""
-    from samm_synth_dataset.sources import iter_video_frames, read_image, to_rgb
-
     if source.frame_paths is None:
         for _, image in iter_video_frames(source):
             yield to_rgb(crop.apply(image))
@@ -75,8 +75,6 @@ def encoded_frames(config: BuildConfig, method: TransferMethod, style: StyleCode
                    pools: Pools) -> Iterator[bytes]:
     """The frames of ``source`` cropped by ``crop``, restyled by ``method`` with ``style`` in batches of
     ``method.batch_size``, encoded as ``config.image_format``; in order, up to two batches ahead per stage."""
-    from samm_synth_dataset.transfer.engine import translate_frames
-
     lookahead = 2 * method.batch_size
     out = translate_frames(method, style, cropped_frames(source, crop, pools.decode, lookahead))
     return _ordered_map(partial(encode_image, ext=config.image_format, jpeg_quality=config.jpeg_quality), out,

@@ -7,16 +7,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import cv2
 import numpy as np
 
+from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.config import BuildConfig
 from samm_synth_dataset.builders.labels import LabelIndex, intervals_rows
 from samm_synth_dataset.builders.plan import STAGE, UNIT_MARKER, Unit
 from samm_synth_dataset.builders.references import Reference
 from samm_synth_dataset.builders.stream import Pools, encoded_frames, make_pools
 from samm_synth_dataset.builders.writer import VideoPartsWriter
+from samm_synth_dataset.faces import locate_face
+from samm_synth_dataset.faces.align import align_video, load_reference_landmarks
+from samm_synth_dataset.faces.locate import sample_positions
 from samm_synth_dataset.faults import kill_point
-from samm_synth_dataset.format import atomic_write_json
+from samm_synth_dataset.sources import read_image, to_rgb
+from samm_synth_dataset.sources.frames import read_frames_at
 from samm_synth_dataset.stages import Task, TaskDirs
 from samm_synth_dataset.transfer.base import TransferMethod
 
@@ -43,16 +49,12 @@ def build_task(task: Task, dirs: TaskDirs) -> None:
     """The build stage's task: build the unit ``task.args`` with the context ``dirs.context`` into ``dirs.out``
     (its parts under ``data/``, then ``unit.json``), moving the progress bar by one per frame."""
     marker = build_unit(dirs.context, task.args, dirs.out, dirs.advance)
-    atomic_write_json(dirs.out / UNIT_MARKER, marker)
+    fmt.atomic_write_json(dirs.out / UNIT_MARKER, marker)
 
 
 def load_reference_image(ref: Reference, size: int) -> np.ndarray:
     """The reference face as S×S×3 uint8 RGB (greyscale replicated; resized with area/linear interpolation).
     Reference images are expected to be face crops already (e.g. CelebA-HQ/AFHQ style)."""
-    import cv2
-
-    from samm_synth_dataset.sources import read_image, to_rgb
-
     img = to_rgb(read_image(ref.path))
     if img.shape[:2] != (size, size):
         interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_LINEAR
@@ -63,11 +65,6 @@ def load_reference_image(ref: Reference, size: int) -> np.ndarray:
 def video_crop(config: BuildConfig, source: Any, method: TransferMethod, size: int) -> Any:
     """ONE crop for the whole source video: the located (or boxes-CSV) box, refined by the official FAN
     alignment when ``config.align_landmarks`` is set."""
-    from samm_synth_dataset.faces import locate_face
-    from samm_synth_dataset.faces.align import align_video, load_reference_landmarks
-    from samm_synth_dataset.faces.locate import sample_positions
-    from samm_synth_dataset.sources.frames import read_frames_at
-
     crop = locate_face(source, size=size, n_samples=config.face_samples, boxes_csv=config.boxes)
     if config.align_landmarks is None:
         return crop

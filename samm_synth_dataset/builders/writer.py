@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.format.files import FileRecord, commit, parquet_writer_options, sha256_file, tmp_path
 
 #: Fixed tar member mtime (2000-01-01T00:00:00Z) so tars are byte-reproducible.
 TAR_MTIME = 946684800
@@ -27,8 +26,8 @@ TAR_MTIME = 946684800
 
 class _ParquetPart:
     def __init__(self, final: Path, schema: pa.Schema) -> None:
-        self.final, self.tmp, self.schema = final, tmp_path(final), schema
-        self.writer = pq.ParquetWriter(self.tmp, schema, **parquet_writer_options(schema))
+        self.final, self.tmp, self.schema = final, fmt.tmp_path(final), schema
+        self.writer = pq.ParquetWriter(self.tmp, schema, **fmt.parquet_writer_options(schema))
         self.rows = 0
 
     def write(self, columns: dict[str, list[Any]]) -> None:
@@ -38,7 +37,7 @@ class _ParquetPart:
 
     def close(self) -> None:
         self.writer.close()
-        commit(self.tmp, self.final)
+        fmt.commit(self.tmp, self.final)
 
     def abort(self) -> None:
         try:
@@ -50,7 +49,7 @@ class _ParquetPart:
 
 class _TarPart:
     def __init__(self, final: Path) -> None:
-        self.final, self.tmp = final, tmp_path(final)
+        self.final, self.tmp = final, fmt.tmp_path(final)
         self.file = open(self.tmp, "wb")
         self.tar = tarfile.open(fileobj=self.file, mode="w", format=tarfile.USTAR_FORMAT)
         self.rows = 0
@@ -70,7 +69,7 @@ class _TarPart:
         self.tar.close()
         self.file.flush()
         self.file.close()
-        commit(self.tmp, self.final)
+        fmt.commit(self.tmp, self.final)
 
     def abort(self) -> None:
         try:
@@ -90,7 +89,7 @@ class PartRecord:
     part: int
     start: int
     rows: int
-    files: tuple[FileRecord, ...]
+    files: tuple[fmt.FileRecord, ...]
 
     def as_dict(self) -> dict[str, Any]:
         return {"video": self.video, "part": self.part, "start": self.start, "rows": self.rows,
@@ -99,7 +98,7 @@ class PartRecord:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PartRecord":
         return cls(d["video"], int(d["part"]), int(d["start"]), int(d["rows"]),
-                   tuple(FileRecord(**f) for f in d["files"]))
+                   tuple(fmt.FileRecord(**f) for f in d["files"]))
 
 
 FRAME_JSON_KEYS: tuple[str, ...] = ("video", "source_video", "subject", "frame", "index", "me", "mae",
@@ -181,13 +180,13 @@ class VideoPartsWriter:
 
     def _close_part(self) -> None:
         self._flush()
-        files: list[FileRecord] = []
+        files: list[fmt.FileRecord] = []
         for part in (self._pq, self._tar):
             if part is None:
                 continue
             part.close()
             rel = part.final.relative_to(self.root).as_posix()
-            files.append(FileRecord(rel, part.final.stat().st_size, sha256_file(part.final), part.rows))
+            files.append(fmt.FileRecord(rel, part.final.stat().st_size, fmt.sha256_file(part.final), part.rows))
         record = PartRecord(self.video, self._part, self._start, self._frames, tuple(files))
         self.parts.append(record)
         self._start += self._frames

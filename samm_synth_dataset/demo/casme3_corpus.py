@@ -40,7 +40,19 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from samm_synth_dataset.demo import corpus
+from samm_synth_dataset.demo.animation import (
+    detect_face,
+    displacement_field,
+    encode_jpeg,
+    encode_png,
+    neutral_face,
+    temporal_profile,
+    warp,
+    warp_components,
+    write_references,
+)
+from samm_synth_dataset.demo.choreography import Event, VideoScript, event_components
+from samm_synth_dataset.demo.workbook import FIXED_TIME, fixed_zip_times
 from samm_synth_dataset.images import to_rgb
 from samm_synth_dataset.sources.casme3 import (
     AU_EMOTION_HEADER,
@@ -64,7 +76,7 @@ SCALE = 0.5  # of the demo photo: frames 256 × 300
 SUBJECTS: dict[str, str] = {"spNO.1": "006", "spNO.216": "007"}
 _EMOTION = {"12": ("happy", "I"), "4": ("disgust", "II"), "1+2": ("surprise", "III")}
 
-_E = corpus.Event
+_E = Event
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class _Clip:
     subject: str
     folder: str  # clip folder name as on disk (``J`` keeps its case)
     n_frames: int
-    events: tuple[corpus.Event, ...]
+    events: tuple[Event, ...]
     # (event name, workbook "v2"/"label", quirk); applied only with quirks on
     quirks: tuple[tuple[str, str, str], ...] = ()
 
@@ -106,7 +118,7 @@ class Casme3Corpus:
     videos: list[str]
 
 
-def _sheet_values(clip: _Clip, ev: corpus.Event, workbook: str, quirks: bool) -> tuple[int, int, int, str]:
+def _sheet_values(clip: _Clip, ev: Event, workbook: str, quirks: bool) -> tuple[int, int, int, str]:
     """(onset, apex, offset, quirk) as ``workbook`` writes ``ev``."""
     onset, apex, offset = max(ev.onset, 1), ev.apex, min(ev.offset, clip.n_frames)
     quirk = next((q for name, wb, q in clip.quirks if quirks and name == ev.name and wb == workbook), "")
@@ -138,24 +150,29 @@ def _workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
         ws = wb.create_sheet(name)
         for row in rows:
             ws.append(row)
-    wb.properties.created = wb.properties.modified = corpus.FIXED_TIME
+    wb.properties.created = wb.properties.modified = FIXED_TIME
     wb.properties.creator = "samm_synth_dataset"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
-    return corpus.fixed_zip_times(buffer.getvalue(), {})
+    return fixed_zip_times(buffer.getvalue(), {})
 
 
-def _generate(root: Path, quirks: bool) -> list[str]:
-    clips = _clips()
+#: Clips with no expression at all (``unlabelled=True``): CAS(ME)³ Part A has many clips without a labelled
+#: interval; the lister finds them and a build makes them, so the spotting benchmark must score them.
+UNLABELLED_CLIPS: tuple[_Clip, ...] = (_Clip("spNO.1", "f", 60, ()), _Clip("spNO.216", "g", 60, ()))
+
+
+def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
+    clips = _clips() + (list(UNLABELLED_CLIPS) if unlabelled else [])
     gt = root / "ground_truth"
     (gt / "neutral").mkdir(parents=True)
     frames_root = root / FRAMES_SUBDIR
     neutrals, faces = {}, {}
     for subject, variant in SUBJECTS.items():
-        neutrals[subject] = corpus.neutral_face(variant, SCALE)
-        faces[subject] = corpus.detect_face(neutrals[subject])
-        (gt / "neutral" / f"{subject}.png").write_bytes(corpus.encode_png(neutrals[subject]))
+        neutrals[subject] = neutral_face(variant, SCALE)
+        faces[subject] = detect_face(neutrals[subject])
+        (gt / "neutral" / f"{subject}.png").write_bytes(encode_png(neutrals[subject]))
 
     component_rows: list[dict[str, object]] = []
     video_rows: list[dict[str, object]] = []
@@ -164,8 +181,8 @@ def _generate(root: Path, quirks: bool) -> list[str]:
     label: list[list[object]] = [list(LABEL_HEADER)]
     for ci, clip in enumerate(clips):
         video = video_id(clip.subject, clip.folder)
-        script = corpus.VideoScript(video, clip.subject, 1, clip.n_frames, clip.events)
-        components = corpus.event_components(script, faces[clip.subject])
+        script = VideoScript(video, clip.subject, 1, clip.n_frames, clip.events)
+        components = event_components(script, faces[clip.subject])
         component_rows += components
         neutral = neutrals[clip.subject]
         height, width = neutral.shape
@@ -173,14 +190,14 @@ def _generate(root: Path, quirks: bool) -> list[str]:
         video_rows.append({"video": video, "subject": clip.subject, "first_frame": 1, "last_frame": clip.n_frames,
                            "n_frames": clip.n_frames, "width": width, "height": height, "fps": FPS, "face_x": x,
                            "face_y": y, "face_w": w, "face_h": h, "neutral": f"neutral/{clip.subject}.png"})
-        model = corpus.warp_components(pd.DataFrame(components))
+        model = warp_components(pd.DataFrame(components)) if components else []
         color = frames_root / clip.subject / clip.folder / COLOR_DIR
         color.mkdir(parents=True)
-        still = corpus.encode_jpeg(to_rgb(neutral))
+        still = encode_jpeg(to_rgb(neutral))
         for frame in range(1, clip.n_frames + 1):
-            if any(corpus.temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
-                image = corpus.warp(neutral, corpus.displacement_field(model, frame, height, width))
-                data = corpus.encode_jpeg(to_rgb(image))
+            if any(temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
+                image = warp(neutral, displacement_field(model, frame, height, width))
+                data = encode_jpeg(to_rgb(image))
             else:
                 data = still
             (color / frame_name(frame)).write_bytes(data)
@@ -215,17 +232,18 @@ def _generate(root: Path, quirks: bool) -> list[str]:
     pd.DataFrame(component_rows).to_csv(gt / "events.csv", index=False)
     pd.DataFrame(video_rows).to_csv(gt / "videos.csv", index=False)
     pd.DataFrame(sheet_rows).astype({"apex": "Int64"}).to_csv(gt / "intervals.csv", index=False)
-    refs = corpus.write_references(root, SCALE)
+    refs = write_references(root, SCALE)
     refs["subject"] = refs["subject"].map({v: k for k, v in SUBJECTS.items()})
     refs.to_csv(root / "references.csv", index=False)
     return [r["video"] for r in video_rows]
 
 
-def make_casme3_corpus(root: str | Path, quirks: bool = True) -> Casme3Corpus:
+def make_casme3_corpus(root: str | Path, quirks: bool = True, unlabelled: bool = False) -> Casme3Corpus:
     """Write the CAS(ME)³-layout corpus into ``root`` (absent or empty) and return its paths.
 
     Two subjects (``spNO.1``: clips ``a``, ``J``, ``c``; ``spNO.216``: ``d``, ``e``), 620 frames of 256 × 300 in
-    all. Deterministic: the same arguments give the same bytes. Built in a temporary sibling folder, moved into
+    all; with ``unlabelled`` two more clips without any expression (``spNO.1/f``, ``spNO.216/g``, 60 frames each,
+    in no sheet). Deterministic: the same arguments give the same bytes. Built in a temporary sibling folder, moved into
     place when complete.
     """
     root = Path(root)
@@ -234,10 +252,11 @@ def make_casme3_corpus(root: str | Path, quirks: bool = True) -> Casme3Corpus:
     root.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
     try:
-        videos = _generate(work, quirks)
-        (work / "ground_truth" / "corpus.json").write_text(json.dumps(
-            {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks, "fps": FPS,
-             "videos": videos}, indent=2) + "\n")
+        videos = _generate(work, quirks, unlabelled)
+        about = {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks, "fps": FPS, "videos": videos}
+        if unlabelled:  # recorded only when on: the default corpus keeps its bytes
+            about["unlabelled_clips"] = [video_id(c.subject, c.folder) for c in UNLABELLED_CLIPS]
+        (work / "ground_truth" / "corpus.json").write_text(json.dumps(about, indent=2) + "\n")
         if root.exists():
             root.rmdir()
         work.rename(root)

@@ -1,24 +1,17 @@
 """A real-face demo corpus in the SAMM Long Videos (SAMM-LV) on-disk layout, with exact ground truth.
 
-The face is matplotlib's public-domain sample photo ``grace_hopper.jpg``, found with OpenCV's Haar frontal-face
-cascade. Each "subject" is a variant of it (``006``: the photo; ``007``: mirrored and re-lit). Every video is the
-subject's neutral greyscale image animated by scripted, smooth local warps placed from the detected face box:
-
-* ``AU12`` lip corners up and out, ``AU4`` inner brows down and together, ``AU1+2`` brows up;
-* micro-expressions (ME) last 40–100 frames with ~1 px peak displacement, macro-expressions (MaE) last ≥106
-  frames with 4–5 px; one ME lies inside a MaE; one unlabelled small head translation (a uniform shift).
+This module assembles the corpus (:func:`make_demo_corpus`) and reads its ground truth back
+(:func:`load_ground_truth`, :func:`true_displacement`, ...). Its parts: the scripted design (subjects, events,
+facial points) in :mod:`~samm_synth_dataset.demo.choreography`, the neutral faces, warps and frame encoding in
+:mod:`~samm_synth_dataset.demo.animation`, the annotation workbook in :mod:`~samm_synth_dataset.demo.workbook`.
 
 Conventions
 -----------
 * Frames are 1-based SOURCE frame numbers, as in the sheet; intervals are inclusive (``onset..offset``).
-* Displacements are ``(dx, dy)`` in pixels of the source frames (x right, y down). A frame is the neutral image
-  warped BACKWARD by the field: ``frame(x, y) = neutral(x - dx(x, y), y - dy(x, y))`` (``cv2.remap``, bilinear,
-  reflected border), i.e. image content moves by ``+d`` to first order. The field of a frame is the sum over the
-  events active at it; each event is a separable Gaussian bump (``sigma`` > 0, centred on a facial point, exactly
-  0 beyond ``BUMP_RADIUS`` = 5 sigmas) or a
-  uniform shift (``sigma`` = 0, head translation) scaled by a raised-cosine temporal profile that is 0 at frame
-  ``onset - 1`` and ``offset + 1``, 1 at ``apex`` and non-zero at every frame of ``onset..offset``.
-  Frames outside every event are byte-identical copies of the JPEG-encoded neutral image.
+* Displacements are ``(dx, dy)`` in pixels of the source frames (x right, y down); a frame is the neutral image
+  warped BACKWARD by the field of the events active at it (:mod:`~samm_synth_dataset.demo.animation` defines the
+  warp, the Gaussian bumps and the temporal profile). Frames outside every event are byte-identical copies of the
+  JPEG-encoded neutral image.
 * An event may start before the first frame or end after the last (its profile onset/offset in ``events.csv``
   then lies outside the video); its labelled interval in ``intervals.csv`` is clipped to the video.
 
@@ -44,72 +37,50 @@ names the quirk of each sheet row (``fractional``, ``apex_missing``, ``onset_zer
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 import math
 import shutil
 import tempfile
-import zipfile
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, NamedTuple
 
 import cv2
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from samm_synth_dataset.faces.locate import haar_cascade
-from samm_synth_dataset.images import encode_image
-from samm_synth_dataset.sources.annotations import SAMM_HEADER, SAMM_SHEET
-from samm_synth_dataset.sources.listing import SAMM_FPS, SAMM_FRAMES_DIR, samm_frame_name
+from samm_synth_dataset.demo.animation import (
+    _Component,
+    detect_face,
+    displacement_field,
+    encode_jpeg,
+    encode_png,
+    frame_name,
+    neutral_face,
+    temporal_profile,
+    warp,
+    warp_components,
+    write_references,
+)
+from samm_synth_dataset.demo.choreography import (
+    REGIONS,
+    _SUBJECTS,
+    Event,
+    Size,
+    VideoScript,
+    _scripts,
+    check_design,
+    event_components,
+)
+from samm_synth_dataset.demo.workbook import _sheet_rows, _write_workbook
+from samm_synth_dataset.sources.listing import SAMM_FPS, SAMM_FRAMES_DIR
 
 log = logging.getLogger(__name__)
 
 FPS = SAMM_FPS
-JPEG_QUALITY = 95
 WORKBOOK_NAME = "SAMM_LongVideos_Demo.xlsx"
-SHEET_NAME = SAMM_SHEET
-SHEET_COLUMNS: tuple[str, ...] = SAMM_HEADER
-HEADER_ROW = 10  # 1-based Excel row of the header; data start on the next row
-TYPE_MACRO = "Macro"
-TYPE_MICRO = "Micro - 1/2"
 GENERATOR_VERSION = 1
-BUMP_RADIUS = 5.0  # Gaussian bumps are exactly 0 beyond this many sigmas from their centre
-FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-Size = Literal["full", "small"]
-
-#: Facial points as fractions (fx, fy) of the detected face box (x right, y down, image left = "left").
-#: ``face`` is the box centre, used for the head translation.
-REGIONS: dict[str, tuple[float, float]] = {
-    "brow_left": (0.30, 0.30),
-    "brow_right": (0.70, 0.30),
-    "brow_inner_left": (0.40, 0.31),
-    "brow_inner_right": (0.60, 0.31),
-    "lip_corner_left": (0.36, 0.79),
-    "lip_corner_right": (0.64, 0.79),
-    "face": (0.50, 0.50),
-}
-
-#: Action units → Gaussian components (region, unit direction (ux, uy), sigma as a fraction of the face width).
-#: Directions are in image coordinates of the ORIGINAL photo's left/right; mirrored subjects keep them because
-#: the components are named by image side ("left" = smaller x), where "out" for a lip corner is away from the
-#: face centre either way.
-_AU_COMPONENTS: dict[str, tuple[tuple[str, tuple[float, float], float], ...]] = {
-    "12": (("lip_corner_left", (-0.6, -0.8), 0.075), ("lip_corner_right", (0.6, -0.8), 0.075)),
-    "4": (("brow_inner_left", (0.55, 0.835), 0.07), ("brow_inner_right", (-0.55, 0.835), 0.07)),
-    "1+2": (("brow_left", (0.0, -1.0), 0.09), ("brow_right", (0.0, -1.0), 0.09)),
-}
-
-_SUBJECTS: dict[str, dict[str, object]] = {
-    # subject: variant of the photo, gender, glasses (the photo's sitter wears glasses in both variants)
-    "006": {"variant": "original", "gender": "F", "glasses": True},
-    "007": {"variant": "mirrored_relit", "gender": "F", "glasses": True},
-}
 
 
 @dataclass(frozen=True)
@@ -123,246 +94,6 @@ class DemoCorpus:
     subjects_csv: Path
     ground_truth: Path
     videos: list[str]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One scripted movement. Frames are 1-based POSITIONS in the video (1 = first frame).
-
-    ``kind`` is ME, MaE or head (unlabelled). ``onset``/``offset`` of the temporal profile may lie outside
-    ``1..n_frames``; the labelled interval is then clipped. ``sheet_quirks`` lists quirks applied to its sheet row
-    when quirks are on.
-    """
-
-    name: str
-    kind: Literal["ME", "MaE", "head"]
-    action_units: str
-    onset: int
-    apex: int
-    offset: int
-    amplitude: float  # peak displacement in pixels
-    shift: tuple[float, float] = (0.0, 0.0)  # head only: unit direction of the uniform shift
-    sheet_quirks: tuple[str, ...] = ()
-    duplicate_of: str = ""  # quirk duplicate_filename: reuse this event's Filename
-
-
-@dataclass(frozen=True)
-class VideoScript:
-    video: str
-    subject: str
-    first_frame: int
-    n_frames: int
-    events: tuple[Event, ...]
-
-
-def _scripts(size: Size) -> list[VideoScript]:
-    """The scripted videos. ``small`` is a shorter cut of the same design (every quirk and case is present)."""
-    n = 500 if size == "full" else 270
-    full = size == "full"
-    v006_1 = [
-        Event("e1", "MaE", "12", 40, 100, 180, 4.0),
-        Event("e2", "ME", "1+2", 90, 118, 150, 1.0, sheet_quirks=("duplicate_filename",), duplicate_of="e1"),
-        Event("h1", "head", "", 200, 225, 250, 3.0, shift=(0.8, -0.6)),
-    ]
-    v006_2 = [
-        Event("e1", "ME", "12", 30, 55, 85, 1.0),
-        Event("e2", "MaE", "4", 110, 160, 230, 4.5, sheet_quirks=("apex_missing",)),
-    ]
-    v007_1 = [
-        # in progress at the first frame: the profile starts 30 frames before the video
-        Event("e1", "MaE", "1+2", -30, 30, 140, 4.0, sheet_quirks=("onset_zero",)),
-        Event("e2", "ME", "4", 160, 185, 210, 0.8),
-        # still in progress at the last frame: the profile ends 60 frames after the video
-        Event("e3", "MaE", "12", n - 125, n - 40, n + 60, 5.0, sheet_quirks=("offset_past_end",)),
-    ]
-    v007_2 = [
-        Event("e1", "MaE", "4", 20, 70, 140, 4.0, sheet_quirks=("fractional",)),
-        Event("e2", "ME", "12", 180, 205, 240, 1.2),  # frames 9980..10040: crosses 9999 -> 10000
-    ]
-    if full:
-        v006_1 += [Event("e3", "ME", "4", 300, 330, 370, 1.2),
-                   Event("e4", "MaE", "1+2", 380, 440, 495, 5.0)]
-        v006_2 += [Event("h1", "head", "", 250, 280, 320, 2.5, shift=(-0.6, 0.8)),
-                   Event("e3", "ME", "1+2", 330, 355, 380, 1.0),
-                   Event("e4", "MaE", "12", 385, 440, 495, 4.0)]
-        v007_1 = v007_1[:2] + [Event("h1", "head", "", 230, 255, 290, 3.0, shift=(1.0, 0.0)),
-                               Event("e4", "ME", "1+2", 300, 325, 360, 1.0)] + v007_1[2:]
-        v007_2 += [Event("e3", "MaE", "12", 280, 340, 420, 4.5),
-                   Event("e4", "ME", "1+2", 320, 345, 380, 1.0),
-                   Event("h1", "head", "", 440, 465, 490, 2.0, shift=(0.0, 1.0))]
-    return [
-        VideoScript("006_1", "006", 1, n, tuple(v006_1)),
-        VideoScript("006_2", "006", 1, n, tuple(v006_2)),
-        VideoScript("007_1", "007", 1, n, tuple(v007_1)),
-        VideoScript("007_2", "007", 9801, n, tuple(v007_2)),
-    ]
-
-
-def check_design(scripts: list[VideoScript]) -> None:
-    """Raise ValueError unless the scripts meet the corpus design: labelled intervals (clipped to the video) of
-    MEs last 40–100 frames with peak 0.5–1.5 px, of MaEs ≥ 106 frames with 3–6 px; onset ≤ apex ≤ offset; only
-    the ``onset_zero``/``offset_past_end`` events run past the video; at least one ME inside a MaE and one head
-    translation; each AU kind and each sheet quirk present."""
-    quirks: list[str] = []
-    me_in_mae = heads = 0
-    units: set[str] = set()
-    for script in scripts:
-        spans = {}
-        for ev in script.events:
-            where = f"{script.video} {ev.name}"
-            quirks += ev.sheet_quirks
-            if not ev.onset <= ev.apex <= ev.offset:
-                raise ValueError(f"{where}: onset ≤ apex ≤ offset violated")
-            if (ev.onset < 1) != ("onset_zero" in ev.sheet_quirks) or (
-                    (ev.offset > script.n_frames) != ("offset_past_end" in ev.sheet_quirks)):
-                raise ValueError(f"{where}: only the onset_zero/offset_past_end events may leave the video")
-            if ev.kind == "head":
-                heads += 1
-                continue
-            units.add(ev.action_units)
-            start, stop = max(ev.onset, 1), min(ev.offset, script.n_frames)
-            spans[ev.name] = (ev.kind, start, stop)
-            length = stop - start + 1
-            ok = (40 <= length <= 100 and 0.5 <= ev.amplitude <= 1.5) if ev.kind == "ME" else (
-                length >= 106 and 3.0 <= ev.amplitude <= 6.0)
-            if not ok:
-                raise ValueError(f"{where}: {ev.kind} of {length} frames and {ev.amplitude} px is off the design")
-        me_in_mae += sum(1 for k, a, b in spans.values() if k == "ME" and any(
-            k2 == "MaE" and a2 <= a and b <= b2 for k2, a2, b2 in spans.values()))
-    missing = {"fractional", "apex_missing", "onset_zero", "duplicate_filename", "offset_past_end"} - set(quirks)
-    if missing or me_in_mae == 0 or heads == 0 or units != set(_AU_COMPONENTS):
-        raise ValueError(f"demo design incomplete: quirks missing {sorted(missing)}, {me_in_mae} ME inside MaE, "
-                         f"{heads} head translations, AUs {sorted(units)}")
-
-
-# --------------------------------------------------------------------------------------------------- images
-
-
-def _photo_bgr() -> np.ndarray:
-    """The sample photo (600×512 BGR uint8), read from matplotlib's bundled data (nothing is downloaded)."""
-    from matplotlib import cbook
-
-    path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise RuntimeError(f"{path}: cannot read matplotlib's sample photo; reinstall matplotlib")
-    return image
-
-
-def detect_face(gray: np.ndarray) -> tuple[int, int, int, int]:
-    """The largest Haar frontal-face box ``(x, y, w, h)`` in pixels of a greyscale image; raises when none."""
-    side = min(gray.shape[:2])
-    boxes = haar_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side // 4, side // 4))
-    if len(boxes) == 0:
-        raise RuntimeError("the Haar frontal-face cascade found no face in the demo image")
-    x, y, w, h = max((tuple(int(v) for v in b) for b in boxes), key=lambda b: b[2] * b[3])
-    return x, y, w, h
-
-
-def neutral_face(subject: str, scale: float) -> np.ndarray:
-    """The subject's neutral greyscale image (H×W uint8) at ``scale`` of the photo's size."""
-    bgr = _photo_bgr()
-    if scale != 1.0:
-        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    variant = _SUBJECTS[subject]["variant"]
-    if variant == "original":
-        return gray
-    if variant == "mirrored_relit":
-        gray = np.ascontiguousarray(gray[:, ::-1])
-        h, w = gray.shape
-        # re-lit: gamma 0.85 and light falling off from the image's left to its right (×1.08 .. ×0.80)
-        ramp = np.linspace(1.08, 0.80, w, dtype=np.float64)[None, :]
-        lit = 255.0 * (gray.astype(np.float64) / 255.0) ** 0.85 * ramp
-        return np.clip(np.rint(lit), 0, 255).astype(np.uint8)
-    raise ValueError(f"unknown subject variant {variant!r}")
-
-
-def encode_jpeg(image: np.ndarray) -> bytes:
-    """A greyscale (H×W) or RGB (H×W×3) frame as the demo's JPEG (quality :data:`JPEG_QUALITY`, baseline)."""
-    return encode_image(image, "jpg", JPEG_QUALITY)
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """A lossless PNG of a greyscale or BGR image (colour order as stored: BGR arrays are written as BGR)."""
-    return encode_image(image if image.ndim == 2 else image[:, :, ::-1], "png")
-
-
-def frame_name(video: str, frame: int) -> str:
-    """SAMM-LV frame file name (the reader's naming): ``<video>_<n>.jpg``, ``n`` zero-padded to 4 digits."""
-    return samm_frame_name(video, frame)
-
-
-# --------------------------------------------------------------------------------------------- displacement
-
-
-def temporal_profile(frame: float, onset: float, apex: float, offset: float) -> float:
-    """Raised-cosine weight in [0, 1] at ``frame``: 0 at ``onset - 1`` and ``offset + 1`` and outside, 1 at
-    ``apex``, strictly positive on ``onset..offset`` (all frame numbers, inclusive ends)."""
-    start, stop = onset - 1.0, offset + 1.0
-    if frame <= start or frame >= stop:
-        return 0.0
-    if frame <= apex:
-        return 0.5 * (1.0 - math.cos(math.pi * (frame - start) / (apex - start)))
-    return 0.5 * (1.0 + math.cos(math.pi * (frame - apex) / (stop - apex)))
-
-
-class _Component(NamedTuple):
-    """One warp component of ``events.csv`` (pixels; profile frames are source numbers)."""
-
-    cx: float
-    cy: float
-    sigma: float
-    peak_dx: float
-    peak_dy: float
-    onset: float
-    apex: float
-    offset: float
-
-
-def warp_components(events: pd.DataFrame) -> list[_Component]:
-    return [_Component(*(float(v) for v in row))
-            for row in events[list(_Component._fields)].itertuples(index=False, name=None)]
-
-
-def displacement_field(components: list[_Component], frame: int, height: int, width: int) -> np.ndarray:
-    """Sum of the displacement components of one video at ``frame`` (source number): H×W×2 float32 (dx, dy)."""
-    field = np.zeros((height, width, 2), dtype=np.float64)
-    for c in components:
-        weight = temporal_profile(frame, c.onset, c.apex, c.offset)
-        if weight == 0.0:
-            continue
-        if c.sigma == 0.0:
-            field[..., 0] += weight * c.peak_dx
-            field[..., 1] += weight * c.peak_dy
-            continue
-        # the bump is truncated to exactly 0 beyond BUMP_RADIUS sigmas (exp(-12.5) ≈ 4e-6 of the peak there)
-        reach = BUMP_RADIUS * c.sigma
-        x0, x1 = max(0, math.ceil(c.cx - reach)), min(width, math.floor(c.cx + reach) + 1)
-        y0, y1 = max(0, math.ceil(c.cy - reach)), min(height, math.floor(c.cy + reach) + 1)
-        if x0 >= x1 or y0 >= y1:
-            continue
-        gx = np.exp(-((np.arange(x0, x1, dtype=np.float64) - c.cx) ** 2) / (2.0 * c.sigma ** 2))
-        gy = np.exp(-((np.arange(y0, y1, dtype=np.float64) - c.cy) ** 2) / (2.0 * c.sigma ** 2))
-        bump = np.outer(gy, gx)
-        field[y0:y1, x0:x1, 0] += (weight * c.peak_dx) * bump
-        field[y0:y1, x0:x1, 1] += (weight * c.peak_dy) * bump
-    return field.astype(np.float32)
-
-
-@functools.lru_cache(maxsize=4)
-def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    grid_x.flags.writeable = False
-    grid_y.flags.writeable = False
-    return grid_x, grid_y
-
-
-def warp(neutral: np.ndarray, field: np.ndarray) -> np.ndarray:
-    """``neutral`` warped backward by ``field`` (H×W×2 float32 dx, dy): out(x, y) = neutral(x - dx, y - dy)."""
-    grid_x, grid_y = _grid(*neutral.shape[:2])
-    return cv2.remap(neutral, grid_x - field[..., 0], grid_y - field[..., 1], interpolation=cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT_101)
 
 
 def _region_windows(face: tuple[int, int, int, int], height: int, width: int
@@ -388,187 +119,6 @@ def _bilinear(field: np.ndarray, cx: float, cy: float) -> tuple[float, float]:
     value = ((1 - ay) * ((1 - ax) * patch[0, 0] + ax * patch[0, 1])
              + ay * ((1 - ax) * patch[1, 0] + ax * patch[1, 1]))
     return float(value[0]), float(value[1])
-
-
-# ----------------------------------------------------------------------------------------------- generation
-
-
-def event_components(script: VideoScript, face: tuple[int, int, int, int]) -> list[dict[str, object]]:
-    """Rows of ``events.csv`` for one video (one per Gaussian component or uniform shift)."""
-    x, y, w, h = face
-    rows: list[dict[str, object]] = []
-    for ev in script.events:
-        onset = script.first_frame + ev.onset - 1
-        apex = script.first_frame + ev.apex - 1
-        offset = script.first_frame + ev.offset - 1
-        common = {"video": script.video, "event": f"{script.video}_{ev.name}", "kind": ev.kind,
-                  "labelled": ev.kind != "head", "action_units": ev.action_units,
-                  "onset": onset, "apex": apex, "offset": offset, "amplitude": ev.amplitude}
-        if ev.kind == "head":
-            rows.append({**common, "component": 1, "region": "face", "cx": x + 0.5 * w, "cy": y + 0.5 * h,
-                         "sigma": 0.0, "peak_dx": ev.amplitude * ev.shift[0],
-                         "peak_dy": ev.amplitude * ev.shift[1]})
-            continue
-        for i, (region, (ux, uy), sigma_frac) in enumerate(_AU_COMPONENTS[ev.action_units], start=1):
-            fx, fy = REGIONS[region]
-            rows.append({**common, "component": i, "region": region, "cx": x + fx * w, "cy": y + fy * h,
-                         "sigma": sigma_frac * w, "peak_dx": ev.amplitude * ux, "peak_dy": ev.amplitude * uy})
-    return rows
-
-
-def _sheet_rows(scripts: list[VideoScript], quirks: bool) -> list[dict[str, object]]:
-    """One row per labelled event: the true interval and the values the sheet shows (in sheet order)."""
-    rows: list[dict[str, object]] = []
-    excel_row = HEADER_ROW + 1
-    for script in scripts:
-        last = script.first_frame + script.n_frames - 1
-        labelled = sorted((e for e in script.events if e.kind != "head"), key=lambda e: (e.onset, e.name))
-        numbers: dict[str, int] = {}
-        next_number = 1
-        for ev in labelled:
-            if quirks and ev.duplicate_of:
-                numbers[ev.name] = numbers[ev.duplicate_of]
-            else:
-                numbers[ev.name] = next_number
-                next_number += 1
-        spans = {ev.name: (max(ev.onset, 1), min(ev.offset, script.n_frames)) for ev in labelled}
-        for ev in labelled:
-            inside = ev.kind == "ME" and any(
-                other.kind == "MaE" and spans[other.name][0] <= spans[ev.name][0]
-                and spans[ev.name][1] <= spans[other.name][1] for other in labelled)
-            notes = "Micro inside of a macro" if inside else ""
-            onset = max(script.first_frame + ev.onset - 1, script.first_frame)
-            apex = script.first_frame + ev.apex - 1
-            offset = min(script.first_frame + ev.offset - 1, last)
-            sheet_onset: float = onset
-            sheet_apex: float = apex
-            sheet_offset: float = offset
-            applied: list[str] = []
-            if quirks:
-                for quirk in ev.sheet_quirks:
-                    if quirk == "fractional":  # as V1's 566.4 / 647.6: rounding half up restores the truth
-                        sheet_onset, sheet_apex = onset + 0.4, apex - 0.4
-                    elif quirk == "apex_missing":
-                        sheet_apex = -1
-                    elif quirk == "onset_zero":  # in progress at the first frame; the sheet writes 0
-                        sheet_onset = 0
-                    elif quirk == "offset_past_end":  # the profile's own end, past the last frame
-                        sheet_offset = script.first_frame + ev.offset - 1
-                    elif quirk != "duplicate_filename":
-                        raise AssertionError(quirk)
-                    applied.append(quirk)
-            rows.append({
-                "event": f"{script.video}_{ev.name}", "video": script.video, "subject": script.subject,
-                "source_id": f"{script.video}_{numbers[ev.name]}", "sheet_row": excel_row,
-                "onset": onset, "apex": apex, "offset": offset, "kind": ev.kind,
-                "action_units": ev.action_units,
-                "region": "mouth" if ev.action_units == "12" else "brows",
-                "amplitude": ev.amplitude, "notes": notes, "quirk": ";".join(applied),
-                "sheet_onset": sheet_onset, "sheet_apex": sheet_apex, "sheet_offset": sheet_offset,
-                "sheet_type": TYPE_MACRO if ev.kind == "MaE" else TYPE_MICRO,
-            })
-            excel_row += 1
-    return rows
-
-
-def _write_workbook(path: Path, rows: list[dict[str, object]]) -> None:
-    """The annotation workbook in the SAMM-LV V1 layout (9-row preamble, header row 10, Duration formulas)."""
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_NAME
-    ws["A1"] = "SAMM Long Videos Dataset - FACS Codes"
-    ws["A3"] = "Symbol Key"
-    ws["A4"] = '"/" = or'
-    ws["A5"] = '"L2 or R2" = unilateral AU (left or right)'
-    ws["A6"] = '"A2" = asymmetric AU'
-    ws["F7"] = "NOTE: Subjects with Apex Frame not annotated were labelled as -1."
-    ws["A8"] = "Synthetic demo sheet generated by samm_synth_dataset.demo.corpus (not SAMM data)."
-    for col, name in enumerate(SHEET_COLUMNS, start=1):
-        ws.cell(row=HEADER_ROW, column=col, value=name)
-    for row in rows:
-        r = int(row["sheet_row"])
-        values = [row["subject"], row["source_id"], int(str(row["video"]).split("_")[1]),
-                  _excel_number(row["sheet_onset"]), _excel_number(row["sheet_apex"]),
-                  _excel_number(row["sheet_offset"]), f"=SUM(F{r}-D{r})+1", row["sheet_type"],
-                  row["action_units"], row["notes"] or None]
-        for col, value in enumerate(values, start=1):
-            ws.cell(row=r, column=col, value=value)
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    wb.properties.creator = "samm_synth_dataset"
-    # ExcelWriter directly: openpyxl's save() would stamp the current time as "modified"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).write_data()
-    durations = {int(row["sheet_row"]): _excel_number(float(row["sheet_offset"]) - float(row["sheet_onset"]) + 1)
-                 for row in rows}
-    path.write_bytes(fixed_zip_times(buffer.getvalue(), durations))
-
-
-def _cache_durations(sheet_xml: bytes, durations: dict[int, int | float]) -> bytes:
-    """Store each Duration formula's value as Excel does (``<f>…</f><v>value</v>``): openpyxl writes formulas
-    with an empty cached value, and readers of the real sheet (pandas, openpyxl ``data_only``) see the values."""
-    text = sheet_xml.decode("utf-8")
-    for r, value in durations.items():
-        formula = f'<c r="G{r}"><f>SUM(F{r}-D{r})+1</f><v /></c>'
-        if formula not in text:
-            raise RuntimeError(f"demo workbook: Duration formula of row {r} not found in the sheet XML")
-        text = text.replace(formula, f'<c r="G{r}"><f>SUM(F{r}-D{r})+1</f><v>{value}</v></c>')
-    return text.encode("utf-8")
-
-
-def _excel_number(value: object) -> int | float:
-    number = float(value)  # type: ignore[arg-type]
-    return int(number) if number.is_integer() else number
-
-
-def fixed_zip_times(data: bytes, durations: dict[int, int | float]) -> bytes:
-    """Re-pack a zip (an .xlsx) with every member dated 1980-01-01 so the bytes depend only on the content,
-    the Duration formulas' cached values filled in."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            member = src.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                member = _cache_durations(member, durations)
-            dst.writestr(fixed, member)
-    return out.getvalue()
-
-
-def write_references(root: Path, scale: float) -> pd.DataFrame:
-    """Colour reference faces derived from the photo (graded crops), two per subject; returns references.csv."""
-    bgr = _photo_bgr()
-    x, y, w, h = detect_face(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
-    cx, cy, half = x + w / 2.0, y + h / 2.0, 0.8 * w
-    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
-    x1, y1 = min(bgr.shape[1], int(cx + half)), min(bgr.shape[0], int(cy + half))
-    side = max(64, int(round(256 * scale)))
-    crop = cv2.resize(bgr[y0:y1, x0:x1], (side, side), interpolation=cv2.INTER_AREA).astype(np.float64)
-
-    def graded(gains_bgr: tuple[float, float, float], gamma: float = 1.0, mirror: bool = False) -> np.ndarray:
-        img = 255.0 * (crop / 255.0) ** gamma * np.array(gains_bgr)[None, None, :]
-        img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(img[:, ::-1]) if mirror else img
-
-    specs = [  # (subject, id, file stem, image)
-        ("006", "ref01", "grace_hopper_warm", graded((0.80, 0.98, 1.15))),
-        ("006", "ref02", "grace_hopper_cool", graded((1.18, 1.00, 0.82), gamma=0.9)),
-        ("007", "ref03", "grace_hopper_mirrored_rose", graded((1.00, 0.88, 1.12), mirror=True)),
-        ("007", "ref04", "grace_hopper_mirrored_bright", graded((1.05, 1.05, 1.05), gamma=0.75, mirror=True)),
-    ]
-    (root / "references").mkdir(parents=True)
-    rows = []
-    for subject, ref_id, stem, image in specs:
-        rel = f"references/{ref_id}_{stem}.png"
-        (root / rel).write_bytes(encode_png(image))
-        rows.append({"subject": subject, "reference_path": rel, "domain": "female", "reference_id": ref_id})
-    return pd.DataFrame(rows, columns=["subject", "reference_path", "domain", "reference_id"])
 
 
 def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
@@ -659,8 +209,6 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
 
 
 def _replace_amplitude(event: Event, amplitude: float) -> Event:
-    from dataclasses import replace
-
     return replace(event, amplitude=round(amplitude, 4))
 
 

@@ -19,11 +19,11 @@ def _clear_previous(path: Path) -> None:
     """Remove a previous demo build/release at ``path`` (only one this package wrote: it has a manifest)."""
     import shutil
 
-    from samm_synth_dataset.format import MANIFEST
+    from samm_synth_dataset import format as fmt
 
     if not path.exists():
         return
-    if not (path / MANIFEST).is_file() and any(path.iterdir()):
+    if not (path / fmt.MANIFEST).is_file() and any(path.iterdir()):
         raise FileExistsError(f"{path}: exists, is not empty and is not a previous demo output; choose another --out")
     shutil.rmtree(path)
 
@@ -44,9 +44,9 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True, size: str = "full"
     """
     from samm_synth_dataset.builders import build
     from samm_synth_dataset.builders.config import demo_config
-    from samm_synth_dataset.report.report import make_report
-    from samm_synth_dataset.release.release import make_release
     from samm_synth_dataset.demo.corpus import make_demo_corpus
+    from samm_synth_dataset.release.release import make_release
+    from samm_synth_dataset.report.report import make_report
 
     if size not in DEMO_SIZES:
         raise ValueError(f"demo size must be one of {sorted(DEMO_SIZES)}, got {size!r}")
@@ -70,9 +70,10 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True, size: str = "full"
     log.info("stage 2/4 build: %s (%.1f s)", build_dir, time.perf_counter() - t0)
 
     t0 = time.perf_counter()  # spotting utility on the build, so that the report and the release carry it
-    from samm_synth_dataset.spotting.benchmark import DEMO_SETTINGS, run_benchmark
+    from samm_synth_dataset.spotting.benchmark import run_benchmark
+    from samm_synth_dataset.spotting.benchmark_settings import demo_settings
 
-    run_benchmark(build_dir, corpus.frames_root, settings=DEMO_SETTINGS, progress=progress)
+    run_benchmark(build_dir, corpus.frames_root, settings=demo_settings(), progress=progress)
     log.info("stage spotting benchmark: %s (%.1f s)", build_dir / "quality" / "spotting.json",
              time.perf_counter() - t0)
 
@@ -111,7 +112,7 @@ def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         if args.layout == "casme3":
-            casme3 = make_casme3_corpus(Path(args.out), quirks=args.quirks)
+            casme3 = make_casme3_corpus(Path(args.out), quirks=args.quirks, unlabelled=args.unlabelled_clips)
         else:
             corpus = make_demo_corpus(Path(args.out), seed=args.seed, size=args.size, quirks=args.quirks)
     except FileExistsError as exc:
@@ -164,4 +165,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="write the real sheet's quirks into the workbook (SAMM-LV: fractional frame, apex -1, "
                         "onset 0, duplicate Filename, offset past the last frame; CAS(ME)³: onset/apex 0, apex "
                         "outside the interval, a long ME, offset 0, onset after offset)")
+    m.add_argument("--unlabelled-clips", action="store_true",
+                   help="casme3 only: two more clips without any expression (in no sheet), as CAS(ME)³ Part A has "
+                        "many; the build makes them and the spotting benchmark scores them")
     m.set_defaults(func=_cmd_make_demo_corpus)

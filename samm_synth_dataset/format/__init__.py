@@ -16,8 +16,8 @@ from samm_synth_dataset.format.aus import (AU_FIELDS, AU_INTENSITY_RANGE, AU_PRE
 from samm_synth_dataset.format.check import check_release
 from samm_synth_dataset.format.files import (PARQUET_COMPRESSION, TMP_SUFFIX, FileRecord, atomic_write_bytes,
                                              atomic_write_json, atomic_write_text, commit, dumps_json,
-                                             file_record, fsync_dir, parquet_writer_options, sha256_file,
-                                             tmp_path, write_table_atomic)
+                                             file_record, fsync_dir, install_files, parquet_writer_options,
+                                             sha256_file, tmp_path, write_table_atomic)
 from samm_synth_dataset.format.flags import COMMON_FLAGS, FLAG_MEANINGS
 from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS,
                                               AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_SCHEMA, BUILD_DIR, CARD,
@@ -31,8 +31,8 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               check_id, part_name,
                                               schema_for, source_interval_keys, source_intervals,
                                               synthetic_video_id, wds_key, with_hf_metadata)
-from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, read_manifest,
-                                                write_building_manifest, write_manifest, versions)
+from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, file_entries,
+                                                read_manifest, write_building_manifest, write_manifest, versions)
 from samm_synth_dataset.format.quality import (IDENTITY_EXPECTED, HeadlineTable, Quality, headline_table,
                                                read_quality)
 from samm_synth_dataset.format.splits import (SPLITS_VERSION, TEST_ON, Split, loso_splits, megc_k, read_splits,
@@ -54,7 +54,7 @@ __all__ = [
     "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
     "begin_stage", "check_id", "check_release", "commit", "count_rows", "declared_configs", "dumps_json",
     "file_record", "fsync_dir",
-    "headline_table", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
+    "file_entries", "headline_table", "install_files", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
     "read_quality", "read_splits", "schema_for", "sha256_file", "source_interval_keys", "source_intervals",
     "splits_to_json", "synthetic_video_id", "tmp_path",
     "verify", "versions", "wds_key", "with_hf_metadata", "write_building_manifest", "write_manifest",

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
-from samm_synth_dataset.format.layout import (AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS, AU_TRACKS, AUS_DIR,
-                                              check_id)
+from samm_synth_dataset.format.layout import AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS, AU_TRACKS, AUS_DIR, check_id
 
 #: The per-frame AU fields, in order, for one track (see above).
 AU_FIELDS: tuple[str, ...] = ("au_r", "au_c", "success", "confidence")
@@ -48,8 +48,6 @@ def au_arrays(aus: pa.Table, where: str = "AU table") -> tuple[Any, dict[str, An
     the AU field list above), AU values NaN where ``success`` is False. Raises ValueError naming ``where`` when a
     track is missing, a frame repeats or the two tracks cover different frames (re-run ``samm-synth aus``).
     """
-    import numpy as np
-
     frames_by_track, fields = {}, {}
     all_frames = aus.column("frame").to_numpy()
     track_col = np.asarray(aus.column("track").to_pylist(), dtype=object)

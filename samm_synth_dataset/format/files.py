@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -134,3 +135,20 @@ def write_table_atomic(path: str | Path, table: pa.Table, row_group_size: int | 
     with pq.ParquetWriter(tmp, table.schema, **parquet_writer_options(table.schema)) as w:
         w.write_table(table, row_group_size=row_group_size)
     commit(tmp, path)
+
+
+def install_files(release: Path, files: Mapping[str, Path]) -> None:
+    """Put each staged file at its release path (``release path -> staged file``), atomically per file. A hard
+    link keeps the staged file, so a move cut short can be done again (a copy where links are not possible)."""
+    for rel, src in files.items():
+        dst = release / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.is_file() and os.path.samefile(src, dst):
+            continue  # put there by a move cut short (renaming a link onto itself would leave the temp name)
+        tmp = tmp_path(dst)
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        commit(tmp, dst)

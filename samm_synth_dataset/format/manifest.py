@@ -14,10 +14,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from samm_synth_dataset import __version__
 from samm_synth_dataset.format.files import atomic_write_json, file_record
-from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, PENDING,
-                                              STATUS_BUILDING, STATUS_COMPLETE, ReleaseError)
+from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, PENDING, STATUS_BUILDING,
+                                              STATUS_COMPLETE, ReleaseError)
 
 
 def versions() -> dict[str, str]:
@@ -52,6 +54,15 @@ def read_manifest(release: str | Path, require_complete: bool = True) -> dict[st
         raise ReleaseError(f"{path}: status is {manifest.get('status')!r}, not 'complete'; the build did not "
                            "finish (re-run it with --resume)")
     return manifest
+
+
+def file_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The manifest's files as ``{relative path: entry}`` (entries have ``bytes``, ``sha256``, maybe ``rows``;
+    accepts a dict by path or a list of entries)."""
+    files = manifest.get("files") or {}
+    if isinstance(files, dict):
+        return {str(k): dict(v) for k, v in files.items()}
+    return {str(e["path"]): dict(e) for e in files}
 
 
 def write_manifest(release: str | Path, manifest: dict[str, Any]) -> None:
@@ -99,8 +110,6 @@ def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None]
             raise FileNotFoundError(f"{p}: cannot add a missing file to the manifest")
         n = (rows or {}).get(rel)
         if n is None and rel.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
             n = pq.ParquetFile(p).metadata.num_rows
         by_path[rel] = file_record(release, rel, n).as_dict()
     manifest["files"] = [by_path[k] for k in sorted(by_path)]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pyarrow.parquet as pq
 
 from samm_synth_dataset.format import layout as fmt
 from samm_synth_dataset.format.files import sha256_file
@@ -34,8 +37,6 @@ class VerifyReport:
 def count_rows(path: Path) -> int | None:
     """Parquet: rows from the footer; tar: number of samples (distinct keys); other files: None."""
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
         return pq.ParquetFile(path).metadata.num_rows
     if path.suffix == ".tar":
         keys = []
@@ -131,4 +132,33 @@ def _claims(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[s
         if not re.search(rf"\bversion {re.escape(str(version))}\b", card.read_text(encoding="utf-8")):
             problems.append(f"{fmt.CARD}: does not state version {version}, the manifest's release version "
                             "(re-run `samm-synth release` to render it)")
+    return problems + _quality_agrees(release, manifest, listed)
+
+
+def _quality_agrees(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[str]:
+    """The report and the card state the numbers of the release's own files: a report with a spotting section was
+    written from the ``quality/spotting.json`` listed now (the sha256 it records), and a released card states
+    every claim of the listed ``quality/report.json`` word for word."""
+    if fmt.REPORT_JSON not in listed or not (release / fmt.REPORT_JSON).is_file():
+        return []
+    try:
+        report = json.loads((release / fmt.REPORT_JSON).read_text())
+    except (OSError, json.JSONDecodeError):
+        return []  # its sha256 against the manifest already says what is wrong
+    problems = []
+    spotting = report.get("spotting") or {}
+    if spotting and "skipped" not in spotting:
+        sha = {f["path"]: f.get("sha256") for f in manifest.get("files", [])}.get(fmt.SPOTTING_JSON)
+        made_from = (spotting.get("source") or {}).get("sha256")
+        if made_from is None or made_from != sha:
+            problems.append(f"{fmt.REPORT_JSON}: its spotting section was written from another {fmt.SPOTTING_JSON} "
+                            f"than the one listed (sha256 {str(made_from)[:12]}… vs {str(sha)[:12]}…); re-run "
+                            "`samm-synth report` (and `samm-synth release`) so that they agree")
+    card = release / fmt.CARD
+    if manifest.get("release") and card.is_file():
+        text = card.read_text(encoding="utf-8")
+        stale = [name for name, claim in sorted((report.get("claims") or {}).items()) if claim not in text]
+        if stale:
+            problems.append(f"{fmt.CARD}: does not state the {', '.join(stale)} claim(s) of {fmt.REPORT_JSON} (it was "
+                            "rendered from another report); re-run `samm-synth release`")
     return problems

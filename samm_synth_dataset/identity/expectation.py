@@ -17,9 +17,6 @@ from typing import Any
 
 from samm_synth_dataset import format as fmt
 
-#: What each method is meant to do to identity: "changed" or "recognisable".
-EXPECTED = fmt.IDENTITY_EXPECTED
-
 
 @dataclass(frozen=True)
 class IdentityCheck:
@@ -83,7 +80,7 @@ def check_identity(release: str | Path) -> IdentityCheck:
         most = 2 * recognisable > measured
         if most:
             changed = False
-        expected = EXPECTED.get(method)
+        expected = fmt.IDENTITY_EXPECTED.get(method)
         if expected == "changed" and most:
             contradictions.append(f"{what}, but {method} is meant to give a new identity: check the checkpoint "
                                   "and that the references are other people.")

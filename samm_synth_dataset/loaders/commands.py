@@ -26,15 +26,15 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_splits(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from samm_synth_dataset.format.splits import read_splits, write_splits
+    from samm_synth_dataset import format as fmt
 
     real = None
     if args.real_videos is not None:
         if not args.real_videos.is_file():
             raise FileNotFoundError(f"{args.real_videos}: real-videos CSV not found")
         real = pd.read_csv(args.real_videos, dtype=str)
-    path = write_splits(args.release, real_videos=real, test_on=args.test_on)
-    folds = read_splits(path)
+    path = fmt.write_splits(args.release, real_videos=real, test_on=args.test_on)
+    folds = fmt.read_splits(path)
     print(f"wrote {path}: {len(folds)} folds")
     for f in folds:
         print(f"  {f.test_subject}: train {len(f.train)} videos, test {len(f.test)}, k {f.k}")

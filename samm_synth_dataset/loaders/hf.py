@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.loaders.au_tracks import FLAT_COLUMNS, HOW_TO_MAKE, AUStore
 
 #: Config names that read the tars with the ``webdataset`` packaged builder instead of the README's configs.
 WDS_CONFIGS: tuple[str, ...] = ("wds", "webdataset")
@@ -118,8 +119,6 @@ def _declared_configs(manifest: dict[str, Any]) -> set[str]:
 def _au_store(release: str | Path, revision: str | None) -> Any:
     """An ``AUStore`` over a local release or Hub repo; FileNotFoundError naming ``samm-synth aus`` when the
     release has no AU tracks."""
-    from samm_synth_dataset.loaders.au_tracks import HOW_TO_MAKE, AUStore
-
     if is_hub_id(str(release)):
         from huggingface_hub import HfFileSystem
 
@@ -139,8 +138,6 @@ def _au_store(release: str | Path, revision: str | None) -> Any:
 def _join_aus(ds: Any, store: Any) -> Any:
     """``ds`` (frames: Dataset, IterableDataset or a dict of them) with the AU columns joined; see :func:`load`."""
     import datasets
-
-    from samm_synth_dataset.loaders.au_tracks import FLAT_COLUMNS
 
     features = datasets.Features({k: datasets.Value(v) for k, v in FLAT_COLUMNS.items()})
 

@@ -19,9 +19,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 import webdataset as wds
 
-from samm_synth_dataset import format as fmt
-from samm_synth_dataset import images
+from samm_synth_dataset import format as fmt, images
 from samm_synth_dataset.images import IMAGE_EXTENSIONS
+from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore
 
 
 def decode_image(data: bytes, where: str = "image") -> np.ndarray:
@@ -172,8 +172,6 @@ def load_webdataset(
     if decode:
         ds = ds.map(decode_sample)
     if aus:
-        from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore
-
         if not (isinstance(release, (str, Path)) and Path(release).is_dir()):
             raise ValueError("aus=True needs the release directory (the AU tracks live in its data/aus)")
         videos = {Path(u).stem.rsplit("-", 1)[0] for u in urls}

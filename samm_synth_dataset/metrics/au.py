@@ -9,17 +9,16 @@ never 0. Averages of correlations use Fisher's z (``fisher_mean``).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from scipy.signal import savgol_filter
 from scipy.stats import rankdata
 
 from samm_synth_dataset import format as fmt
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from samm_synth_dataset.metrics.document import subplots
 
 #: OpenFace 2.0's per-AU Pearson r on DISFA (Baltrušaitis et al., FG 2018), the paper's "Benchmark" column.
 DISFA_BENCHMARK: dict[str, float] = {
@@ -236,25 +235,16 @@ def standardise_to_first(x: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Figures (matplotlib Agg; each returns a Figure the caller saves and closes)
+# Figures (each returns a Figure the caller saves)
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_au_curves(original: pd.DataFrame, synthetic: pd.DataFrame, aus: Sequence[str], title: str = "",
-                   intervals: Sequence[tuple[int, int, str]] = ()) -> "Figure":
+                   intervals: Sequence[tuple[int, int, str]] = ()) -> Figure:
     """Fig 3: AU curves, original vs synthetic, each standardised to its first frame; interval spans shaded
     (``(onset, offset, kind)``, source frame numbers). Frames with success == 0 are blanked."""
-    plt = _plt()
     aus = list(aus)
-    fig, axes = plt.subplots(len(aus), 1, figsize=(9, 1.6 * len(aus) + 0.6), sharex=True, squeeze=False)
+    fig, axes = subplots(len(aus), 1, figsize=(9, 1.6 * len(aus) + 0.6), sharex=True, squeeze=False)
     for ax, au in zip(axes[:, 0], aus):
         for t, name, colour in ((original, "original", "tab:blue"), (synthetic, "synthetic", "tab:orange")):
             s = t[au].where(t["success"] == 1)
@@ -270,10 +260,9 @@ def plot_au_curves(original: pd.DataFrame, synthetic: pd.DataFrame, aus: Sequenc
     return fig
 
 
-def plot_histograms(corr: pd.DataFrame) -> "Figure":
+def plot_histograms(corr: pd.DataFrame) -> Figure:
     """Fig 4: histograms of per-(video, AU) Pearson and Spearman r (undefined ones counted in the title)."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    fig, axes = subplots(1, 2, figsize=(9, 3.2), sharey=True)
     bins = np.linspace(-1, 1, 41)
     for ax, col in zip(axes, ("pearson", "spearman")):
         v = corr[col].dropna()
@@ -288,10 +277,9 @@ def plot_histograms(corr: pd.DataFrame) -> "Figure":
     return fig
 
 
-def plot_glasses(corr_glasses: pd.DataFrame) -> "Figure":
+def plot_glasses(corr_glasses: pd.DataFrame) -> Figure:
     """Fig 5: Pearson r per (video, AU), with vs without glasses (box plot with the points)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = subplots(figsize=(5, 3.2))
     groups, labels = [], []
     for label, val in (("with glasses", True), ("without glasses", False)):
         v = corr_glasses.loc[corr_glasses["glasses"] == val, "pearson"].dropna().to_numpy()

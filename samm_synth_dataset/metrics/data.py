@@ -11,10 +11,12 @@ import cv2
 import numpy as np
 import pandas as pd
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.faces.crop import FaceCrop
 from samm_synth_dataset.images import decode_image
+from samm_synth_dataset.sources import list_videos
 from samm_synth_dataset.sources.frames import iter_video_frames, read_frames_at
 
 
@@ -82,8 +84,6 @@ def synthetic_frames(release: str | Path, video: str, frames: Iterable[int]) -> 
 
 def iter_synthetic_frames(release: str | Path, video: str) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(source frame, image)`` of every synthetic frame of ``video`` in ``index`` order."""
-    import pyarrow.parquet as pq
-
     for path in _frame_files(Path(release), video):
         pf = pq.ParquetFile(path)
         for rg in range(pf.num_row_groups):
@@ -144,8 +144,6 @@ class OriginalFrames:
 
 @lru_cache(maxsize=8)
 def _sources(source_root: str, dataset: str) -> dict[str, Any]:
-    from samm_synth_dataset.sources import list_videos
-
     return {v.video: v for v in list_videos(source_root, dataset)}
 
 

@@ -9,13 +9,13 @@ Both videos are compared in the synthetic frame's pixels: the original frame goe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
+from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from samm_synth_dataset.metrics.document import subplots
 
 #: Farneback parameters (OpenCV dense-flow tutorial; MEGC2020 spotting baseline).
 FARNEBACK: dict[str, float | int] = {
@@ -154,16 +154,12 @@ def shared_scale(flows: Sequence[np.ndarray], percentile: float = 99.0, floor: f
     return float(max(floor, np.percentile(mags, percentile)))
 
 
-def plot_flow_grid(items: Sequence[IntervalFlow], max_magnitude: float) -> "Figure":
+def plot_flow_grid(items: Sequence[IntervalFlow], max_magnitude: float) -> Figure:
     """Fig 6: per interval, the original and synthetic apex frames and their onset→apex flows (HSV, one shared
     fixed scale ``max_magnitude`` px = full brightness)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
     n = len(items)
-    fig, axes = plt.subplots(n, 4, figsize=(8.4, 2.2 * n + 0.5), squeeze=False)
+    fig, axes = subplots(n, 4, figsize=(8.4, 2.2 * n + 0.5), squeeze=False)
     heads = ("original apex", "synthetic apex", "original flow", "synthetic flow")
     for i, it in enumerate(items):
         panels = (it.original_apex, it.synthetic_apex, flow_to_rgb(it.original, max_magnitude),

@@ -18,6 +18,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from samm_synth_dataset import format as fmt
 
@@ -233,9 +235,6 @@ def track_table(video: str, track: str, csv: pd.DataFrame, source_frames: Sequen
 
 def write_aus(path: str | Path, tables: Iterable[pd.DataFrame]) -> Path:
     """Write the concatenated track tables as one ``AUS_SCHEMA`` Parquet file (with HF metadata)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     df = pd.concat(list(tables), ignore_index=True)
     schema = fmt.schema_for("aus")
     table = pa.Table.from_pandas(df[[f.name for f in schema]], schema=schema, preserve_index=False)

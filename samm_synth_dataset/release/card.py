@@ -93,14 +93,6 @@ def size_category(n: int) -> str:
     return "n>1T" if n >= 10**12 else "1B<n<10B"
 
 
-def file_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The manifest's files as ``{relative path: entry}`` (entries have ``bytes``, ``sha256``, maybe ``rows``)."""
-    files = manifest.get("files") or {}
-    if isinstance(files, dict):
-        return {str(k): dict(v) for k, v in files.items()}
-    return {str(e["path"]): dict(e) for e in files}
-
-
 def present_configs(release: Path) -> list[str]:
     """The Parquet configs (of ``format.CONFIGS``, in that order) that have at least one file in ``release``."""
     return [name for name, (_, _, glob) in fmt.CONFIGS.items() if any(p.is_file() for p in release.glob(glob))]

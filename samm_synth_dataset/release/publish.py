@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
+from tqdm.auto import tqdm
+
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.release.card import file_entries, human_size
+from samm_synth_dataset.release.card import human_size
 from samm_synth_dataset.release.versioning import Version
 
 log = logging.getLogger(__name__)
@@ -141,7 +143,7 @@ def release_files(release: str | Path) -> tuple[dict[str, Any], list[LocalFile]]
         raise PublishError(f"{release / fmt.MANIFEST}: no release version; run `samm-synth release {release} "
                            "--version X.Y.Z` first")
     Version.parse(version)
-    entries = file_entries(manifest)
+    entries = fmt.file_entries(manifest)
     if fmt.CARD not in entries:
         raise PublishError(f"{release}: README.md is not in the manifest; run `samm-synth release` first")
     files: list[LocalFile] = []
@@ -295,8 +297,6 @@ def publish(release: str | Path, repo_id: str, private: bool = False, gated: Gat
     interruption resumes: committed files are skipped. Raises PublishError.
     """
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-    from tqdm.auto import tqdm
-
     release = Path(release)
     say = progress or (lambda msg: log.info("%s", msg))
     api = api if api is not None else HfApi()

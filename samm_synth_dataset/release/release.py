@@ -32,16 +32,14 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from samm_synth_dataset import __version__
-from samm_synth_dataset import format as fmt
-from samm_synth_dataset.release import card as cardmod
+from samm_synth_dataset import __version__, format as fmt
 from samm_synth_dataset.identity.expectation import check_identity
+from samm_synth_dataset.release import card as cardmod
 from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version, check_version, compare_releases,
                                                    release_notes_entry)
 
 log = logging.getLogger(__name__)
 
-PARTIAL_SUFFIX = fmt.PARTIAL_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def verify_build(build: Path, own: tuple[str, ...] = ()) -> dict[str, Any]:
     Returns the manifest.
     """
     manifest = fmt.read_manifest(build, require_complete=True)
-    if not cardmod.file_entries(manifest):
+    if not fmt.file_entries(manifest):
         raise fmt.ReleaseError(f"{build / fmt.MANIFEST}: lists no files; the build did not finish")
     report = fmt.verify(build)
     problems = [p for p in report.problems if p.split(":", 1)[0] not in own]
@@ -98,11 +96,11 @@ def _copy(src: Path, dst: Path, link: bool) -> None:
 
 def _stage(build: Path, dest: Path, manifest: dict[str, Any], link: bool) -> Path:
     """Make ``<dest>.partial`` holding the build's manifest files and its quality folder (copies or links)."""
-    stage = dest.with_name(dest.name + PARTIAL_SUFFIX)
+    stage = dest.with_name(dest.name + fmt.PARTIAL_SUFFIX)
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
-    files = [rel for rel in cardmod.file_entries(manifest) if rel not in (fmt.CARD, fmt.MANIFEST)]
+    files = [rel for rel in fmt.file_entries(manifest) if rel not in (fmt.CARD, fmt.MANIFEST)]
     quality = build / fmt.QUALITY_DIR
     if quality.is_dir():
         files += [p.relative_to(build).as_posix() for p in sorted(quality.rglob("*")) if p.is_file()]
@@ -138,7 +136,7 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
     new_version = version if isinstance(version, Version) else Version.parse(version)
     dest = Path(out).resolve() if out is not None else build
     in_place = dest == build
-    manifest = verify_build(build, own=RELEASE_OUTPUTS if in_place else ())
+    manifest = verify_build(build, own=RELEASE_OUTPUTS if in_place else (fmt.CARD,))  # the card is rendered anew
     identity = check_identity(build)
     for line in identity.contradictions:
         log.warning("identity check: %s", line)

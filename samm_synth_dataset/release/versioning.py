@@ -139,18 +139,10 @@ def suggest_version(previous: Version, level: Change) -> Version:
 # Comparing two releases
 
 
-def _file_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The manifest's files as ``{relative path: entry}`` (accepts a dict by path or a list of entries)."""
-    files = manifest.get("files") or {}
-    if isinstance(files, dict):
-        return {str(k): dict(v) for k, v in files.items()}
-    return {str(e["path"]): dict(e) for e in files}
-
-
 def _config_files(release: Path, manifest: dict[str, Any], config: str) -> dict[str, str | None]:
     """``{relative path: sha256}`` of the files of one Parquet config present in a release."""
     _, _, glob = fmt.CONFIGS[config]
-    entries = _file_entries(manifest)
+    entries = fmt.file_entries(manifest)
     return {p.relative_to(release).as_posix(): entries.get(p.relative_to(release).as_posix(), {}).get("sha256")
             for p in sorted(release.glob(glob)) if p.is_file()}
 
@@ -277,7 +269,7 @@ def compare_releases(previous: str | Path, current: str | Path) -> ChangeReport:
 
 
 def _data_shas(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {p: e.get("sha256") for p, e in _file_entries(manifest).items()
+    return {p: e.get("sha256") for p, e in fmt.file_entries(manifest).items()
             if p not in (fmt.CARD, fmt.MANIFEST)}
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from samm_synth_dataset.metrics import flow
 from samm_synth_dataset.metrics.document import Document
 from samm_synth_dataset.report.report_settings import ReportSettings
 from samm_synth_dataset.stages import Stage
-
 
 
 @dataclass

@@ -16,8 +16,9 @@ import pandas as pd
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import au, flow, regions, stability
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frames
-from samm_synth_dataset.metrics.document import cell, save_figure
+from samm_synth_dataset.metrics.document import cell, save_figure, subplots
 from samm_synth_dataset.metrics.motion import measure_video
+from samm_synth_dataset.metrics.openface import read_aus, split_tracks
 from samm_synth_dataset.report.context import NO_SOURCE_ROOT, Motion, ReportContext, Section
 from samm_synth_dataset.report.report_settings import smoothing_text
 from samm_synth_dataset.stages import Stage, Task, release_digest
@@ -39,8 +40,6 @@ def motion_of(ctx: ReportContext) -> Motion:
 
 def au_section(ctx: ReportContext) -> Section:
     """AU agreement: Tables 1-2, OpenFace coverage, Figures 3-5, from the tracks in ``data/aus``."""
-    from samm_synth_dataset.metrics.openface import read_aus, split_tracks
-
     sec = Section("au", "AU agreement (OpenFace), original vs synthetic")
     doc, release, videos = sec.doc, ctx.release, ctx.videos
     window, polyorder = ctx.settings.window, ctx.settings.polyorder
@@ -314,10 +313,9 @@ def flow_summary(per_interval: pd.DataFrame) -> pd.DataFrame:
 def plot_region_bars(summary: pd.DataFrame, columns: tuple[str, str], labels: tuple[str, str], ylabel: str,
                      title: str) -> Any:
     """Bars of two columns (original, synthetic) per region, one panel per interval kind when ``kind`` exists."""
-    plt = au._plt()
     groups: list[str | None] = ([k for k in fmt.KINDS if k in set(summary["kind"])] if "kind" in summary
                                 else [None])
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.6 * len(groups), 3.2), squeeze=False, sharey=True)
+    fig, axes = subplots(1, len(groups), figsize=(4.6 * len(groups), 3.2), squeeze=False, sharey=True)
     for ax, kind in zip(axes[0], groups):
         s = summary[summary["kind"] == kind] if kind else summary
         x = np.arange(len(s))

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import pandas as pd
 
-from samm_synth_dataset.format import ANNOTATION_COLUMNS
+from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.records import DATASETS, Dataset, VideoSource
 from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, expression_kind, frame_number,
@@ -87,7 +87,7 @@ def _to_frame(rows: Sequence[Row], ids: Sequence[str]) -> pd.DataFrame:
         "notes": pd.Series([r.notes for r in rows], dtype=object),
         "flags": pd.Series([list(r.flags) for r in rows], dtype=object),
     })
-    return df[list(ANNOTATION_COLUMNS)]
+    return df[list(fmt.ANNOTATION_COLUMNS)]
 
 
 def _unique_ids(bases: Sequence[str]) -> list[str]:

@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources.folders import FrameGapError, frames_matching, numbered_video
@@ -415,8 +416,6 @@ def list_casme3(root: Path, fps: float, allow_gaps: bool, only: set[str] | None)
     :class:`FrameGapError` lists them with every gap; with it, those inside the video are recorded in
     ``VideoSource.missing`` (a warning names them all, also those at either end, which shorten the video).
     """
-    from tqdm.auto import tqdm
-
     pattern = re.compile(r"(\d+)\.jpe?g", re.IGNORECASE)
     found = clip_folders(root)
     out = []

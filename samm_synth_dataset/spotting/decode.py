@@ -26,6 +26,8 @@ import pandas as pd
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
+from samm_synth_dataset import format as fmt
+
 #: SOFTNet's threshold fraction p.
 P = 0.55
 #: Submission ``type`` of each kind.
@@ -95,10 +97,8 @@ def submission_frame(rows: Iterable[tuple[str, int, int, str]]) -> pd.DataFrame:
 
 def write_submission(path: str | Path, rows: Iterable[tuple[str, int, int, str]]) -> Path:
     """Write ``submission_frame(rows)`` as CSV (header ``vid,onset,offset,type``) to ``path``, atomically."""
-    from samm_synth_dataset.format import atomic_write_bytes
-
     path = Path(path)
     buf = io.StringIO()
     submission_frame(rows).to_csv(buf, index=False)
-    atomic_write_bytes(path, buf.getvalue().encode())
+    fmt.atomic_write_bytes(path, buf.getvalue().encode())
     return path

@@ -43,6 +43,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.regions import region_boxes
 
@@ -213,12 +214,10 @@ def feature_key(video: str, frames: Sequence[int] | np.ndarray, crop: Any, k: in
 
 def save_features(path: str | Path, features: np.ndarray, key: str) -> Path:
     """Write ``features`` (float32) and its ``key`` to ``path`` (.npz, uncompressed, no pickle), atomically."""
-    from samm_synth_dataset.format import atomic_write_bytes
-
     path = Path(path)
     buf = io.BytesIO()
     np.savez(buf, features=np.ascontiguousarray(features, dtype=np.float32), key=np.array(key))
-    atomic_write_bytes(path, buf.getvalue())
+    fmt.atomic_write_bytes(path, buf.getvalue())
     return path
 
 

@@ -55,7 +55,9 @@ from typing import Any, Collection
 
 import pandas as pd
 
-KINDS: tuple[str, ...] = ("ME", "MaE")
+from samm_synth_dataset import format as fmt
+from samm_synth_dataset.sources.casme3 import canonical_video_id
+
 MATCHING_RULES: tuple[str, ...] = ("megc2020", "one-to-one")
 #: MEGC prediction CSV layouts by name: the header :func:`write_megc` writes.
 MEGC_LAYOUTS: dict[str, tuple[str, ...]] = {"onset": ("vid", "onset", "offset", "type"),
@@ -104,8 +106,6 @@ def normalise_intervals(
 
 
 def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.DataFrame:
-    from samm_synth_dataset.sources.casme3 import canonical_video_id
-
     pred_cols = [c for c in ("pred_onset", "pred_offset") if c in df.columns]
     if pred_cols:
         if "onset" in df.columns or "offset" in df.columns or len(pred_cols) == 1:
@@ -201,8 +201,6 @@ def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: 
     candidates = [c for c in ("vid", "video", "source_video") if c in gt.columns]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    from samm_synth_dataset.sources.casme3 import canonical_video_id
-
     hits = {c: len(pred_videos & {canonical_video_id(v) for v in gt[c].astype(str)}) for c in candidates}
     best = max(candidates, key=lambda c: (hits[c], -candidates.index(c)))
     return best
@@ -247,12 +245,12 @@ class SpottingResult:
 
     def as_dict(self) -> dict[str, dict[str, float | int]]:
         out: dict[str, dict[str, float | int]] = {}
-        for kind in KINDS:
+        for kind in fmt.KINDS:
             c = self.counts[kind]
             out[kind] = _summary(c["tp"], c["n_pred"], c["n_gt"])
-        out["overall"] = _summary(sum(self.counts[k]["tp"] for k in KINDS),
-                                  sum(self.counts[k]["n_pred"] for k in KINDS),
-                                  sum(self.counts[k]["n_gt"] for k in KINDS))
+        out["overall"] = _summary(sum(self.counts[k]["tp"] for k in fmt.KINDS),
+                                  sum(self.counts[k]["n_pred"] for k in fmt.KINDS),
+                                  sum(self.counts[k]["n_gt"] for k in fmt.KINDS))
         return out
 
 
@@ -323,8 +321,6 @@ def match_spotting(
         raise ValueError(f"matching must be one of {MATCHING_RULES}, not {matching!r}")
     if not 0.0 < iou <= 1.0:
         raise ValueError(f"iou must be in (0, 1], not {iou}")
-    from samm_synth_dataset.sources.casme3 import canonical_video_id
-
     pred_raw, pred_name = _read_table(predictions, "predictions")
     pred = _normalise(pred_raw, pred_name, None)
     if pred.empty:
@@ -333,9 +329,7 @@ def match_spotting(
     column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column)
     if column == "source_video":
         # Synthetic copies of one source interval (one per reference) are one GT on the source video.
-        from samm_synth_dataset.format.layout import source_intervals
-
-        gt_raw = source_intervals(gt_raw).reset_index(drop=True)
+        gt_raw = fmt.source_intervals(gt_raw).reset_index(drop=True)
     gt = _normalise(gt_raw, gt_name, column)
     known = set(gt["video"])
     if videos is not None:
@@ -344,13 +338,13 @@ def match_spotting(
     check_prediction_ids(pred, known, pred_name)
 
     match = _match_megc2020 if matching == "megc2020" else _match_one_to_one
-    counts = {k: {"tp": 0, "n_pred": 0, "n_gt": 0} for k in KINDS}
+    counts = {k: {"tp": 0, "n_pred": 0, "n_gt": 0} for k in fmt.KINDS}
     entries: list[LogEntry] = []
     videos = sorted(set(pred["video"]) | set(gt["video"]))
     pred_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in pred.groupby(["video", "kind"], sort=False)}
     gt_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in gt.groupby(["video", "kind"], sort=False)}
     for video in videos:
-        for kind in KINDS:
+        for kind in fmt.KINDS:
             p = [(int(a), int(b)) for a, b in pred_groups.get((video, kind), [])]
             g = sorted((int(a), int(b)) for a, b in gt_groups.get((video, kind), []))
             if not p and not g:
@@ -405,8 +399,6 @@ def write_log(path: str | Path, result: SpottingResult, dataset_code: int = 1, k
 def release_videos(release: Path, fold: int | None = None) -> set[str]:
     """The videos of a (checked) release, synthetic and source ids, or with ``fold`` only the test videos of
     that LOSO fold (0-based, in ``splits/loso.json`` order) and their source videos."""
-    from samm_synth_dataset import format as fmt
-
     table = pd.read_parquet(release / fmt.VIDEOS_PATH, columns=["video", "source_video"])
     if fold is not None:
         folds = fmt.read_splits(release)
@@ -421,7 +413,7 @@ def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: 
     """A plain-text table of :func:`score_spotting`'s result."""
     head = f"{'':8}{'TP':>6}{'FP':>6}{'FN':>6}{'N_pred':>8}{'N_gt':>6}{'P':>8}{'R':>8}{'F1':>8}"
     lines = [f"MEGC spotting, IoU >= {iou}, matching {matching}", head]
-    for key in (*KINDS, "overall"):
+    for key in (*fmt.KINDS, "overall"):
         s = scores[key]
         lines.append(f"{key:8}{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}{s['n_pred']:>8}{s['n_gt']:>6}"
                      f"{s['precision']:>8.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}")

@@ -29,11 +29,12 @@ import cv2
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
+from samm_synth_dataset import format as fmt
 from samm_synth_dataset.spotting import decode
 from samm_synth_dataset.spotting.network import SOFTNet
 
-KINDS: tuple[str, ...] = ("ME", "MaE")
 EPOCHS = 10
 BATCH_SIZE = 12
 LEARNING_RATE = 0.0005
@@ -107,8 +108,8 @@ def training_samples(items: Sequence[Item], kind: str, rng: np.random.Generator)
     """The samples of one fit as rows ``(item, row, augmentation code)`` (int64 K × 3), before shuffling: all
     positives, half-the-larger-class negatives drawn by ``rng``, and for ME three augmented copies of each
     positive."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    if kind not in fmt.KINDS:
+        raise ValueError(f"kind must be one of {fmt.KINDS}, not {kind!r}")
     where = [np.stack([np.full(len(y), n), np.arange(len(y))], axis=1) for n, (_, y) in enumerate(items)]
     pairs = np.concatenate(where).astype(np.int64)
     labels = np.concatenate([np.asarray(y, dtype=np.float32) for _, y in items])
@@ -172,8 +173,6 @@ def fit_fold(items: Sequence[Item], kind: str, epochs: int = EPOCHS, seed: int =
         loss_fn = nn.MSELoss()
         bar = None
         if progress:
-            from tqdm.auto import tqdm
-
             bar = tqdm(total=epochs * len(samples), desc=f"train {kind}", unit="sample", leave=False)
         model.train()
         for _ in range(epochs):

@@ -45,10 +45,10 @@ def _read_rgb(path: Path) -> "np.ndarray":
 
 
 def _write_png(path: Path, rgb: "np.ndarray") -> None:
-    from samm_synth_dataset.format import atomic_write_bytes
+    from samm_synth_dataset import format as fmt
     from samm_synth_dataset.images import encode_image
 
-    atomic_write_bytes(path, encode_image(rgb, "png"))
+    fmt.atomic_write_bytes(path, encode_image(rgb, "png"))
 
 
 def run_transfer(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 import numpy as np
 
 from samm_synth_dataset.transfer.base import StyleCode, TransferMethod
+from samm_synth_dataset.transfer.color import ColorTransfer
 
 if TYPE_CHECKING:
     import torch
@@ -31,8 +32,6 @@ def _load_color(checkpoint: str | Path | None, fan_checkpoint: str | Path | None
                 batch_size: int | None, **_: Any) -> TransferMethod:
     if checkpoint is not None or fan_checkpoint is not None:
         raise ValueError("color-transfer uses no weights; do not pass a checkpoint")
-    from samm_synth_dataset.transfer.color import ColorTransfer
-
     return ColorTransfer(image_size=image_size, **({} if batch_size is None else {"batch_size": batch_size}))
 
 
@@ -103,7 +102,7 @@ def load_method(name: str, checkpoint: str | Path | None = None, fan_checkpoint:
                                   channels_last=channels_last, image_size=image_size)
 
 
-def _as_rgb(frame: np.ndarray, index: int) -> np.ndarray:
+def as_rgb(frame: np.ndarray, index: int) -> np.ndarray:
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise ValueError(f"frame {index} (0-based position in the stream): expected uint8, got {frame.dtype}")
@@ -128,7 +127,7 @@ def _producer(frames: Iterable[np.ndarray], size: int, batch_size: int, out: que
     try:
         batch: list[np.ndarray] = []
         for index, frame in enumerate(frames):
-            rgb = _as_rgb(frame, index)
+            rgb = as_rgb(frame, index)
             if rgb.shape[:2] != (size, size):
                 raise ValueError(f"frame {index} (0-based position in the stream) is {rgb.shape[1]}×{rgb.shape[0]}"
                                  f"; the method needs {size}×{size} face crops")

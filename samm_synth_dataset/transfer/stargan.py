@@ -16,10 +16,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
 
 from samm_synth_dataset.transfer.base import StyleCode, domain_index
 from samm_synth_dataset.transfer.checkpoint import LoadedNetworks, StarGANConfig, load_networks
+from samm_synth_dataset.transfer.fan import FAN_SIZE, NUM_LANDMARKS, heatmaps_to_masks
+from samm_synth_dataset.transfer.model import AdaIN
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +65,12 @@ def resize_official(image: np.ndarray, size: int) -> np.ndarray:
     are squashed, not cropped). Returns the image unchanged when it already has that size."""
     if image.shape[0] == size and image.shape[1] == size:
         return image
-    from PIL import Image
-
     return np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))
 
 
 def load_image(path: str | Path, size: int) -> Tensor:
     """One image file as the official test loader reads it: PIL RGB, bilinear resize to size×size, [-1, 1];
     returns 1×3×size×size."""
-    from PIL import Image
-
     with Image.open(path) as img:
         rgb = np.asarray(img.convert("RGB"))
     return images_to_tensor(resize_official(rgb, size))
@@ -120,8 +119,6 @@ class StarGANv2:
         # error); its style projections (AdaIN fc) stay float32. On CUDA, autocast.
         self.native_dtype = self.device.type == "cpu" and dtype == torch.bfloat16
         if self.native_dtype:
-            from samm_synth_dataset.transfer.model import AdaIN
-
             self.generator = copy.deepcopy(self.generator).to(dtype)
             for module in self.generator.modules():
                 if isinstance(module, AdaIN):
@@ -221,8 +218,6 @@ class StarGANv2:
             return self._masks(self._prepare(src))
 
     def _masks(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        from samm_synth_dataset.transfer.fan import FAN_SIZE, NUM_LANDMARKS, heatmaps_to_masks
-
         if x.shape[-2:] != (FAN_SIZE, FAN_SIZE):
             x = torch.nn.functional.interpolate(x, size=(FAN_SIZE, FAN_SIZE), mode="bilinear", align_corners=False)
         with torch.autocast(self.device.type, dtype=self.dtype,
@@ -304,8 +299,6 @@ class StarGANv2:
         with torch.inference_mode():
             x = _uint8_to_input(torch.from_numpy(np.ascontiguousarray(frames)).to(self.device))
             points = self.fan.landmarks(self._prepare(x).float())
-        from samm_synth_dataset.transfer.fan import FAN_SIZE
-
         return points.double().cpu().numpy() * (size / FAN_SIZE)
 
     def apply(self, frames: np.ndarray, style: StyleCode) -> np.ndarray:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.format import verify
 from samm_synth_dataset.cli import main
+from samm_synth_dataset.format import verify
 
 REPO = Path(__file__).resolve().parents[2]
 

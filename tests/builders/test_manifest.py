@@ -6,9 +6,8 @@ import pytest
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.finalize import FinalizeError, finalize
 from samm_synth_dataset.builders.plan import PLAN
-from samm_synth_dataset.format import add_files
-from samm_synth_dataset.format import verify
 from samm_synth_dataset.cli import main
+from samm_synth_dataset.format import add_files, verify
 
 
 def test_finalize_is_idempotent(small_release_copy: Path) -> None:

@@ -193,8 +193,8 @@ def test_fan_alignment_refines_each_video_crop_once(demo_corpus, tmp_path: Path)
     import torch
 
     from samm_synth_dataset.builders import build, demo_config
-    from samm_synth_dataset.format import sha256_file
     from samm_synth_dataset.faces.crop import FaceCrop
+    from samm_synth_dataset.format import sha256_file
     from samm_synth_dataset.metrics.data import crop_of
     from samm_synth_dataset.transfer.fan import FAN
     from samm_synth_dataset.transfer.model import Generator, MappingNetwork, StyleEncoder

@@ -100,14 +100,13 @@ def test_the_spotting_benchmark_runs_on_the_casme3_release(casme3_corpus, casme3
     import shutil
 
     from samm_synth_dataset.spotting import benchmark
-    from samm_synth_dataset.spotting.features import FeatureParams
+    from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
 
     release = tmp_path / "release"
     shutil.copytree(casme3_release, release)
-    settings = benchmark.BenchmarkSettings(epochs=1, seed=0, lr=0.01, batch_size=32,
-                                           params=FeatureParams(flow_size=32, input_size=12, nose_patch=5))
-    doc = benchmark.run_benchmark(release, casme3_corpus.root, protocols="real,synthetic", settings=settings,
-                                  progress=False)
+    settings = BenchmarkSettings(protocols=("real", "synthetic"), epochs=1, seed=0, seeds=1, lr=0.01,
+                                 batch_size=32, flow_size=32, input_size=12, nose_patch=5, bootstrap=100)
+    doc = benchmark.run_benchmark(release, casme3_corpus.root, settings=settings, progress=False)
     assert [f["test_subject"] for f in doc["folds"]] == ["spNO.1", "spNO.216"]
     assert [f["test_videos"] for f in doc["folds"]] == [["spNO1_a", "spNO1_c", "spNO1_j"],
                                                           ["spNO216_d", "spNO216_e"]]

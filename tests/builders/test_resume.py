@@ -91,7 +91,6 @@ def test_resume_refuses_source_frames_changed_since_their_units_were_built(demo_
     """Issue 14 item 3: an overwritten source JPEG of a built unit is never silently kept in the release."""
     import os
 
-    from samm_synth_dataset import format as fmt
     from samm_synth_dataset.builders import build
 
     config = _tiny_config(demo_corpus, tmp_path)
@@ -125,7 +124,6 @@ def test_resume_accepts_a_relative_spelling_of_the_same_inputs(demo_corpus, tmp_
     """Issue 14 item 3: paths are compared resolved."""
     import os
 
-    from samm_synth_dataset import format as fmt
     from samm_synth_dataset.builders import build
 
     config = _tiny_config(demo_corpus, tmp_path)

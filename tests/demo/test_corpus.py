@@ -15,11 +15,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from samm_synth_dataset.demo import corpus as demo
+from samm_synth_dataset.demo import choreography as demo
+from samm_synth_dataset.demo.animation import frame_name, temporal_profile, warp
 from samm_synth_dataset.demo.corpus import (
-    SHEET_COLUMNS, DemoCorpus, frame_name, load_displacement_table, load_ground_truth, load_videos_table,
-    make_demo_corpus, neutral_image, temporal_profile, true_displacement, warp,
+    DemoCorpus, load_displacement_table, load_ground_truth, load_videos_table, make_demo_corpus, neutral_image,
+    true_displacement,
 )
+from samm_synth_dataset.demo.workbook import SHEET_COLUMNS
 
 QUIRKS = {"fractional", "apex_missing", "onset_zero", "duplicate_filename", "offset_past_end"}
 FRAME_RE = re.compile(r"^(?P<video>\d{3}_\d)_(?P<n>\d{4,})\.jpg$")

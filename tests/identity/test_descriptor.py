@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from samm_synth_dataset.identity import descriptor as I
+from samm_synth_dataset.identity import descriptor as I, section as R
 
 
 def _video_frames(path: Path, positions: list[int]) -> dict[int, np.ndarray]:
@@ -195,22 +195,18 @@ def test_figures(faces) -> None:
     c = I.VideoIdentity(video="c", frames=(1,), synthetic_to_original=(None,), synthetic_to_reference=(None,),
                         original_to_reference=(None,), no_face_original=(1,), no_face_synthetic=(1,),
                         reference_found=True)
-    fig = I.plot_identity_scatter([a, b, c], {"a": "colour", "b": "stargan"})
+    fig = R.plot_identity_scatter([a, b, c], {"a": "colour", "b": "stargan"})
     ax = fig.axes[0]
     assert len(ax.collections) == 2 and "1 video(s) left out" in ax.get_title()
     assert I.most_and_least_changed([a, b, c]) == (b, a)
     o = faces["video"][0]
-    strip = I.strip_image(o, faces["grace"], faces["single"], height=100)
+    strip = R.strip_image(o, faces["grace"], faces["single"], height=100)
     assert strip.shape[0] == 100 and strip.dtype == np.uint8
     widths = [round(img.shape[1] * 100 / img.shape[0]) for img in (o, faces["grace"], faces["single"])]
     assert strip.shape[1] == sum(widths) + 8
     assert np.all(strip[:, widths[0]:widths[0] + 4] == 255)
-    fig2 = I.plot_strips([(b, 2, o, faces["grace"], faces["grace"]), (a, 1, o, o, faces["single"])])
+    fig2 = R.plot_strips([(b, 2, o, faces["grace"], faces["grace"]), (a, 1, o, o, faces["single"])])
     assert len(fig2.axes) == 6 and "0.70" in fig2.axes[1].get_xlabel()
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    plt.close(fig2)
 
 
 def test_missing_dlib_is_a_clear_skip_reason(monkeypatch) -> None:

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.identity import descriptor as I
-from samm_synth_dataset.identity import section as R
+from samm_synth_dataset.identity import descriptor as I, section as R
 
 
 def _ctx(release: Path, source_root: Path | None, **settings):

@@ -162,9 +162,10 @@ def test_report_title_names_dataset_and_method(tint_release: Path) -> None:
 
 def test_report_names_stale_au_tracks_and_skipped_figure5(tint_release: Path, capsys) -> None:
     """An AU file of a video not in the videos table is left out and named; a skipped Figure 5 is listed."""
+    import shutil
+
     import pyarrow as pa
     import pyarrow.parquet as pq
-    import shutil
 
     _no_originals(tint_release)
     _write_tracks(tint_release)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from samm_synth_dataset.spotting.scorer import score_spotting
 from samm_synth_dataset.spotting import decode as D
+from samm_synth_dataset.spotting.scorer import score_spotting
 
 
 def bump(n: int, centre: float, height: float = 1.0, width: float = 3.0) -> np.ndarray:

@@ -9,12 +9,7 @@ import pandas as pd
 import pytest
 
 from samm_synth_dataset.spotting.commands import add_score_command as add_commands
-from samm_synth_dataset.spotting.scorer import (
-    inclusive_iou,
-    log_lines,
-    match_spotting,
-    score_spotting,
-)
+from samm_synth_dataset.spotting.scorer import inclusive_iou, log_lines, match_spotting, score_spotting
 
 
 def megc(rows: list[tuple[str, int, int, str]]) -> pd.DataFrame:
