@@ -342,11 +342,11 @@ class Stage:
         return self.root / part
 
     def run(self, part: str, tasks: Sequence[Task], fn: TaskFn, settings: Mapping[str, Any],
-            context: Callable[[], Any] | None = None) -> dict[str, Path]:
+            context: Callable[[], Any] | None = None, unit: str | None = None) -> dict[str, Path]:
         """Run ``fn`` on every task (this rank's share, in parallel); return ``task id -> result folder`` for
         ALL tasks (every rank's), after a barrier. ``context``: a factory called once per process that runs
-        tasks; its result reaches every task as ``dirs.context``. Raises StageError when a task failed on any
-        rank."""
+        tasks; its result reaches every task as ``dirs.context``. ``unit``: the progress bar's unit for this part
+        (default the stage's). Raises StageError when a task failed on any rank."""
         if not _TASK_ID.fullmatch(part):
             raise ValueError(f"stage part {part!r}: use letters, digits, '.', '_' and '-'")
         ids = [t.id for t in tasks]
@@ -371,7 +371,7 @@ class Stage:
             log.info("%s/%s on %s: %d of %d tasks done by an earlier run", self.name, part, self._where(),
                      len(mine) - len(todo), len(mine))
         try:
-            failures = self._execute(part, folder, todo, fn, context)
+            failures = self._execute(part, folder, todo, fn, context, unit or self.unit)
         finally:
             self._close_contexts()
         if not self.group.all_ok(not failures):
@@ -396,13 +396,13 @@ class Stage:
         self._contexts.clear()
 
     def _execute(self, part: str, folder: Path, todo: list[Task], fn: TaskFn,
-                 factory: Callable[[], Any] | None = None) -> dict[str, str]:
+                 factory: Callable[[], Any] | None = None, unit: str = "video") -> dict[str, str]:
         """Run ``todo`` here; ``task id -> error`` of the failed ones."""
         failures: dict[str, str] = {}
         n = min(self.workers, len(todo))
         desc = f"{self.name} {part}" + (f" [rank {self.info.rank}]" if self.info.distributed else "")
         size = {t.id: t.weight if self.weighted else 1 for t in todo}
-        bar = tqdm(total=sum(size.values()), desc=desc, unit=self.unit, disable=not self.progress or not todo,
+        bar = tqdm(total=sum(size.values()), desc=desc, unit=unit, disable=not self.progress or not todo,
                    dynamic_ncols=True)
         advanced = {"n": 0}
 

@@ -357,7 +357,7 @@ def headline(summary: Mapping[str, Any], threshold: float) -> dict[str, Any]:
 
 
 def plot_identity_scatter(results: Sequence[identity.VideoIdentity], methods: Mapping[str, str] | None = None) -> Figure:
-    """One point per video: x = median identity.distance synthetic↔original, y = median identity.distance synthetic↔reference,
+    """One point per video: x = median distance synthetic↔original, y = median distance synthetic↔reference,
     colour by method (``methods``: video → method name). The threshold is drawn on both axes; videos without
     both medians are left out and counted in the title."""
     methods = methods or {}
@@ -383,8 +383,8 @@ def plot_identity_scatter(results: Sequence[identity.VideoIdentity], methods: Ma
     ax.text(threshold + (top - threshold) / 2, top * 0.98, "another\nperson", ha="center", va="top", fontsize=8)
     ax.set_xlim(-0.02 * top, top)
     ax.set_ylim(-0.02 * top, top)
-    ax.set_xlabel("median identity.distance, synthetic ↔ original")
-    ax.set_ylabel("median identity.distance, synthetic ↔ reference")
+    ax.set_xlabel("median distance, synthetic ↔ original")
+    ax.set_ylabel("median distance, synthetic ↔ reference")
     if by_method:
         ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)

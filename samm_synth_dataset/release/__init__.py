@@ -2,15 +2,13 @@
 
 ``make_release`` (release.py) turns a finished build into release ``X.Y.Z``; ``render_card``/``validate_card``
 (card.py) make and check its README.md; ``compare_releases``/``check_version`` (versioning.py) give versions their
-data meaning; ``plan_publish``/``publish`` (publish.py) upload it and tag ``vX.Y.Z``.
+data meaning; ``publish.plan_publish``/``publish.publish`` upload it and tag ``vX.Y.Z``.
 """
 
 from __future__ import annotations
 
 from samm_synth_dataset.release.card import render_card, validate_card
-from samm_synth_dataset.release.publish import plan_publish, publish
 from samm_synth_dataset.release.release import make_release
 from samm_synth_dataset.release.versioning import Version, check_version, compare_releases
 
-__all__ = ["Version", "check_version", "compare_releases", "make_release", "plan_publish", "publish",
-           "render_card", "validate_card"]
+__all__ = ["Version", "check_version", "compare_releases", "make_release", "render_card", "validate_card"]

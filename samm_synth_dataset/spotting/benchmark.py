@@ -259,7 +259,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
         tasks = [Task(job.task_id, 1, job) for job in jobs]
         run_settings = {"release": release_digest(fmt.read_manifest(release)), "settings": settings.as_dict(),
                         "source_root": str(inputs.source_root.resolve())}
-        done = stage.run("train", tasks, train_task, run_settings)
+        done = stage.run("train", tasks, train_task, run_settings, unit="run")
         if not stage.is_main:
             return {}
         out = stage.root / "out"

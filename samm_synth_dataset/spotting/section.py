@@ -114,7 +114,7 @@ def claim(doc: dict[str, Any]) -> str:
     text += f" ({evidence(doc)}; test videos: {doc['test_videos']})."
     verdicts = [v for kind in SCORE_KINDS for v in boot["verdicts"][kind].values()]
     if verdicts and all(v == "inconclusive" for v in verdicts):
-        text += (" The intervals include no difference at all, so these numbers do not show that the synthetic "
+        text += (" Every interval of a difference includes 0, so these numbers do not show that the synthetic "
                  "videos help or hurt.")
     return text
 
