@@ -244,9 +244,10 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
     task per video, then the training runs, one task per (protocol, fold, seed) (``workers`` processes; under
     torchrun every rank does its share; only the main rank scores and returns the document, the others ``{}``).
     The main rank's files are moved into the release all at once (the manifest updated unless
-    ``update_manifest`` is False; the prediction folder then holds exactly this run's CSVs). A run that fails or is
-    killed before that leaves the release as it was; re-running it reuses the finished tasks. The document is the
-    same bytes for any number of workers and ranks."""
+    ``update_manifest`` is False; the prediction folder then holds exactly this run's CSVs). From the start of the
+    run to that commit the manifest marks the stage as pending, so a run that fails or is killed leaves a release
+    that ``verify`` rejects, naming the command; re-running it reuses the finished tasks and completes it. The
+    document is the same bytes for any number of workers and ranks."""
     settings = settings or BenchmarkSettings()
     train.resolve_device(settings.device)
     inputs = read_inputs(release, source_root)
@@ -254,6 +255,8 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
     ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
     rerun = f"samm-synth spotting-benchmark {release} --source-root {inputs.source_root} --settings <the same>"
     with Stage(release, "spotting", rerun=rerun, workers=workers, progress=progress) as stage:
+        if update_manifest and stage.is_main:  # from now on until the commit, verify rejects the release
+            fmt.begin_stage(release, "spotting", rerun)
         features = extract_features(inputs, settings.params, ks, stage) if ks else {}
         jobs = training_jobs(inputs, settings, features)
         tasks = [Task(job.task_id, 1, job) for job in jobs]

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from samm_synth_dataset.identity import descriptor as I, section as R
+from samm_synth_dataset.identity import descriptor as I, figures as R
 
 
 def _video_frames(path: Path, positions: list[int]) -> dict[int, np.ndarray]:
