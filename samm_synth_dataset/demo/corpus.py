@@ -78,7 +78,6 @@ from samm_synth_dataset.sources.listing import SAMM_FPS, SAMM_FRAMES_DIR
 
 log = logging.getLogger(__name__)
 
-FPS = SAMM_FPS
 WORKBOOK_NAME = "SAMM_LongVideos_Demo.xlsx"
 GENERATOR_VERSION = 1
 
@@ -157,7 +156,7 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
         x, y, w, h = faces[script.subject]
         video_rows.append({"video": script.video, "subject": script.subject, "first_frame": script.first_frame,
                            "last_frame": script.first_frame + script.n_frames - 1, "n_frames": script.n_frames,
-                           "width": width, "height": height, "fps": FPS, "face_x": x, "face_y": y, "face_w": w,
+                           "width": width, "height": height, "fps": SAMM_FPS, "face_x": x, "face_y": y, "face_w": w,
                            "face_h": h, "neutral": f"neutral/{script.subject}.png"})
     events = pd.DataFrame(component_rows, columns=[
         "video", "event", "component", "kind", "labelled", "action_units", "region", "cx", "cy", "sigma",
@@ -239,7 +238,7 @@ def make_demo_corpus(root: str | Path, seed: int = 0, size: Size = "full", quirk
         videos = _generate(work, seed, size, quirks)
         (work / "ground_truth" / "corpus.json").write_text(json.dumps(
             {"generator": "samm_synth_dataset.demo.corpus", "version": GENERATOR_VERSION, "seed": seed,
-             "size": size, "quirks": quirks, "fps": FPS, "videos": videos}, indent=2) + "\n")
+             "size": size, "quirks": quirks, "fps": SAMM_FPS, "videos": videos}, indent=2) + "\n")
         if root.exists():
             shutil.rmtree(root)
         work.rename(root)

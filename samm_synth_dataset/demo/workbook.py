@@ -24,7 +24,6 @@ from pathlib import Path
 from samm_synth_dataset.demo.choreography import VideoScript
 from samm_synth_dataset.sources.annotations import SAMM_HEADER, SAMM_SHEET
 
-SHEET_NAME = SAMM_SHEET
 SHEET_COLUMNS: tuple[str, ...] = SAMM_HEADER
 HEADER_ROW = 10  # 1-based Excel row of the header; data start on the next row
 TYPE_MACRO = "Macro"
@@ -95,7 +94,7 @@ def _write_workbook(path: Path, rows: list[dict[str, object]]) -> None:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = SHEET_NAME
+    ws.title = SAMM_SHEET
     ws["A1"] = "SAMM Long Videos Dataset - FACS Codes"
     ws["A3"] = "Symbol Key"
     ws["A4"] = '"/" = or'

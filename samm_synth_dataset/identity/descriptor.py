@@ -21,14 +21,13 @@ replicated to three channels). A median over zero measured pairs is ``None`` (re
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 #: dlib's documented same-person threshold on the ResNet descriptor's Euclidean distance.
 DEFAULT_THRESHOLD = 0.6
@@ -304,25 +303,9 @@ def measure_video(video: str, frames: Iterable[tuple[int, np.ndarray, np.ndarray
     return identity_from_descriptors(video, numbers, original, synthetic, reference, threshold)
 
 
-def cache_key(row: "pd.Series | Mapping[str, Any]", frames: Sequence[int], synthetic_sha256: Sequence[str] = ()
-              ) -> str:
-    """sha256 hex naming one video's cached result: the method, the video, its original (source video, crop,
-    output size, sampled SOURCE frame numbers: as the AU tracks' original key), the reference's sha256 (videos
-    table) and ``synthetic_sha256`` (e.g. the manifest's sha256 of the video's frame files, so a rebuilt video
-    is not served from the cache). The threshold is not part of it (see ``VideoIdentity.with_threshold``)."""
-    from samm_synth_dataset.metrics.au_export import original_key
-
-    frames_arr = np.asarray(list(frames), dtype=np.int64)
-    payload = {"method": METHOD, "video": str(row["video"]), "original": list(original_key(row, frames_arr)),
-               "reference_sha256": str(row["reference_sha256"]), "synthetic": [str(s) for s in synthetic_sha256]}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 def identity_table(results: Sequence[VideoIdentity]) -> "pd.DataFrame":
     """One row per video: sampled frames, measured pairs, the three medians, the recognisable share, frames with
     no face (SOURCE numbers, space-separated) and the verdict; the threshold in every row."""
-    import pandas as pd
-
     rows = []
     for r in results:
         rows.append({"video": r.video, "sampled": r.n_sampled, "pairs": r.n_pairs,

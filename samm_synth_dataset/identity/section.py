@@ -18,6 +18,7 @@ missing or changed image leaves the video's reference distances unmeasured (name
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import re
@@ -31,6 +32,7 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.identity import descriptor as identity
 from samm_synth_dataset.identity import figures
 from samm_synth_dataset.images import decode_image, to_rgb
+from samm_synth_dataset.metrics.au_export import original_key
 from samm_synth_dataset.metrics.data import OriginalFrames, synthetic_frame_numbers, synthetic_frames
 from samm_synth_dataset.metrics.document import save_figure
 from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
@@ -181,9 +183,12 @@ def identity_of_video(release: str | Path, row: Mapping[str, Any], source_root: 
 
 
 def _shared_id(what: str, row: Mapping[str, Any], frames: Sequence[int]) -> str:
-    """The task id of a shared descriptor: one per original (crop, size, frames) or per reference image."""
+    """The task id of a shared descriptor: one per original — the sha256 of the descriptor method and the
+    original's key (source video, crop, output size, sampled SOURCE frame numbers, as the AU tracks key it) — or
+    one per reference image (its sha256)."""
     if what == "original":
-        return f"original-{identity.cache_key({**dict(row), 'video': '', 'reference_sha256': ''}, frames)}"
+        key = {"method": identity.METHOD, "original": list(original_key(row, np.asarray(list(frames), np.int64)))}
+        return f"original-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()}"
     return "reference-" + re.sub(r"[^0-9A-Za-z]", "_", str(row["reference_sha256"]))[:64]
 
 

@@ -218,6 +218,11 @@ def _test_sources(inputs: Inputs, fold: fmt.Split) -> list[str]:
                                         "source_video"].astype(str)))
 
 
+def feature_params(settings: BenchmarkSettings) -> FeatureParams:
+    """The feature parameters of ``settings`` (the default recipe's Farneback parameters)."""
+    return FeatureParams(flow_size=settings.flow_size, input_size=settings.input_size, nose_patch=settings.nose_patch)
+
+
 def training_jobs(inputs: Inputs, settings: BenchmarkSettings, features: dict[str, Path]) -> list[TrainJob]:
     """One job per (fold, protocol, seed), in that order; the first seed keeps the score curves."""
     iv = _source_intervals(inputs)
@@ -257,7 +262,7 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
     with Stage(release, "spotting", rerun=rerun, workers=workers, progress=progress) as stage:
         if update_manifest and stage.is_main:  # from now on until the commit, verify rejects the release
             fmt.begin_stage(release, "spotting", rerun)
-        features = extract_features(inputs, settings.params, ks, stage) if ks else {}
+        features = extract_features(inputs, feature_params(settings), ks, stage) if ks else {}
         jobs = training_jobs(inputs, settings, features)
         tasks = [Task(job.task_id, 1, job) for job in jobs]
         run_settings = {"release": release_digest(fmt.read_manifest(release)), "settings": settings.as_dict(),

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset.settings import flag
-from samm_synth_dataset.spotting import decode, train, utility
-from samm_synth_dataset.spotting.features import FeatureParams
+from samm_synth_dataset.spotting import recipe, utility
 
 PROTOCOLS: tuple[str, ...] = ("real", "synthetic", "real+synthetic")
 RECIPES: tuple[str, ...] = ("default",)
@@ -48,10 +47,10 @@ class BenchmarkSettings:
         "comma-separated protocols of real, synthetic, real+synthetic", parse=parse_protocols, metavar="LIST"))
     seeds: int = field(default=3, metadata=flag("training runs per protocol and fold, one seed each"))
     seed: int = field(default=0, metadata=flag("the first seed (weights, sampling, shuffles); then seed+1, ..."))
-    epochs: int = field(default=train.EPOCHS, metadata=flag("training epochs (SOFTNet: 10)"))
-    batch_size: int = field(default=train.BATCH_SIZE, metadata=flag("batch size (SOFTNet: 12)"))
-    lr: float = field(default=train.LEARNING_RATE, metadata=flag("SGD learning rate (SOFTNet: 0.0005)"))
-    p: float = field(default=decode.P, metadata=flag("peak threshold fraction of the smoothed score (SOFTNet: 0.55)"))
+    epochs: int = field(default=recipe.EPOCHS, metadata=flag("training epochs (SOFTNet: 10)"))
+    batch_size: int = field(default=recipe.BATCH_SIZE, metadata=flag("batch size (SOFTNet: 12)"))
+    lr: float = field(default=recipe.LEARNING_RATE, metadata=flag("SGD learning rate (SOFTNet: 0.0005)"))
+    p: float = field(default=recipe.P, metadata=flag("peak threshold fraction of the smoothed score (SOFTNet: 0.55)"))
     recipe: str = field(default="default", metadata=flag("feature recipe", choices=RECIPES))
     flow_size: int = field(default=128, metadata=flag("side in px of the frames the flow is computed on"))
     input_size: int = field(default=42, metadata=flag("side in px of the network input (even)"))
@@ -72,13 +71,9 @@ class BenchmarkSettings:
         if not 0 < self.p < 1 or not 0 < self.level < 1:
             raise SettingsError(f"p and level must be in (0, 1), got {self.p} and {self.level}")
         try:
-            self.params  # the feature parameters are checked too
+            recipe.check_feature_sizes(self.flow_size, self.input_size, self.nose_patch)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
-
-    @property
-    def params(self) -> FeatureParams:
-        return FeatureParams(flow_size=self.flow_size, input_size=self.input_size, nose_patch=self.nose_patch)
 
     @property
     def seed_list(self) -> list[int]:

@@ -27,9 +27,8 @@ from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.spotting.recipe import P
 
-#: SOFTNet's threshold fraction p.
-P = 0.55
 #: Submission ``type`` of each kind.
 SUBMISSION_TYPES: dict[str, str] = {"ME": "me", "MaE": "mae"}
 SUBMISSION_COLUMNS: tuple[str, ...] = ("vid", "onset", "offset", "type")

@@ -46,6 +46,7 @@ import numpy as np
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.regions import region_boxes
+from samm_synth_dataset.spotting.recipe import check_feature_sizes
 
 #: Bumped whenever the feature computation changes (part of every feature key).
 FEATURES_VERSION = "1"
@@ -67,12 +68,7 @@ class FeatureParams:
     farneback: Mapping[str, float | int] = field(default_factory=lambda: dict(optical_flow.FARNEBACK), hash=False)
 
     def __post_init__(self) -> None:
-        if self.flow_size < 16:
-            raise ValueError(f"flow_size must be >= 16 px, got {self.flow_size}")
-        if self.input_size < 2 or self.input_size % 2:
-            raise ValueError(f"input_size must be even and >= 2, got {self.input_size}")
-        if self.nose_patch < 1 or self.nose_patch % 2 == 0:
-            raise ValueError(f"nose_patch must be odd and >= 1, got {self.nose_patch}")
+        check_feature_sizes(self.flow_size, self.input_size, self.nose_patch)
 
     def as_dict(self) -> dict[str, Any]:
         return {"flow_size": self.flow_size, "input_size": self.input_size, "nose_patch": self.nose_patch,

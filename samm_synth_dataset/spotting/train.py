@@ -34,10 +34,8 @@ from tqdm.auto import tqdm
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.spotting import decode
 from samm_synth_dataset.spotting.network import SOFTNet
+from samm_synth_dataset.spotting.recipe import BATCH_SIZE, EPOCHS, LEARNING_RATE, P
 
-EPOCHS = 10
-BATCH_SIZE = 12
-LEARNING_RATE = 0.0005
 NOISE_SIGMA = 0.05
 BLUR_SIZE = 7
 #: Augmentation codes of a training sample: as is, flipped, blurred, noisy.
@@ -209,7 +207,7 @@ def predict_scores(model: SOFTNet, features: np.ndarray, device: str = "cpu", ba
 
 
 def spot_video(model: SOFTNet, features: np.ndarray, k: int, frames: Sequence[int] | np.ndarray,
-               p: float = decode.P, device: str = "cpu") -> list[tuple[int, int]]:
+               p: float = P, device: str = "cpu") -> list[tuple[int, int]]:
     """Intervals ``(onset, offset)`` (SOURCE frame numbers, inclusive) spotted in one video: pair scores →
     per-frame curve → ``decode.spot_intervals``. ``frames``: the source frame number of each of the video's
     ``len(features) + k`` frames."""

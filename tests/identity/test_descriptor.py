@@ -174,17 +174,6 @@ def test_threshold_and_dict_round_trip() -> None:
                         original_to_reference=(), no_face_original=(), no_face_synthetic=(), reference_found=False)
 
 
-def test_cache_key_follows_frames_crop_reference_and_synthetic() -> None:
-    row = {"video": "006_1-ref01", "source_video": "006_1", "crop": {"x": 10, "y": 20, "w": 200, "h": 200},
-           "crop_matrix": None, "width": 128, "height": 128, "reference_sha256": "ab" * 32}
-    k = I.cache_key(row, [1, 50, 99], ["cd" * 32])
-    assert k == I.cache_key(dict(row), [1, 50, 99], ["cd" * 32]) and len(k) == 64
-    assert k != I.cache_key(row, [1, 50, 100], ["cd" * 32])
-    assert k != I.cache_key({**row, "crop": {"x": 11, "y": 20, "w": 200, "h": 200}}, [1, 50, 99], ["cd" * 32])
-    assert k != I.cache_key({**row, "reference_sha256": "ef" * 32}, [1, 50, 99], ["cd" * 32])
-    assert k != I.cache_key(row, [1, 50, 99], ["ce" * 32])
-
-
 def test_figures(faces) -> None:
     a = I.VideoIdentity(video="a", frames=(1, 2), synthetic_to_original=(0.1, 0.2), synthetic_to_reference=(0.8, 0.9),
                         original_to_reference=(0.85, 0.9), no_face_original=(), no_face_synthetic=(),

@@ -149,3 +149,17 @@ def test_two_workers_describe_each_shared_original_and_reference_once(small_rele
     shutil.rmtree(release / fmt.STAGES_DIR / "report")
     one = _section(_ctx(release, demo_corpus.frames_root, identity_samples=2, workers=1)).result["per_video"]
     assert pd.DataFrame(two).equals(pd.DataFrame(one))
+
+
+def test_an_original_is_shared_by_its_crop_size_and_frames_not_by_its_reference() -> None:
+    """The shared-descriptor task of an original: the same for every synthetic video of that original (any
+    reference), another for other frames or another crop."""
+    row = {"video": "006_1-ref01", "source_video": "006_1", "crop": {"x": 10, "y": 20, "w": 200, "h": 200},
+           "width": 128, "height": 128, "reference_sha256": "ab" * 32}
+    key = R._shared_id("original", row, [1, 50, 99])
+    assert key.startswith("original-") and len(key) == len("original-") + 64
+    assert key == R._shared_id("original", {**row, "video": "006_1-ref02", "reference_sha256": "ef" * 32},
+                               [1, 50, 99])
+    assert key != R._shared_id("original", row, [1, 50, 100])
+    assert key != R._shared_id("original", {**row, "crop": {"x": 11, "y": 20, "w": 200, "h": 200}}, [1, 50, 99])
+    assert R._shared_id("reference", row, [1]) == "reference-" + "ab" * 32
