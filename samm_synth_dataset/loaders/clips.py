@@ -64,7 +64,7 @@ import cv2
 import numpy as np
 import pyarrow.parquet as pq
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import IterableDataset, default_collate, get_worker_info
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.loaders.au_tracks import AUStore
@@ -108,8 +108,6 @@ def to_chw(img: np.ndarray) -> np.ndarray:
 
 def collate_clips(batch: list[dict[str, Any]]) -> dict[str, Any]:
     """torch's ``default_collate`` (samples need no special collate; kept for code that passes it)."""
-    from torch.utils.data import default_collate
-
     return default_collate(batch)
 
 
