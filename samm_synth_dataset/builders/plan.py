@@ -156,9 +156,16 @@ def make_plan(config: BuildConfig) -> Plan:
     """Plan the build of ``config``. The document holds the effective config, library versions, the units, the
     skipped videos, the missing source frames, the sha256 of every input file that is not a frame, each source
     video's fingerprint (:func:`source_fingerprint`) and the input paths resolved, so that ``--resume`` can refuse
-    inputs changed since an interrupted run. Inputs are checked (:func:`check_inputs`) first."""
+    inputs changed since an interrupted run. Inputs are checked (:func:`check_inputs`) first; a plan without a
+    unit is refused (ValueError naming why the videos were skipped), never built as an empty "complete" release."""
     check_inputs(config)
     units, skipped, annotations = plan_units(config)
+    if not units:
+        why = "; ".join(f"{v}: {r}" for v, r in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        raise ValueError(f"nothing to build: no source video × reference unit is left "
+                         f"({len(skipped)} video(s) skipped{': ' + why if why else ''}); check --videos, "
+                         "--exclude-videos and the references file (does a reference row cover each subject?); "
+                         "nothing was created")
     missing = missing_frames(units)
     inputs = {name: fmt.sha256_file(path) for name in HASHED_INPUTS
               if (path := getattr(config, name, None)) is not None and Path(path).is_file()}

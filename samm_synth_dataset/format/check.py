@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from samm_synth_dataset.format.files import sha256_file
-from samm_synth_dataset.format.layout import MANIFEST, ReleaseError
+from samm_synth_dataset.format.layout import MANIFEST, PENDING, ReleaseError
 from samm_synth_dataset.format.manifest import read_manifest
 
 #: The folder whose every file must be listed in the manifest.
@@ -23,10 +23,25 @@ def check_release(release: str | Path, full: bool = False) -> dict[str, Any]:
 
     Raises ReleaseError with one line naming the first offending file and what to do: the manifest missing or
     not ``complete``, a listed file missing or of another size (or, with ``full``, another sha256), a file under
-    ``data/`` that the manifest does not list.
+    ``data/`` that the manifest does not list. While a stage is adding its files (the manifest's ``pending``
+    entry), such a problem names that stage and the command that finishes it instead.
     """
     root = Path(release)
     manifest = read_manifest(root)
+    try:
+        return _check(root, manifest, full)
+    except ReleaseError as exc:
+        pending = manifest.get(PENDING) or {}
+        if not pending:
+            raise
+        stage, info = sorted(pending.items())[0]
+        first = str(exc).split(":", 1)[0]
+        rerun = (info or {}).get("rerun", f"samm-synth {stage}")
+        raise ReleaseError(f"{first}: the {stage} stage is adding its files to {root} (or stopped while doing so): "
+                           f"wait for it to finish, or finish it with `{rerun}`; do not remove files") from None
+
+
+def _check(root: Path, manifest: dict[str, Any], full: bool) -> dict[str, Any]:
     entries = manifest.get("files")
     if not isinstance(entries, list) or not entries:
         raise ReleaseError(f"{root / MANIFEST}: lists no files; the build did not finish (re-run `samm-synth build "

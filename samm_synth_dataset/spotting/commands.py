@@ -125,6 +125,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
                                 gt_video_column=args.gt_video_column, videos=videos)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    if args.release is not None and args.fold is None and not args.videos:
+        with_gt = {e.video for e in result.entries if e.gt is not None}
+        predicted = {e.video for e in result.entries if e.pred is not None}
+        unpredicted = sorted(with_gt - predicted)
+        if predicted and unpredicted:
+            print(f"warning: the predictions cover {len(with_gt) - len(unpredicted)} of the {len(with_gt)} videos "
+                  f"with ground truth in {args.release}; the intervals of the other {len(unpredicted)} (e.g. "
+                  f"{unpredicted[0]}) count as misses. To score one LOSO fold pass --fold N, or the videos "
+                  "predicted with --videos", file=sys.stderr)
     scores = result.as_dict()
     if args.log:
         write_log(args.log, result, dataset_code=args.log_dataset,

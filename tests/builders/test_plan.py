@@ -73,3 +73,25 @@ def test_plan_records_source_fingerprints_and_resolved_paths(demo_corpus, tmp_pa
     relative = make_plan(config.replace(source_root=Path(os.path.relpath(demo_corpus.frames_root))))
     assert relative.document["paths"] == plan.document["paths"]
     assert plan.document["paths"]["source_root"] == str(demo_corpus.frames_root.resolve())
+
+
+def test_a_build_of_zero_videos_is_refused_not_complete(demo_corpus, tmp_path: Path, capsys) -> None:
+    """Issue 24 item 12: ``--videos 006_1`` when no reference row covers subject 006 leaves nothing to build; the
+    build says so in one line and creates nothing (it used to report an empty release "complete")."""
+    import pandas as pd
+
+    from samm_synth_dataset.cli import main
+
+    refs = pd.read_csv(demo_corpus.references_csv)
+    only_007 = tmp_path / "refs.csv"
+    refs[refs["subject"].astype(str).str.zfill(3) == "007"].assign(
+        reference_path=lambda d: [str(demo_corpus.references_csv.parent / p) for p in d["reference_path"]]
+    ).to_csv(only_007, index=False)
+    out = tmp_path / "out"
+    code = main(["build", "--source-root", str(demo_corpus.frames_root), "--references", str(only_007),
+                 "--subjects", str(demo_corpus.subjects_csv), "--annotations", str(demo_corpus.annotations),
+                 "--videos", "006_1", "--image-size", "32", "--no-progress", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert "nothing to build" in err and "006_1" in err and "nothing was created" in err
+    assert not out.exists()

@@ -45,3 +45,16 @@ def test_a_building_manifest_is_refused(small_release_copy: Path) -> None:
     path.write_text(json.dumps(manifest))
     with pytest.raises(fmt.ReleaseError, match="not 'complete'"):
         fmt.check_release(small_release_copy)
+
+
+def test_a_file_of_a_stage_still_committing_names_the_stage_not_remove_it(small_release_copy: Path) -> None:
+    """Issue 24 item 14: while ``aus`` moves its files in (or after a kill there), a reader finds a file the
+    manifest does not list yet. It must name the stage and the command that finishes it — deleting the file is
+    the wrong fix."""
+    fmt.begin_stage(small_release_copy, "aus", "samm-synth aus REL --source-root CORPUS")
+    (small_release_copy / "data" / "aus").mkdir(parents=True)
+    (small_release_copy / "data" / "aus" / "006_1-ref01.parquet").write_bytes(b"PAR1")
+    with pytest.raises(fmt.ReleaseError, match=r"006_1-ref01.parquet: the aus stage is adding its files") as err:
+        fmt.check_release(small_release_copy)
+    assert "`samm-synth aus REL --source-root CORPUS`" in str(err.value) and "do not remove" in str(err.value)
+    assert "remove it" not in str(err.value)

@@ -282,10 +282,14 @@ def test_a_fold_is_scored_against_its_own_test_videos(tmp_path, capsys):
     pred.write_text("vid,onset,offset,type\n006_1-ref01,10,30,mae\n006_1-ref02,10,30,mae\n")
     everything = _score_args("--pred", str(pred), "--release", str(rel), "--json")
     assert everything.func(everything) == 0
-    assert json.loads(capsys.readouterr().out)["MaE"]["n_gt"] == 3   # 007_1-ref03 counts as a miss
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["MaE"]["n_gt"] == 3   # 007_1-ref03 counts as a miss, and that is said
+    assert captured.err.startswith("warning: the predictions cover 2 of the 3 videos with ground truth") \
+        and "007_1-ref03" in captured.err and "--fold N" in captured.err and len(captured.err.splitlines()) == 1
     fold0 = _score_args("--pred", str(pred), "--release", str(rel), "--fold", "0", "--json")  # test subject 006
     assert fold0.func(fold0) == 0
-    assert counts(json.loads(capsys.readouterr().out)["MaE"]) == (2, 0, 0, 2, 2)
+    captured = capsys.readouterr()
+    assert counts(json.loads(captured.out)["MaE"]) == (2, 0, 0, 2, 2) and captured.err == ""
     chosen = _score_args("--pred", str(pred), "--release", str(rel), "--videos", "006_1-ref01", "006_1-ref02",
                          "--json")
     assert chosen.func(chosen) == 0
