@@ -190,9 +190,10 @@ def unit_folder(release: Path, video: str) -> Path:
 
 
 def resume_settings(plan: dict[str, Any]) -> dict[str, Any]:
-    """What the build's stage keeps its finished units for: the input hashes, the effective config (input paths
-    resolved) and the units. Library versions only warn (:func:`check_output_folder`)."""
-    return {"inputs": plan["inputs"], "config": _comparable_config(plan, True), "units": plan["units"]}
+    """What the build's stage keeps its finished units for: the input hashes and the effective config (input paths
+    resolved). Units are checked one by one (:func:`check_output_folder`: a built unit's inputs must not have
+    changed; an unbuilt one is built from the inputs as they are); library versions only warn."""
+    return {"inputs": plan["inputs"], "config": _comparable_config(plan, True)}
 
 
 #: Files a build writes before its first unit: a folder holding only these has nothing built yet.
@@ -249,15 +250,37 @@ def check_output_folder(out: Path, resume: bool, plan: dict[str, Any]) -> None:
                          "restore them or build into an empty --out folder")
     resolved = "paths" in old
     old_config, new_config = _comparable_config(old, resolved), _comparable_config(plan, resolved)
-    if old_config != new_config or old.get("units") != plan["units"]:
+    old_units = {u["video"]: u for u in old.get("units") or []}
+    new_units = {u["video"]: u for u in plan["units"]}
+    if old_config != new_config or sorted(old_units) != sorted(new_units):
         diff = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
         raise ValueError(f"{out}: --resume with different settings or inputs than the interrupted build "
                          f"(config differs in {diff or 'its list of units'}); use the same settings or an "
                          "empty --out folder")
+    changed = sorted(v for v in new_units if old_units[v] != new_units[v])
+    built = _built_units(out)
+    if any(v in built for v in changed):
+        raise ValueError(f"{out}: --resume, but the inputs of built units changed since they were built "
+                         f"({[v for v in changed if v in built][:10]}: reference image or source frame range); "
+                         "restore them, or build into an empty --out folder")
+    for video in changed:  # e.g. a broken reference image replaced after its unit failed
+        log.info("%s: unit %s changed since the plan (not built yet); it is built from the inputs as they are now",
+                 out, video)
     _check_sources(out, old, plan)
     if old.get("versions") != plan["versions"]:
         log.warning("%s: library versions differ from the interrupted build's; bytes of redone units may "
                     "differ from the kept ones", out)
+
+
+def _built_units(out: Path) -> set[str]:
+    """The synthetic videos built in ``out``: a task folder each, or (a finished build's, moved into the release)
+    listed by its manifest."""
+    try:
+        finished = {str(u["video"]) for u in fmt.read_manifest(out, require_complete=False).get("units") or []}
+    except fmt.ReleaseError:
+        finished = set()
+    folder = out / fmt.STAGES_DIR / STAGE / UNITS_PART / "done"
+    return finished | ({p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set())
 
 
 def _check_sources(out: Path, old: dict[str, Any], plan: dict[str, Any]) -> None:
@@ -269,12 +292,8 @@ def _check_sources(out: Path, old: dict[str, Any], plan: dict[str, Any]) -> None
         return
     old_sources, new_sources = old["sources"] or {}, plan.get("sources") or {}
     changed = sorted(v for v in set(old_sources) | set(new_sources) if old_sources.get(v) != new_sources.get(v))
-    try:  # a finished build's units were moved into the release: its manifest lists them
-        finished = {u["video"] for u in fmt.read_manifest(out, require_complete=False).get("units") or []}
-    except fmt.ReleaseError:
-        finished = set()
-    built = [v for v in changed if any(u["video"] in finished or unit_folder(out, u["video"]).is_dir()
-                                       for u in plan["units"] if u["source_video"] == v)]
+    units = _built_units(out)
+    built = [v for v in changed if any(u["video"] in units for u in plan["units"] if u["source_video"] == v)]
     if built:
         modes = {s.get("mode") for s in list(old_sources.values()) + list(new_sources.values())}
         how = "file names, sizes or modification times" if modes == {"stat"} else \

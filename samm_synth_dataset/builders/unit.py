@@ -55,7 +55,8 @@ def build_task(task: Task, dirs: TaskDirs) -> None:
 def load_reference_image(ref: Reference, size: int) -> np.ndarray:
     """The reference face as S×S×3 uint8 RGB (greyscale replicated; resized with area/linear interpolation).
     Reference images are expected to be face crops already (e.g. CelebA-HQ/AFHQ style)."""
-    img = to_rgb(read_image(ref.path))
+    img = to_rgb(read_image(ref.path, hint=f"replace reference {ref.reference_id} (the image file) and re-run the "
+                                          "same command with --resume"))
     if img.shape[:2] != (size, size):
         interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_LINEAR
         img = cv2.resize(img, (size, size), interpolation=interp)

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from samm_synth_dataset import __version__
 from samm_synth_dataset.format.files import atomic_write_json, file_record
-from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, PENDING, STATUS_BUILDING,
-                                              STATUS_COMPLETE, ReleaseError)
+from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, PARTIAL_SUFFIX, PENDING,
+                                              STATUS_BUILDING, STATUS_COMPLETE, ReleaseError)
 
 
 def versions() -> dict[str, str]:
@@ -40,6 +40,11 @@ def read_manifest(release: str | Path, require_complete: bool = True) -> dict[st
     """
     path = Path(release) / MANIFEST
     if not path.is_file():
+        staged = Path(release).with_name(Path(release).name + PARTIAL_SUFFIX)
+        if staged.is_dir():
+            raise ReleaseError(f"{path}: no manifest.json, but {staged} holds a release still being made (a "
+                               "`samm-synth release --out` that stopped); re-run that same `samm-synth release` "
+                               "command to finish it")
         raise ReleaseError(f"{path}: no manifest.json; this is not a finished release (run `samm-synth build` "
                            "or `samm-synth finalize` first)")
     try:

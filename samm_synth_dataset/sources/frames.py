@@ -25,7 +25,7 @@ _JPEG_EOI = b"\xff\xd9"
 _EOI_SEARCH_BYTES = 64
 
 
-def check_jpeg_complete(path: Path, data: np.ndarray) -> None:
+def check_jpeg_complete(path: Path, data: np.ndarray, hint: str = "re-extract this frame") -> None:
     """Raise FrameReadError when a JPEG stream lacks its end-of-image marker (FF D9) near the end of the file.
 
     OpenCV decodes a truncated JPEG "successfully" (grey bottom rows, a warning on stderr), so the marker is
@@ -36,21 +36,21 @@ def check_jpeg_complete(path: Path, data: np.ndarray) -> None:
         return
     if _JPEG_EOI not in data[-_EOI_SEARCH_BYTES:].tobytes():
         raise FrameReadError(f"{path}: truncated JPEG (no end-of-image marker FF D9); the file was cut short "
-                             "while copying or extracting; re-extract this frame")
+                             f"while copying or extracting; {hint}")
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, hint: str = "re-extract this frame") -> np.ndarray:
     """Decode one image file as it is stored: H×W (greyscale) or H×W×3 RGB, uint8.
 
-    Raises FrameReadError naming the file when it cannot be decoded.
+    Raises FrameReadError naming the file when it cannot be decoded, with ``hint`` (what to do) appended.
     """
     path = Path(path)
     data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None
     if data is None or data.size == 0:
-        raise FrameReadError(f"{path}: frame file is missing or empty")
-    check_jpeg_complete(path, data)
+        raise FrameReadError(f"{path}: image file is missing or empty; {hint}")
+    check_jpeg_complete(path, data, hint)
     try:
-        return decode_image(data, str(path), hint="re-extract this frame")
+        return decode_image(data, str(path), hint=hint)
     except ImageDecodeError as exc:
         raise FrameReadError(str(exc)) from exc
 

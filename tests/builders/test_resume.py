@@ -148,3 +148,30 @@ def test_a_folder_where_nothing_was_built_is_started_afresh(tmp_path: Path) -> N
     failed.write_text("ValueError: bad checkpoint")
     with pytest.raises(ValueError, match="is not empty"):
         check_output_folder(out, False, PLAN)
+
+
+def test_a_broken_reference_image_is_named_and_resume_works_once_it_is_replaced(demo_corpus, tmp_path: Path):
+    """Issue 24 item 13: the failure names the reference and says to replace it (not "re-extract this frame"),
+    and after the image is replaced, the same command with --resume finishes the build (it used to be refused:
+    "config differs in its list of units")."""
+    import shutil
+
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build
+
+    refs = tmp_path / "refs"
+    shutil.copytree(demo_corpus.references_csv.parent / "references", refs / "references")
+    shutil.copy(demo_corpus.references_csv, refs / "references.csv")
+    config = _tiny_config(demo_corpus, tmp_path, references=refs / "references.csv")
+    rows = (refs / "references.csv").read_text().splitlines()[1:]
+    victim = refs / next(r.split(",")[1] for r in rows if r.startswith("006,"))
+    good = victim.read_bytes()
+    victim.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)  # not a decodable image any more
+    summary = build(config)
+    assert not summary.complete and len(summary.failed) == 1
+    (video, reason), = summary.failed
+    assert str(victim) in reason and "replace reference" in reason and "--resume" in reason
+    assert "re-extract this frame" not in reason
+    victim.write_bytes(good)
+    summary = build(config.replace(resume=True))
+    assert summary.complete and not summary.failed and fmt.verify(config.out).ok

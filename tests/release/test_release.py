@@ -162,3 +162,18 @@ def test_rerun_after_a_kill_of_a_released_folder_mid_refresh(mini_release: Path,
     make_release(mini_release, "1.0.0")
     report = fmt.verify(mini_release)
     assert report.ok, report.problems
+
+
+def test_verify_after_a_killed_release_out_names_release_as_the_fix(mini_release: Path, tmp_path: Path):
+    """Issue 24 item 15: a `release --out` killed before its final rename leaves only `<out>.partial`; reading
+    `<out>` must say to re-run `samm-synth release`, not to build or finalize."""
+    import shutil
+
+    out = tmp_path / "rel" / "release"
+    out.parent.mkdir()
+    shutil.copytree(mini_release, out.with_name("release.partial"))  # what a kill before the rename leaves
+    with pytest.raises(fmt.ReleaseError, match=r"release\.partial holds a release still being made") as err:
+        fmt.verify(out)
+    assert "re-run that same `samm-synth release` command" in str(err.value) and "finalize" not in str(err.value)
+    make_release(mini_release, "1.0.0", out=out)  # the same command finishes it
+    assert fmt.verify(out).ok and not out.with_name("release.partial").exists()
