@@ -409,8 +409,8 @@ def fill_section(sec: Any, ctx: Any, no_source_root: str) -> Any:
           f"{identity.RECOGNISABLE_SHARE:.0%} of the sampled frames with a face in both, **changed** in ≤ "
           f"{identity.CHANGED_SHARE:.0%}, **mixed** in between, **unmeasured** when no frame pair has a face in both. "
           "Each original and each reference image is described once and shared by its videos.")
-    log.info("identity: %d descriptors computed by this run's tasks (finished tasks of an earlier run are reused)",
-             faces)
+    log.info("identity: %d face descriptors behind the %d measured videos (the stage log says how many tasks an "
+             "earlier run had finished)", faces, len(results))
     doc.p("**Result**: " + claim(summary, threshold, samples, len(not_measured)))
     if not_measured:
         doc.p(f"**Left out** ({len(not_measured)} of {len(ctx.videos)} videos): "

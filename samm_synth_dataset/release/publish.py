@@ -132,9 +132,11 @@ def git_blob_sha1(path: Path) -> str:
 
 
 def release_files(release: str | Path) -> tuple[dict[str, Any], list[LocalFile]]:
-    """The manifest and the files to publish (manifest files + ``manifest.json``), checked for presence and size.
+    """The manifest and the files to publish (manifest files + ``manifest.json``), after the full ``verify``
+    (every file's bytes and sha256, rows, no stray data file, the manifest's summary and the card's version and
+    claims), so that a dry run plans only what a real upload would accept.
 
-    Raises PublishError when the release has no version or a file is missing or has another size.
+    Raises PublishError when the release has no version or ``verify`` finds a problem (naming the first ones).
     """
     release = Path(release)
     manifest = fmt.read_manifest(release)
@@ -146,18 +148,11 @@ def release_files(release: str | Path) -> tuple[dict[str, Any], list[LocalFile]]
     entries = fmt.file_entries(manifest)
     if fmt.CARD not in entries:
         raise PublishError(f"{release}: README.md is not in the manifest; run `samm-synth release` first")
-    files: list[LocalFile] = []
-    problems: list[str] = []
-    for rel, entry in sorted(entries.items()):
-        p = release / rel
-        if not p.is_file():
-            problems.append(f"{rel}: missing")
-        elif p.stat().st_size != int(entry["bytes"]):
-            problems.append(f"{rel}: {p.stat().st_size} bytes, the manifest says {entry['bytes']}")
-        else:
-            files.append(LocalFile(rel, int(entry["bytes"]), str(entry["sha256"])))
-    if problems:
-        raise PublishError(f"{release}: the release differs from its manifest: " + "; ".join(problems[:20]))
+    report = fmt.verify(release)  # the full check (sha256, rows, stray files, the manifest's and card's claims)
+    if report.problems:
+        raise PublishError(f"{release}: verify found {len(report.problems)} problem(s), so nothing is published: "
+                           + "; ".join(report.problems[:10]) + f" (`samm-synth verify {release}` lists them all)")
+    files = [LocalFile(rel, int(entry["bytes"]), str(entry["sha256"])) for rel, entry in sorted(entries.items())]
     mpath = release / fmt.MANIFEST
     files.append(LocalFile(fmt.MANIFEST, mpath.stat().st_size, fmt.sha256_file(mpath)))
     return manifest, files

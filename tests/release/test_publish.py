@@ -130,11 +130,48 @@ def test_publish_refuses_an_unreleased_or_changed_directory(mini_release: Path, 
     victim = next((release_dir / fmt.WDS_DIR).glob("*.tar"))
     with open(victim, "ab") as f:
         f.write(b"\0" * 512)
-    with pytest.raises(PublishError, match="differs from its manifest"):
+    with pytest.raises(PublishError, match="verify found 1 problem.*bytes, manifest says"):
         publish(release_dir, REPO_ID, api=fake_hub)
     assert "create_commit" not in fake_hub.names()
     with pytest.raises(PublishError, match="ORG/NAME"):
         plan_publish(release_dir, "no-slash")
+
+
+def test_a_dry_run_plans_only_what_verify_accepts(release_dir: Path):
+    """Issue 24 item 9: a flipped byte (same size), an edited summary, a stray data file or a release version
+    that the card does not state: the dry run refuses each, as the upload would."""
+    import json
+    import shutil
+
+    def refused(edit, match: str, tmp: Path) -> None:
+        copy = tmp / "copy"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(release_dir, copy)
+        edit(copy)
+        with pytest.raises(PublishError, match=match):
+            plan_publish(copy, REPO_ID)
+
+    tmp = release_dir.parent / "dry"
+    tmp.mkdir(exist_ok=True)
+
+    def flip(copy: Path) -> None:
+        part = next((copy / fmt.FRAMES_DIR).glob("*.parquet"))
+        data = bytearray(part.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        part.write_bytes(bytes(data))
+
+    def edit_manifest(change):
+        def edit(copy: Path) -> None:
+            manifest = json.loads((copy / fmt.MANIFEST).read_text())
+            change(manifest)
+            (copy / fmt.MANIFEST).write_text(json.dumps(manifest))
+        return edit
+
+    refused(flip, "sha256 differs", tmp)
+    refused(edit_manifest(lambda m: m["summary"].update(frames=1)), "summary says 1 frames", tmp)
+    refused(lambda c: (c / fmt.FRAMES_DIR / "zzz-00000.parquet").write_bytes(b"PAR1"), "not in the manifest|zzz",
+            tmp)
+    refused(edit_manifest(lambda m: m["release"].update(version="2.0.0")), "does not state version 2.0.0", tmp)
 
 
 @pytest.mark.hub
