@@ -289,6 +289,7 @@ class Stage:
         self.root = self.release / fmt.STAGES_DIR / name
         self.group = Group(self.info, timeout_hours)
         self._contexts: dict[str, Any] = {}
+        self._lock = fmt.FolderLock(self.release, f"{name} stage ({rerun})")
         self._pool: ProcessPoolExecutor | None = None
         self._saved_env: dict[str, str | None] = {}
         self._entered = False
@@ -299,12 +300,24 @@ class Stage:
 
     def __enter__(self) -> Stage:
         self.group.__enter__()
+        error: Exception | None = None
+        if self.is_main:  # one writer per folder: the main rank holds its lock for the whole stage
+            try:
+                self._lock.__enter__()
+            except fmt.FolderBusyError as exc:
+                error = exc
+        if not self.group.all_ok(error is None):
+            self.group.__exit__(None, None, None)
+            raise error or fmt.FolderBusyError(f"{self.release}: another command is writing this folder (see the "
+                                               "main rank's error)")
         self._entered = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._entered = False
         self._close_pool()
+        if self.is_main:
+            self._lock.__exit__(*exc)
         self.group.__exit__(*exc)
 
     def _open_pool(self) -> ProcessPoolExecutor:

@@ -203,3 +203,39 @@ def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path: 
     assert proc.returncode != 0
     assert "StageError" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr, proc.stderr[-3000:]
     assert "a worker process died" in proc.stderr
+
+
+HOLD_LOCK = '''
+import sys, time
+from samm_synth_dataset import format as fmt
+
+with fmt.FolderLock(sys.argv[1], "samm-synth aus REL (a test holding the lock)"):
+    print("locked", flush=True)
+    time.sleep(60)
+'''
+
+
+def test_a_second_writer_is_refused_naming_the_first_and_a_killed_one_leaves_no_lock(release: Path, capsys) -> None:
+    """Issue 24 item 11: two writing commands on one folder used to wedge it. Every writing command takes the
+    folder's lock: the second one stops at once with one line naming the first (pid and command) and changes
+    nothing; after the first is killed (-9), the same command runs (the operating system dropped the lock)."""
+    import subprocess
+    import sys
+
+    from samm_synth_dataset.cli import main
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(release)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        manifest = (release / fmt.MANIFEST).read_bytes()
+        for argv in (["report", str(release)], ["release", str(release), "--version", "1.0.0"]):
+            assert main(argv) == 1
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1, err
+            assert f"pid {holder.pid}" in err and "a test holding the lock" in err and "wait for it" in err
+        assert (release / fmt.MANIFEST).read_bytes() == manifest
+    finally:
+        holder.kill()
+        holder.wait()
+    with Stage(release, "demo", rerun=RERUN, workers=1, progress=False) as stage:  # the lock is free again
+        assert stage.run("squares", _tasks([2]), _square, {})["v0"].is_dir()

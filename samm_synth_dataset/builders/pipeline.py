@@ -97,12 +97,13 @@ def build(config: BuildConfig) -> BuildSummary:
                            missing_frames=plan.missing_frames)
     if config.resume and _is_complete(release):
         return _already_complete(release, plan, summary)
+    was_empty = not release.exists() or not any(release.iterdir())  # before the stage takes its lock in it
     with Stage(release, STAGE, rerun="the same `samm-synth build` command with --resume", workers=1, progress=config.progress, unit="frame", info=info,
                weighted=True, timeout_hours=config.dist_timeout_hours) as stage:
         prepared_ok = True
         if info.is_main:
             try:
-                _prepare_release(config, plan)
+                _prepare_release(config, plan, was_empty)
             except BaseException:
                 prepared_ok = False
                 if not info.distributed:
@@ -172,10 +173,10 @@ def _already_complete(release: Path, plan: Plan, summary: BuildSummary) -> Build
     return summary
 
 
-def _prepare_release(config: BuildConfig, plan: Plan) -> None:
+def _prepare_release(config: BuildConfig, plan: Plan, was_empty: bool) -> None:
     """Rank 0: check the output folder, then write the plan and the 'building' manifest."""
     out = config.out
-    check_output_folder(out, config.resume, plan.document)
+    check_output_folder(out, config.resume, plan.document, was_empty)
     out.mkdir(parents=True, exist_ok=True)
     (out / fmt.BUILD_DIR).mkdir(exist_ok=True)
     kill_point(STAGE, "prepare")

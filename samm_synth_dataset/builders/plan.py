@@ -197,7 +197,7 @@ def resume_settings(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 #: Files a build writes before its first unit: a folder holding only these has nothing built yet.
-_START_FILES = (fmt.MANIFEST, PLAN, BUILD_LOG)
+_START_FILES = (fmt.MANIFEST, PLAN, BUILD_LOG, fmt.LOCK_FILE)
 
 
 def nothing_built(out: Path) -> bool:
@@ -218,14 +218,15 @@ def _comparable_config(doc: dict[str, Any], resolved: bool) -> dict[str, Any]:
     return {**doc.get("config", {}), **(doc.get("paths", {}) if resolved else {})}
 
 
-def check_output_folder(out: Path, resume: bool, plan: dict[str, Any]) -> None:
+def check_output_folder(out: Path, resume: bool, plan: dict[str, Any], was_empty: bool | None = None) -> None:
     """Raise ValueError unless ``out`` is absent or empty (or holds nothing built yet, see :func:`nothing_built`),
     or ``resume`` is set and the folder's plan has the same input file hashes, effective config (input paths
     compared resolved) and units as ``plan``, and no source video whose units were built has a changed fingerprint
     (names, sizes, modification times of its frames; bytes with ``hash_sources``). Different library versions
     only warn: redone units may then differ in bytes from the kept ones. A folder holding only an empty
-    ``.build/`` (a build killed before it wrote its plan) is resumed as a fresh one."""
-    if not (out.exists() and any(out.iterdir())):
+    ``.build/`` (a build killed before it wrote its plan) is resumed as a fresh one. ``was_empty``: whether the
+    folder was absent or empty before this command took its lock (``.build/lock``), when the caller knows."""
+    if was_empty if was_empty is not None else not (out.exists() and any(out.iterdir())):
         return
     if nothing_built(out):
         log.info("%s: an earlier run stopped before building anything; starting afresh", out)
@@ -235,7 +236,7 @@ def check_output_folder(out: Path, resume: bool, plan: dict[str, Any]) -> None:
                          "--out folder")
     plan_path = out / PLAN
     if not plan_path.is_file():
-        leftovers = [p for p in out.rglob("*") if p.is_file()]
+        leftovers = [p for p in out.rglob("*") if p.is_file() and p.relative_to(out).as_posix() != fmt.LOCK_FILE]
         if leftovers or not (out / fmt.BUILD_DIR).is_dir():
             raise ValueError(f"{out}: --resume, but there is no {PLAN}; it was not made by `samm-synth "
                              "build`; choose an empty --out folder")

@@ -14,7 +14,8 @@ with inclusive ends. A synthetic video id is ``<source video>-<reference id>``.
 from samm_synth_dataset.format.aus import (AU_FIELDS, AU_INTENSITY_RANGE, AU_PRESENCE_VALUES, au_arrays, au_key,
                                            au_path)
 from samm_synth_dataset.format.check import check_release
-from samm_synth_dataset.format.files import (PARQUET_COMPRESSION, TMP_SUFFIX, FileRecord, atomic_write_bytes,
+from samm_synth_dataset.format.files import (LOCK_FILE, PARQUET_COMPRESSION, TMP_SUFFIX, FileRecord, FolderBusyError,
+                                             FolderLock, atomic_write_bytes,
                                              atomic_write_json, atomic_write_text, commit, dumps_json,
                                              file_record, fsync_dir, install_files, parquet_writer_options,
                                              sha256_file, tmp_path, write_table_atomic)
@@ -54,7 +55,7 @@ __all__ = [
     "VerifyReport", "WDS_DIR", "add_files", "atomic_write_bytes", "atomic_write_json", "atomic_write_text",
     "begin_stage", "check_id", "check_release", "commit", "count_rows", "declared_configs", "dumps_json",
     "file_record", "fsync_dir",
-    "file_entries", "headline_table", "install_files", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
+    "file_entries", "FolderBusyError", "FolderLock", "LOCK_FILE", "headline_table", "install_files", "loso_splits", "megc_k", "parquet_writer_options", "part_name", "read_manifest",
     "read_quality", "read_splits", "schema_for", "sha256_file", "source_interval_keys", "source_intervals",
     "splits_to_json", "synthetic_video_id", "tmp_path",
     "verify", "versions", "wds_key", "with_hf_metadata", "write_building_manifest", "write_manifest",

@@ -152,3 +152,58 @@ def install_files(release: Path, files: Mapping[str, Path]) -> None:
         except OSError:
             shutil.copyfile(src, tmp)
         commit(tmp, dst)
+
+
+#: The lock file of a folder being written (inside ``.build/``, which releases never include).
+LOCK_FILE = ".build/lock"
+
+
+class FolderLock:
+    """An exclusive, non-blocking lock on a release or build folder for one writing command (``fcntl.flock`` on
+    ``<folder>/.build/lock``; the file says which process holds it). The operating system drops it when the
+    process ends, killed or not, so it never needs cleaning up. A second writer gets ``FolderBusyError`` naming
+    the holder. Re-entrant within one process (a stage inside a command that holds the lock). Use as a context
+    manager."""
+
+    _held: dict[str, int] = {}  # resolved lock path -> how many holders in this process
+
+    def __init__(self, folder: str | Path, command: str) -> None:
+        self.path = Path(folder) / LOCK_FILE
+        self.command = command
+        self._fd: int | None = None
+        self._key = ""
+
+    def __enter__(self) -> FolderLock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._key = str(self.path.resolve())
+        if FolderLock._held.get(self._key):
+            FolderLock._held[self._key] += 1
+            return self
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise FolderBusyError(f"{self.path.parent.parent}: another command is writing this folder ({holder}); "
+                                  "wait for it to finish (or stop it), then run this command again") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename}: {self.command}".encode(), 0)
+        self._fd = fd
+        FolderLock._held[self._key] = 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._key or not FolderLock._held.get(self._key):
+            return
+        FolderLock._held[self._key] -= 1
+        if self._fd is not None and FolderLock._held[self._key] == 0:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+            del FolderLock._held[self._key]
+
+
+class FolderBusyError(RuntimeError):
+    """Another process holds the folder's lock (see ``FolderLock``)."""

@@ -132,6 +132,17 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
     ``require_identity_change`` refuses a release whose identity did not measurably change.
     Raises ReleaseError / VersionError / CardError naming what to fix.
     """
+    if not Path(build_dir).is_dir():  # nothing to lock: the checks say what is wrong
+        return _make_release(build_dir, version, notes, previous, out, pretty_name, link, repo_id,
+                             require_identity_change)
+    with fmt.FolderLock(Path(build_dir), f"samm-synth release {build_dir} --version {version}"):
+        return _make_release(build_dir, version, notes, previous, out, pretty_name, link, repo_id,
+                             require_identity_change)
+
+
+def _make_release(build_dir: str | Path, version: str | Version, notes: str | None, previous: str | Path | None,
+                  out: str | Path | None, pretty_name: str | None, link: bool, repo_id: str | None,
+                  require_identity_change: bool) -> ReleaseSummary:
     build = Path(build_dir).resolve()
     new_version = version if isinstance(version, Version) else Version.parse(version)
     dest = Path(out).resolve() if out is not None else build
