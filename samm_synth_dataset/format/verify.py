@@ -34,6 +34,28 @@ class VerifyReport:
         return not self.problems
 
 
+#: A shard member: ``<video>/<index:06d>.<ext>`` (``format.wds_key`` plus the image or ``json`` extension).
+_MEMBER = re.compile(r"(?P<video>[A-Za-z0-9][A-Za-z0-9_.-]*)/\d{6}\.(jpg|jpeg|png|json)")
+
+
+def tar_member_problems(path: Path) -> list[str]:
+    """What is unsafe or foreign in a WebDataset shard: a member that is not a regular file (a link, a folder, a
+    device), or whose name is not ``<video>/<index:06d>.<ext>`` of the shard's own video (absolute paths and
+    ``..`` included). Such a member would be extracted or yielded as it is, so the shard is refused."""
+    video = path.name.rsplit("-", 1)[0]
+    problems = []
+    with tarfile.open(path, mode="r:") as tar:
+        for member in tar:
+            m = _MEMBER.fullmatch(member.name)
+            if not member.isfile():
+                problems.append(f"member {member.name!r} is not a regular file (type {member.type!r})")
+            elif m is None or m.group("video") != video:
+                problems.append(f"member {member.name!r} is not <{video}>/<index:06d>.<jpg|png|json>")
+            if len(problems) >= 3:
+                break
+    return problems
+
+
 def count_rows(path: Path) -> int | None:
     """Parquet: rows from the footer; tar: number of samples (distinct keys); other files: None."""
     if path.suffix == ".parquet":
@@ -83,6 +105,15 @@ def verify(release: str | Path, check_rows: bool = True) -> VerifyReport:
         if sha256_file(p) != entry["sha256"]:
             report.problems.append(f"{rel}: sha256 differs from the manifest (file changed or corrupt)")
             continue
+        if rel.endswith(".tar"):
+            try:
+                unsafe = tar_member_problems(p)
+            except (tarfile.TarError, OSError) as exc:
+                unsafe = [f"not a readable tar ({exc})"]
+            if unsafe:
+                report.problems.append(f"{rel}: " + "; ".join(unsafe) + " — rebuild this video's shards (samm-synth "
+                                       "build into a new folder) instead of loading it")
+                continue
         if check_rows and entry.get("rows") is not None:
             try:
                 rows = count_rows(p)
@@ -126,6 +157,7 @@ def _claims(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[s
     for key, actual in counts.items():
         if key in summary and actual is not None and summary[key] != actual:
             problems.append(f"{fmt.MANIFEST}: summary says {summary[key]} {key}, the listed files hold {actual}")
+    problems += _units_agree(release, manifest, rows)
     version = (manifest.get("release") or {}).get("version")
     card = release / fmt.CARD
     if version and card.is_file():
@@ -133,6 +165,37 @@ def _claims(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[s
             problems.append(f"{fmt.CARD}: does not state version {version}, the manifest's release version "
                             "(re-run `samm-synth release` to render it)")
     return problems + _quality_agrees(release, manifest, listed)
+
+
+def _units_agree(release: Path, manifest: dict[str, Any], rows: dict[str, int | None]) -> list[str]:
+    """The manifest's units and config agree with the files and the videos table: each unit's frame count is the sum
+    of its parts' rows and the videos table's ``n_frames``; ``config.method`` is the method of every video."""
+    videos_path = release / fmt.VIDEOS_PATH
+    if fmt.VIDEOS_PATH not in rows or not videos_path.is_file():
+        return []
+    try:
+        table = pq.read_table(videos_path, columns=["video", "n_frames", "method"]).to_pydict()
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a problem of that file
+        return [f"{fmt.VIDEOS_PATH}: cannot be read ({type(exc).__name__}: {exc})"]
+    n_frames = dict(zip(table["video"], table["n_frames"]))
+    problems = []
+    for unit in manifest.get("units") or []:
+        video, frames = unit.get("video"), unit.get("frames")
+        parts = [rows.get(f) for part in unit.get("parts") or [] for f in part.get("files") or []
+                 if str(f).endswith(".parquet")] or \
+                [rows.get(f) for part in unit.get("parts") or [] for f in part.get("files") or []]
+        if video in n_frames and frames != n_frames[video]:
+            problems.append(f"{fmt.MANIFEST}: unit {video} says {frames} frames, {fmt.VIDEOS_PATH} says "
+                            f"{n_frames[video]}; re-run `samm-synth build --resume` (or finalize) to rewrite it")
+        elif parts and None not in parts and frames != sum(parts):
+            problems.append(f"{fmt.MANIFEST}: unit {video} says {frames} frames, its parts hold {sum(parts)}; re-run "
+                            "`samm-synth build --resume` (or finalize) to rewrite it")
+    method = (manifest.get("config") or {}).get("method")
+    made_by = sorted(set(table["method"]))
+    if method is not None and made_by and made_by != [method]:
+        problems.append(f"{fmt.MANIFEST}: config says method {method!r}, {fmt.VIDEOS_PATH} says {made_by}; the "
+                        "manifest was edited by hand: restore it (re-run `samm-synth build --resume`)")
+    return problems
 
 
 def _quality_agrees(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[str]:

@@ -114,3 +114,46 @@ def test_a_partial_staging_folder_never_passes(small_release: Path, tmp_path: Pa
     assert not report.ok
     assert report.problems == [f"v1{fmt.PARTIAL_SUFFIX}: a release still being staged (`.partial` folder), not a "
                                "release; re-run `samm-synth release` to finish it"]
+
+
+@pytest.mark.parametrize("member", ["../../x", "link"])
+def test_unsafe_or_foreign_tar_members_fail_even_with_a_recorded_manifest(small_release_copy: Path, member: str):
+    """Issue 24 item 8: a ``../../x`` member or a symlink member, with the manifest re-recorded to match the edited
+    shard, used to pass; ``verify`` (and so ``release`` and ``publish``) now refuse the shard, naming the member."""
+    import io
+    import tarfile
+
+    shard = sorted((small_release_copy / fmt.WDS_DIR).glob("*.tar"))[0]
+    with tarfile.open(shard, mode="a") as tar:
+        info = tarfile.TarInfo(member)
+        if member == "link":
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+        else:
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    rel = shard.relative_to(small_release_copy).as_posix()
+    fmt.add_files(small_release_copy, [rel])  # the manifest re-recorded: bytes and sha256 match the edited file
+    report = fmt.verify(small_release_copy)
+    assert not report.ok
+    line = next(p for p in report.problems if p.startswith(rel))
+    assert repr(member) in line and ("not a regular file" if member == "link" else "is not <") in line
+
+
+def test_hand_edits_of_the_manifests_claims_fail(small_release_copy: Path) -> None:
+    """Issue 24 item 10: ``units[0].frames = 1`` or ``config.method = "stargan-v2"`` on a colour-transfer release
+    used to pass verify and release; the claims are now re-derived from the parts and the videos table."""
+    path = small_release_copy / fmt.MANIFEST
+    original = path.read_text()
+    manifest = json.loads(original)
+    manifest["units"][0]["frames"] = 1
+    path.write_text(json.dumps(manifest))
+    report = fmt.verify(small_release_copy)
+    assert any(f"unit {manifest['units'][0]['video']} says 1 frames" in p for p in report.problems), report.problems
+    manifest = json.loads(original)
+    manifest["config"]["method"] = "stargan-v2"
+    path.write_text(json.dumps(manifest))
+    report = fmt.verify(small_release_copy)
+    assert any("config says method 'stargan-v2'" in p and "color-transfer" in p for p in report.problems)
+    path.write_text(original)
+    assert fmt.verify(small_release_copy).ok
