@@ -193,7 +193,12 @@ def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout:
     return path
 
 
-def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str) -> str | None:
+def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str,
+                      pred_name: str = "predictions") -> str | None:
+    """The ground truth's video column the predictions' ids are in. One id resolution: on a release's intervals
+    (``video`` = synthetic ids, ``source_video`` = source ids), predictions that use both kinds are refused, and
+    predictions that name no known video (e.g. an empty file) are scored on the source videos, so the ground truth
+    counted never depends on the predictions."""
     if gt_video_column != "auto":
         if gt_video_column not in gt.columns:
             raise ValueError(f"ground truth has no column {gt_video_column!r} (has {list(gt.columns)})")
@@ -201,6 +206,17 @@ def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: 
     candidates = [c for c in ("vid", "video", "source_video") if c in gt.columns]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
+    if "video" in candidates and "source_video" in candidates:
+        synthetic = {canonical_video_id(v) for v in gt["video"].astype(str)}
+        source = {canonical_video_id(v) for v in gt["source_video"].astype(str)}
+        only_synthetic = sorted(v for v in pred_videos if v in synthetic and v not in source)
+        only_source = sorted(v for v in pred_videos if v in source and v not in synthetic)
+        if only_synthetic and only_source:
+            raise ValueError(f"{pred_name}: the predictions mix synthetic video ids ({_first(only_synthetic, 3)}) "
+                             f"and source video ids ({_first(only_source, 3)}); score one kind at a time (source "
+                             "ids for spotting on the original videos, synthetic ids for the synthetic copies)")
+        if not pred_videos & (synthetic | source):
+            return "source_video"
     hits = {c: len(pred_videos & {canonical_video_id(v) for v in gt[c].astype(str)}) for c in candidates}
     best = max(candidates, key=lambda c: (hits[c], -candidates.index(c)))
     return best
@@ -326,7 +342,7 @@ def match_spotting(
     if pred.empty:
         warnings.warn(f"{pred_name}: no predictions; every ground-truth interval counts as a miss", stacklevel=2)
     gt_raw, gt_name = _read_table(ground_truth, "ground truth")
-    column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column)
+    column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column, pred_name)
     if column == "source_video":
         # Synthetic copies of one source interval (one per reference) are one GT on the source video.
         gt_raw = fmt.source_intervals(gt_raw).reset_index(drop=True)

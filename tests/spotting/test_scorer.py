@@ -352,3 +352,28 @@ def test_cli_write_megc_without_ground_truth(tmp_path, capsys):
     args = parser.parse_args(["score-spotting", "--pred", str(pred)])
     with pytest.raises(ValueError, match="give --gt or --release"):
         args.func(args)
+
+
+def test_one_id_resolution_mixed_spellings_are_refused_and_the_ground_truth_never_depends_on_the_predictions(
+        tmp_path, capsys):
+    """Issue 24 items 1–2: a file with a synthetic id (006_1-ref01) and a source id (007_1) used to be scored
+    against one column (the source-id row, an exact match, counted as a false positive, and the GT doubled); an
+    empty file counted the synthetic copies as GT (3) where the source count is 2."""
+    rel = _release(tmp_path)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("vid,onset,offset,type\n006_1-ref01,10,30,mae\n007_1,10,30,mae\n")
+    args = _score_args("--pred", str(mixed), "--release", str(rel), "--json")
+    with pytest.raises(ValueError, match=r"mix synthetic video ids \(006_1-ref01\) and source video ids "
+                                         r"\(007_1\); score one kind at a time"):
+        args.func(args)
+    source_only = tmp_path / "source.csv"
+    source_only.write_text("vid,onset,offset,type\n007_1,10,30,mae\n")
+    args = _score_args("--pred", str(source_only), "--release", str(rel), "--json")
+    assert args.func(args) == 0
+    with_predictions = json.loads(capsys.readouterr().out)["MaE"]
+    assert counts(with_predictions) == (1, 0, 1, 1, 2)       # source ids: each source interval once
+    empty = tmp_path / "empty.csv"
+    empty.write_text("vid,onset,offset,type\n")
+    args = _score_args("--pred", str(empty), "--release", str(rel), "--json")
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["MaE"]["n_gt"] == with_predictions["n_gt"] == 2
