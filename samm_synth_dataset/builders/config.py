@@ -123,6 +123,9 @@ class BuildConfig:
         "apex_zero=null|error, onset_after_offset=swap|error, apex_outside=keep|null|error, "
         "long_me=keep|macro|error, long_mae=keep|error, long_me_frames=N, long_mae_frames=N",
         name="casme3-rule", append=True, metavar="NAME=VALUE", none="the reader's defaults"))
+    keep_duplicate_rows: bool = field(default=False, metadata=flag(
+        "keep every copy of an annotation row that the sheet repeats exactly (each flagged duplicate_row); by "
+        "default such a row is kept once"))
     allow_gaps: bool = field(default=False, metadata=flag(
         "source frame numbers missing inside a video are recorded (build summary, plan missing_frames) and left "
         "out of the release instead of stopping the build"))
@@ -230,6 +233,8 @@ class BuildConfig:
             out[f.name] = value
         if self.image_format == "png":
             out.pop("jpeg_quality")
+        if not self.keep_duplicate_rows:
+            out.pop("keep_duplicate_rows")  # recorded only when used (the default keeps a repeated row once)
         if METHODS[self.method].weights:
             out.pop("image_size")  # the checkpoint fixes it
         if self.dataset not in ("casme2", "casme3"):

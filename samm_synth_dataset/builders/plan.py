@@ -80,7 +80,8 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
     annotations = None
     if config.annotations is not None:
         annotations = read_annotations(config.annotations, config.dataset, offset_fill=config.offset_fill,
-                                       casme3_rules=config.casme3() if config.dataset == "casme3" else None)
+                                       casme3_rules=config.casme3() if config.dataset == "casme3" else None,
+                                       keep_duplicate_rows=config.keep_duplicate_rows)
         annotations = clip_offsets(annotations, sources)
         listed = {s.video for s in sources}
         wanted = set(config.videos) if config.videos is not None else None

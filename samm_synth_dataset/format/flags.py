@@ -25,8 +25,9 @@ FLAG_MEANINGS: dict[str, str] = {
     "long_mae": "CAS(ME)³ macro-expression longer than the long-MaE limit (default 900 frames): kept",
     "offset_clipped": "offset past the video's last frame: clipped to the last frame",
     "apex_outside_video": "apex past the video's last frame: set to null",
+    "duplicate_row": "the sheet has this exact row (same video, frames, kind, AUs, notes) more than once: kept once",
 }
 
 #: Flags every reader may set; cards list them even when no interval carries them (the others only when used).
 COMMON_FLAGS: tuple[str, ...] = ("rounded", "apex_missing", "onset_zero", "offset_filled", "offset_before_apex",
-                                 "apex_before_onset", "offset_clipped", "apex_outside_video")
+                                 "apex_before_onset", "offset_clipped", "apex_outside_video", "duplicate_row")

@@ -45,7 +45,7 @@ OFFSET_FILL_RULES: tuple[str, ...] = ("apex", "mirror", "error")
 
 #: Flags in the order summaries list them.
 FLAGS: tuple[str, ...] = ("rounded", "apex_missing", "onset_zero", "offset_filled", "offset_before_apex",
-                          "apex_before_onset", "offset_clipped", "apex_outside_video")
+                          "apex_before_onset", "offset_clipped", "apex_outside_video", "duplicate_row")
 
 SAMM_SHEET = "FACS_Movement_Only"
 SAMM_HEADER: tuple[str, ...] = ("Subject", "Filename", "Inducement Code", "Onset", "Apex", "Offset", "Duration",
@@ -88,6 +88,29 @@ def _to_frame(rows: Sequence[Row], ids: Sequence[str]) -> pd.DataFrame:
         "flags": pd.Series([list(r.flags) for r in rows], dtype=object),
     })
     return df[list(fmt.ANNOTATION_COLUMNS)]
+
+
+def _drop_duplicate_rows(rows: list[Row], bases: list[str], keep: bool) -> tuple[list[Row], list[str]]:
+    """Rows equal in every field the sheet gives (source id, subject, video, onset, apex, offset, kind, AUs,
+    notes): the first is kept with the flag ``duplicate_row``, the others dropped (kept too, each flagged, with
+    ``keep``). A repeated Filename with other content (SAMM-LV's ``037_4_1``: one ME, one MaE) is not a
+    duplicate."""
+    first: dict[tuple[Any, ...], Row] = {}
+    out_rows: list[Row] = []
+    out_bases: list[str] = []
+    for row, base in zip(rows, bases):
+        key = (row.source_id, row.subject, row.video, row.onset, row.apex, row.offset, row.kind, row.action_units,
+               row.notes)
+        seen = first.setdefault(key, row)
+        if seen is not row:
+            if "duplicate_row" not in seen.flags:
+                seen.flags.append("duplicate_row")
+            if not keep:
+                continue
+            row.flags.append("duplicate_row")
+        out_rows.append(row)
+        out_bases.append(base)
+    return out_rows, out_bases
 
 
 def _unique_ids(bases: Sequence[str]) -> list[str]:
@@ -396,7 +419,7 @@ def _read_generic(path: Path) -> list[Row]:
 
 def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: OffsetFill | str = "apex",
                      video_lengths: Mapping[str, int] | Iterable[VideoSource] | None = None,
-                     casme3_rules: Any = None) -> pd.DataFrame:
+                     casme3_rules: Any = None, keep_duplicate_rows: bool = False) -> pd.DataFrame:
     """Read an annotation file into a DataFrame with exactly ``format.ANNOTATION_COLUMNS``.
 
     ``dataset``: ``"samm-lv"`` (``SAMM_LongVideos_V1/V2/V3_Release.xlsx`` or the CSV export; the header row is
@@ -420,7 +443,8 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
 
     ``offset_fill`` (CAS(ME)² and CAS(ME)³ offset 0): one of :data:`OFFSET_FILL_RULES`. ``video_lengths``: the
     videos' LAST source frame numbers (or their :class:`VideoSource`), to clip offsets at once (see
-    :func:`clip_offsets`).
+    :func:`clip_offsets`). An exact duplicate row is kept once and flagged ``duplicate_row``
+    (``keep_duplicate_rows``: every copy kept, each flagged).
     """
     path = Path(path)
     if dataset not in DATASETS:
@@ -441,6 +465,7 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
     else:
         rows = _read_generic(path)
         bases = [_safe_id(r.source_id) for r in rows]
+    rows, bases = _drop_duplicate_rows(list(rows), list(bases), keep_duplicate_rows)
     df = _to_frame(rows, _unique_ids(bases))
     if video_lengths is not None:
         df = clip_offsets(df, video_lengths)

@@ -10,7 +10,8 @@ from samm_synth_dataset.sources.records import DATASETS
 
 
 def inspect_source(dataset: str, root: str | None, annotations: str | None, *, offset_fill: str = "apex",
-                   allow_gaps: bool = False, fps: float | None = None, casme3_rules: Any = None) -> dict[str, Any]:
+                   allow_gaps: bool = False, fps: float | None = None, casme3_rules: Any = None,
+                   keep_duplicate_rows: bool = False) -> dict[str, Any]:
     """A summary of a source corpus: videos and frames, intervals by kind, every fix with its count.
 
     Offsets are clipped to the listed videos' last frames when both frames and annotations are given.
@@ -31,7 +32,7 @@ def inspect_source(dataset: str, root: str | None, annotations: str | None, *, o
         report["subjects"] = sorted({v.subject for v in videos})
     if annotations is not None:
         df = read_annotations(annotations, dataset, offset_fill=offset_fill,
-                              casme3_rules=casme3_rules)
+                              casme3_rules=casme3_rules, keep_duplicate_rows=keep_duplicate_rows)
         if dataset == "casme3":
             from samm_synth_dataset.sources.casme3 import describe_workbook
 
@@ -83,7 +84,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
         rules = Casme3Rules.from_pairs(args.casme3_rule)
     report = inspect_source(args.dataset, args.root, args.annotations, offset_fill=args.offset_fill,
-                            allow_gaps=args.allow_gaps, fps=args.fps, casme3_rules=rules)
+                            allow_gaps=args.allow_gaps, fps=args.fps, casme3_rules=rules,
+                            keep_duplicate_rows=args.keep_duplicate_rows)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -113,6 +115,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                         "onset_after_offset=swap|error, apex_outside=keep|null|error, long_me=keep|macro|error, "
                         "long_mae=keep|error, long_me_frames=N (200), long_mae_frames=N (900)")
     p.add_argument("--allow-gaps", action="store_true", help="record missing frame numbers instead of failing")
+    p.add_argument("--keep-duplicate-rows", action="store_true",
+                   help="keep every copy of an exactly repeated annotation row (default: kept once, flagged "
+                        "duplicate_row)")
     p.add_argument("--fps", type=float, help="frame rate override (needed for generic image folders)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_inspect)

@@ -358,3 +358,22 @@ def test_casme_missing_required_column_is_named(tmp_path, helpers):
                                               r"expression name, onset, apex, offset, action units, emotion, type, "
                                               r"self-report\)$"):
         read_annotations(path, "casme2")
+
+
+def test_an_exact_duplicate_row_is_kept_once_and_flagged(tmp_path, helpers):
+    """Issue 24 item 3: a row the sheet repeats exactly used to give two intervals (``006_1_1`` and ``006_1_1-2``)
+    with "fixes: none". It is kept once, flagged ``duplicate_row`` (counted by the fix summary); on request every
+    copy is kept, each flagged. A repeated Filename with other content stays two intervals."""
+    from samm_synth_dataset.sources.annotations import fix_summary
+
+    rows = [("006", "006_1_1", 1, 566, 647, 743, "Macro", "R12", None)] * 2 + \
+        [("006", "006_1_2", 1, 800, 810, 820, "Micro - 1/2", "L4", None),
+         ("006", "006_1_2", 1, 900, 910, 1000, "Macro", "L4", None)]
+    path = helpers.write_samm_csv(tmp_path / "sheet.csv", rows)
+    df = read_annotations(path, "samm-lv")
+    assert list(df["interval_id"]) == ["006_1_1", "006_1_2", "006_1_2-2"]
+    assert list(df["flags"].iloc[0]) == ["duplicate_row"] and fix_summary(df)["duplicate_row"] == 1
+    assert all("duplicate_row" not in f for f in df["flags"].iloc[1:])   # same Filename, other content: two
+    kept = read_annotations(path, "samm-lv", keep_duplicate_rows=True)
+    assert list(kept["interval_id"]) == ["006_1_1", "006_1_1-2", "006_1_2", "006_1_2-2"]
+    assert all("duplicate_row" in f for f in kept["flags"].iloc[:2])
