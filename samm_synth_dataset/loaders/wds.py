@@ -13,6 +13,7 @@ the pipeline) read the epoch it had when their iterator was created, so leave ``
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -122,6 +123,28 @@ class ReleaseWebDataset(wds.WebDataset):
         self.shard_shuffle.set_epoch(epoch)
 
 
+def check_shard_counts(samples: Iterable[dict[str, Any]], expected: dict[str, int | None]
+                       ) -> Iterator[dict[str, Any]]:
+    """Pass samples on, and raise ValueError when a shard ends with another number of samples than the manifest
+    lists: a damaged tar header ends Python's tar reader early without an error, which would drop samples
+    silently. Samples of one shard arrive together (this stage runs before any sample shuffle)."""
+    url, n = None, 0
+    for sample in samples:
+        if sample.get("__url__") != url:
+            _check_count(url, n, expected)
+            url, n = sample.get("__url__"), 0
+        n += 1
+        yield sample
+    _check_count(url, n, expected)
+
+
+def _check_count(url: str | None, n: int, expected: dict[str, int | None]) -> None:
+    want = expected.get(url) if url is not None else None
+    if want is not None and n != want:
+        raise ValueError(f"{url}: {n} samples read, the manifest lists {want}; the shard is damaged (`samm-synth "
+                         "verify` names it): rebuild it or load the Parquet frames")
+
+
 def load_webdataset(
     release: str | Path | Sequence[str],
     shuffle_seed: int | None = None,
@@ -169,6 +192,10 @@ def load_webdataset(
         workersplitter=workersplitter or wds.split_by_worker,
         empty_check=empty_check,
     )
+    if isinstance(release, (str, Path)) and Path(release).is_dir():
+        rows = {f["path"]: f.get("rows") for f in fmt.read_manifest(release)["files"]}
+        expected = {u: rows.get(Path(u).relative_to(Path(release)).as_posix()) for u in urls}
+        ds = ds.compose(partial(check_shard_counts, expected=expected))
     if decode:
         ds = ds.map(decode_sample)
     if aus:

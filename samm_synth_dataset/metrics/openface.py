@@ -53,7 +53,9 @@ def read_openface_csv(path: str | Path) -> pd.DataFrame:
     ``-nan(ind)`` and friends (→ NaN). The returned frame's index (named ``frame``) is the ``frame`` column as
     written when it is strictly increasing, else the 1-based row order (with an ``OpenFaceWarning``). A
     truncated LAST row (fewer fields than the header) is dropped with a warning; any other row with the wrong
-    field count raises ``OpenFaceCSVError`` naming the line. Columns (names stripped of spaces): the AU
+    field count raises ``OpenFaceCSVError`` naming the line; so does a missing AU column (every intensity and
+    presence OpenFace writes is required). A row with ``success`` 1 but no AU value is counted as a failed frame
+    (``success`` set to 0, with a warning). Columns (names stripped of spaces): the AU
     intensity and presence columns present (``AU01_r`` ... ``AU45_r``, ``AU01_c`` ... ``AU45_c``; AU28 has only
     ``_c``), then ``face_id`` (when present), ``timestamp``, ``confidence`` (floats) and ``success`` (int 0/1).
     """
@@ -90,6 +92,11 @@ def read_openface_csv(path: str | Path) -> pd.DataFrame:
     au_cols = [c for c in header if c in fmt.AU_INTENSITY_COLUMNS or c in fmt.AU_PRESENCE_COLUMNS]
     if not au_cols:
         raise OpenFaceCSVError(f"{path}: no AU columns (AU01_r ...); run FeatureExtraction with -aus")
+    missing = [c for c in (*fmt.AU_INTENSITY_COLUMNS, *fmt.AU_PRESENCE_COLUMNS) if c not in header]
+    if missing:
+        raise OpenFaceCSVError(f"{path}: AU columns missing: {', '.join(missing)} (OpenFace writes all "
+                               f"{len(fmt.AU_INTENSITY_COLUMNS)} intensities and {len(fmt.AU_PRESENCE_COLUMNS)} "
+                               "presences); re-run FeatureExtraction with -aus on this video")
     for needed in ("success",):
         if needed not in header:
             raise OpenFaceCSVError(f"{path}: no {needed!r} column; this is not FeatureExtraction output")
@@ -114,6 +121,12 @@ def read_openface_csv(path: str | Path) -> pd.DataFrame:
         row = int(np.flatnonzero(success.isna().to_numpy())[0])
         raise OpenFaceCSVError(f"{path}: line {row + 2} has no 'success' value")
     df["success"] = success.astype(np.int64)
+    no_aus = df[au_cols].isna().all(axis=1).to_numpy() & (df["success"].to_numpy() == 1)
+    if no_aus.any():  # a tracked frame without AU values is not a measurement: counted as failed, never as 0
+        warnings.warn(f"{path}: {int(no_aus.sum())} row(s) with success 1 but no AU values (first: line "
+                      f"{int(np.flatnonzero(no_aus)[0]) + 2}); counted as failed frames", OpenFaceWarning,
+                      stacklevel=2)
+        df.loc[no_aus, "success"] = 0
     if "face_id" in df and not df["face_id"].isna().any():
         df["face_id"] = df["face_id"].astype(np.int64)
     order = np.arange(1, len(df) + 1, dtype=np.int64)

@@ -102,3 +102,28 @@ def test_a_deleted_or_unlisted_shard_is_refused_naming_it(tiny_release, tmp_path
     shutil.copy(sorted((tmp_path / "rel2" / fmt.WDS_DIR).glob("*.tar"))[0], stray)
     with pytest.raises(fmt.ReleaseError, match=r"extra-00000\.tar: not listed in manifest.json"):
         load_webdataset(tmp_path / "rel2")
+
+
+def test_a_damaged_member_header_is_an_error_not_fewer_samples(tiny_release, tmp_path):
+    """Issue 24 item 6: one flipped byte in a member's tar header (same size, so the cheap check passes) used to end
+    Python's tar reader early and drop the rest of the shard without an error. The loader counts every shard's
+    samples against the manifest and raises naming the shard."""
+    import shutil
+    import tarfile
+
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.loaders import load_webdataset
+
+    release = tmp_path / "release"
+    shutil.copytree(tiny_release, release)
+    shard = sorted((release / fmt.WDS_DIR).glob("*.tar"))[0]
+    with tarfile.open(shard) as tar:
+        members = tar.getmembers()
+    assert len(members) >= 4
+    header = members[len(members) // 2].offset            # a member header in the middle of the shard
+    data = bytearray(shard.read_bytes())
+    data[header + 148] ^= 0x01                             # its checksum field: the header no longer verifies
+    shard.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=rf"{shard.name}: \d+ samples read, the manifest lists \d+; the shard is "
+                                         "damaged"):
+        list(load_webdataset(release, decode=False))

@@ -261,3 +261,24 @@ def test_track_table_and_parquet(real, tmp_path: Path) -> None:
     assert o.index.tolist() == source_frames and len(sy) == 6
     with pytest.raises(ValueError, match="only 3 images"):
         track_table("v", "original", csv, [1, 2, 3])
+
+
+def test_missing_au_columns_are_named_and_rows_without_aus_are_failed_frames(real, tmp_path: Path) -> None:
+    """Issue 24 item 7: a CSV without AU12_r/AU12_c, or with tracked rows whose AUs are all NaN, used to be read
+    as complete (coverage 1.000). The missing columns are refused by name; a tracked row without any AU value is a
+    failed frame (success 0), with a warning naming its line."""
+    src, ref = real
+    q = _rewrite(src, tmp_path / "no12.csv", sep=",", drop=("AU12_r", "AU12_c"))
+    with pytest.raises(OpenFaceCSVError, match=r"AU columns missing: AU12_r, AU12_c"):
+        read_openface_csv(q)
+    aus = [c for c in fmt.AU_INTENSITY_COLUMNS + fmt.AU_PRESENCE_COLUMNS]
+
+    def blank(header, rows):
+        for c in aus:
+            rows[2][header.index(c)] = "nan"
+        return rows
+
+    with pytest.warns(OpenFaceWarning, match=r"1 row\(s\) with success 1 but no AU values \(first: line 4\)"):
+        df = read_openface_csv(_rewrite(src, tmp_path / "blank.csv", sep=",", edit=blank))
+    assert df["success"].iloc[2] == 0 and ref["success"].iloc[2] == 1
+    assert (df["success"].drop(df.index[2]) == ref["success"].drop(ref.index[2])).all()
