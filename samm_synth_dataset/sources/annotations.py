@@ -34,8 +34,8 @@ import pandas as pd
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.records import DATASETS, Dataset, VideoSource
-from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, expression_kind, frame_number,
-                                               header_key, is_blank)
+from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, drop_duplicate_rows,
+                                               expression_kind, frame_number, header_key, is_blank, unique_ids)
 
 OffsetFill = Literal["apex", "mirror", "error"]
 
@@ -88,49 +88,6 @@ def _to_frame(rows: Sequence[Row], ids: Sequence[str]) -> pd.DataFrame:
         "flags": pd.Series([list(r.flags) for r in rows], dtype=object),
     })
     return df[list(fmt.ANNOTATION_COLUMNS)]
-
-
-def _drop_duplicate_rows(rows: list[Row], bases: list[str], keep: bool) -> tuple[list[Row], list[str]]:
-    """Rows equal in every field the sheet gives (source id, subject, video, onset, apex, offset, kind, AUs,
-    notes): the first is kept with the flag ``duplicate_row``, the others dropped (kept too, each flagged, with
-    ``keep``). A repeated Filename with other content (SAMM-LV's ``037_4_1``: one ME, one MaE) is not a
-    duplicate."""
-    first: dict[tuple[Any, ...], Row] = {}
-    out_rows: list[Row] = []
-    out_bases: list[str] = []
-    for row, base in zip(rows, bases):
-        key = (row.source_id, row.subject, row.video, row.onset, row.apex, row.offset, row.kind, row.action_units,
-               row.notes)
-        seen = first.setdefault(key, row)
-        if seen is not row:
-            if "duplicate_row" not in seen.flags:
-                seen.flags.append("duplicate_row")
-            if not keep:
-                continue
-            row.flags.append("duplicate_row")
-        out_rows.append(row)
-        out_bases.append(base)
-    return out_rows, out_bases
-
-
-def _unique_ids(bases: Sequence[str]) -> list[str]:
-    """Release-safe unique ids: the first occurrence keeps its base, the k-th duplicate gets ``-k``."""
-    taken = set(bases)
-    seen: Counter[str] = Counter()
-    out: list[str] = []
-    for base in bases:
-        seen[base] += 1
-        if seen[base] == 1:
-            out.append(base)
-            continue
-        k = seen[base]
-        candidate = f"{base}-{k}"
-        while candidate in taken:
-            k += 1
-            candidate = f"{base}-{k}"
-        taken.add(candidate)
-        out.append(candidate)
-    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -465,8 +422,8 @@ def read_annotations(path: str | Path, dataset: Dataset | str, *, offset_fill: O
     else:
         rows = _read_generic(path)
         bases = [_safe_id(r.source_id) for r in rows]
-    rows, bases = _drop_duplicate_rows(list(rows), list(bases), keep_duplicate_rows)
-    df = _to_frame(rows, _unique_ids(bases))
+    rows, bases = drop_duplicate_rows(list(rows), list(bases), keep_duplicate_rows)
+    df = _to_frame(rows, unique_ids(bases))
     if video_lengths is not None:
         df = clip_offsets(df, video_lengths)
     return df

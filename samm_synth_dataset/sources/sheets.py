@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 
 class AnnotationError(ValueError):
@@ -113,3 +114,46 @@ def expression_kind(value: Any, where: Where, row: int) -> str:
     raise where.error(row, f"unknown expression type {cell_text(value)!r}; expected a micro wording "
                            "('Micro - 1/2', 'micro-expression', 'ME') or a macro one ('Macro', "
                            "'macro-expression', 'MaE')")
+
+
+def drop_duplicate_rows(rows: list[Row], bases: list[str], keep: bool) -> tuple[list[Row], list[str]]:
+    """Rows equal in every field the sheet gives (source id, subject, video, onset, apex, offset, kind, AUs,
+    notes): the first is kept with the flag ``duplicate_row``, the others dropped (kept too, each flagged, with
+    ``keep``). A repeated Filename with other content (SAMM-LV's ``037_4_1``: one ME, one MaE) is not a
+    duplicate."""
+    first: dict[tuple[Any, ...], Row] = {}
+    out_rows: list[Row] = []
+    out_bases: list[str] = []
+    for row, base in zip(rows, bases):
+        key = (row.source_id, row.subject, row.video, row.onset, row.apex, row.offset, row.kind, row.action_units,
+               row.notes)
+        seen = first.setdefault(key, row)
+        if seen is not row:
+            if "duplicate_row" not in seen.flags:
+                seen.flags.append("duplicate_row")
+            if not keep:
+                continue
+            row.flags.append("duplicate_row")
+        out_rows.append(row)
+        out_bases.append(base)
+    return out_rows, out_bases
+
+
+def unique_ids(bases: Sequence[str]) -> list[str]:
+    """Release-safe unique ids: the first occurrence keeps its base, the k-th duplicate gets ``-k``."""
+    taken = set(bases)
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for base in bases:
+        seen[base] += 1
+        if seen[base] == 1:
+            out.append(base)
+            continue
+        k = seen[base]
+        candidate = f"{base}-{k}"
+        while candidate in taken:
+            k += 1
+            candidate = f"{base}-{k}"
+        taken.add(candidate)
+        out.append(candidate)
+    return out
