@@ -98,8 +98,9 @@ def build(config: BuildConfig) -> BuildSummary:
     if config.resume and _is_complete(release):
         return _already_complete(release, plan, summary)
     was_empty = not release.exists() or not any(release.iterdir())  # before the stage takes its lock in it
-    with Stage(release, STAGE, rerun="the same `samm-synth build` command with --resume", workers=1, progress=config.progress, unit="frame", info=info,
-               weighted=True, timeout_hours=config.dist_timeout_hours) as stage:
+    with Stage(release, STAGE, rerun="the same `samm-synth build` command with --resume", workers=1,
+               progress=config.progress, unit="frame", info=info, weighted=True,
+               timeout_hours=config.dist_timeout_hours) as stage:
         prepared_ok = True
         if info.is_main:
             try:

@@ -28,43 +28,43 @@ def check_release(release: str | Path, full: bool = False) -> dict[str, Any]:
     """
     root = Path(release)
     manifest = read_manifest(root)
-    try:
-        return _check(root, manifest, full)
-    except ReleaseError as exc:
-        pending = manifest.get(PENDING) or {}
-        if not pending:
-            raise
+    problem = _first_problem(root, manifest, full)
+    if problem is None:
+        return manifest
+    path, what = problem
+    pending = manifest.get(PENDING) or {}
+    if pending:
         stage, info = sorted(pending.items())[0]
-        first = str(exc).split(":", 1)[0]
         rerun = (info or {}).get("rerun", f"samm-synth {stage}")
-        raise ReleaseError(f"{first}: the {stage} stage is adding its files to {root} (or stopped while doing so): "
-                           f"wait for it to finish, or finish it with `{rerun}`; do not remove files") from None
+        what = (f"the {stage} stage is adding its files to {root} (or stopped while doing so): wait for it to "
+                f"finish, or finish it with `{rerun}`; do not remove files")
+    raise ReleaseError(f"{path}: {what}")
 
 
-def _check(root: Path, manifest: dict[str, Any], full: bool) -> dict[str, Any]:
+def _first_problem(root: Path, manifest: dict[str, Any], full: bool) -> tuple[Path, str] | None:
+    """The first offending file and what is wrong with it (and what to do), or None."""
     entries = manifest.get("files")
     if not isinstance(entries, list) or not entries:
-        raise ReleaseError(f"{root / MANIFEST}: lists no files; the build did not finish (re-run `samm-synth build "
-                           "--resume`)")
+        return root / MANIFEST, "lists no files; the build did not finish (re-run `samm-synth build --resume`)"
     listed: set[str] = set()
     for entry in entries:
         rel = str(entry["path"])
         listed.add(rel)
         p = root / rel
         if not p.is_file():
-            raise ReleaseError(f"{p}: listed in manifest.json but missing; restore the file or rebuild the release "
-                               f"(`samm-synth verify {root}` lists every problem)")
+            return p, (f"listed in manifest.json but missing; restore the file or rebuild the release "
+                       f"(`samm-synth verify {root}` lists every problem)")
         size = p.stat().st_size
         if size != entry.get("bytes"):
-            raise ReleaseError(f"{p}: {size} bytes, manifest.json says {entry.get('bytes')}; the file changed or is "
-                               f"truncated (`samm-synth verify {root}` lists every problem)")
+            return p, (f"{size} bytes, manifest.json says {entry.get('bytes')}; the file changed or is truncated "
+                       f"(`samm-synth verify {root}` lists every problem)")
         if full and sha256_file(p) != entry.get("sha256"):
-            raise ReleaseError(f"{p}: sha256 differs from manifest.json; the file changed or is corrupt "
-                               f"(`samm-synth verify {root}` lists every problem)")
+            return p, (f"sha256 differs from manifest.json; the file changed or is corrupt (`samm-synth verify "
+                       f"{root}` lists every problem)")
     data = root / DATA_DIR
     if data.is_dir():
         for p in sorted(data.rglob("*")):
             if p.is_file() and p.relative_to(root).as_posix() not in listed:
-                raise ReleaseError(f"{p}: not listed in manifest.json, so it is not part of the release but would be "
-                                   "loaded with it; remove it (or re-run the stage that made it)")
-    return manifest
+                return p, ("not listed in manifest.json, so it is not part of the release but would be loaded "
+                           "with it; remove it (or re-run the stage that made it)")
+    return None

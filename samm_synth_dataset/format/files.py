@@ -3,6 +3,7 @@ JSON, and Parquet with the release's writer options. A final name never holds a 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -174,8 +175,6 @@ class FolderLock:
         self._key = ""
 
     def __enter__(self) -> FolderLock:
-        import fcntl
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = str(self.path.resolve())
         if FolderLock._held.get(self._key):

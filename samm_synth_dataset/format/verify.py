@@ -181,9 +181,9 @@ def _units_agree(release: Path, manifest: dict[str, Any], rows: dict[str, int | 
     problems = []
     for unit in manifest.get("units") or []:
         video, frames = unit.get("video"), unit.get("frames")
-        parts = [rows.get(f) for part in unit.get("parts") or [] for f in part.get("files") or []
-                 if str(f).endswith(".parquet")] or \
-                [rows.get(f) for part in unit.get("parts") or [] for f in part.get("files") or []]
+        files = [str(f) for part in unit.get("parts") or [] for f in part.get("files") or []]
+        parquet = [f for f in files if f.endswith(".parquet")]
+        parts = [rows.get(f) for f in parquet or files]  # one format's files count each frame once
         if video in n_frames and frames != n_frames[video]:
             problems.append(f"{fmt.MANIFEST}: unit {video} says {frames} frames, {fmt.VIDEOS_PATH} says "
                             f"{n_frames[video]}; re-run `samm-synth build --resume` (or finalize) to rewrite it")

@@ -22,6 +22,7 @@ new ``out`` directory.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import os
@@ -132,10 +133,9 @@ def make_release(build_dir: str | Path, version: str | Version, notes: str | Non
     ``require_identity_change`` refuses a release whose identity did not measurably change.
     Raises ReleaseError / VersionError / CardError naming what to fix.
     """
-    if not Path(build_dir).is_dir():  # nothing to lock: the checks say what is wrong
-        return _make_release(build_dir, version, notes, previous, out, pretty_name, link, repo_id,
-                             require_identity_change)
-    with fmt.FolderLock(Path(build_dir), f"samm-synth release {build_dir} --version {version}"):
+    lock = (fmt.FolderLock(Path(build_dir), f"samm-synth release {build_dir} --version {version}")
+            if Path(build_dir).is_dir() else contextlib.nullcontext())  # no folder: the checks say what is wrong
+    with lock:
         return _make_release(build_dir, version, notes, previous, out, pretty_name, link, repo_id,
                              require_identity_change)
 

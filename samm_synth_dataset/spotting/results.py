@@ -71,6 +71,6 @@ def summarise(folds: list[dict[str, Any]], protocols: Sequence[str], seeds: Sequ
         bootstrap["f1"][kind] = {p: e.as_dict() for p, e in comparison.f1.items()}
         bootstrap["differences"][kind] = {f"{p} - {baseline}": e.as_dict() for p, e in comparison.differences.items()}
         bootstrap["verdicts"][kind] = {f"{p} - {baseline}": v for p, v in comparison.verdicts.items()}
-    n_intervals = {kind: int(all_runs[protocols[0]][kind]["n_gt"]) // len(seeds) for kind in SCORE_KINDS}
+    n_intervals = {kind: int(per_seed[protocols[0]][str(seeds[0])][kind]["n_gt"]) for kind in SCORE_KINDS}
     return {"per_seed": per_seed, "pooled": all_runs, "spread": spread, "bootstrap": bootstrap,
             "n_subjects": len(folds), "n_intervals": n_intervals}
