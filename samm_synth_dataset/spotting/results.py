@@ -17,7 +17,7 @@ import pandas as pd
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.spotting import utility
-from samm_synth_dataset.spotting.scorer import score_spotting
+from samm_synth_dataset.spotting.scorer import counts_summary, score_spotting
 
 SCORE_KINDS: tuple[str, ...] = (*fmt.KINDS, "overall")
 
@@ -40,12 +40,8 @@ def pooled(scores: Sequence[dict[str, dict[str, Any]]]) -> dict[str, dict[str, f
         tp = sum(int(s[kind]["tp"]) for s in scores)
         n_pred = sum(int(s[kind]["n_pred"]) for s in scores)
         n_gt = sum(int(s[kind]["n_gt"]) for s in scores)
-        precision = tp / n_pred if n_pred else 0.0
-        recall = tp / n_gt if n_gt else 0.0
-        f1 = utility.f1(tp, n_pred - tp, n_gt - tp)
-        out[kind] = {"tp": tp, "fp": n_pred - tp, "fn": n_gt - tp, "n_pred": n_pred, "n_gt": n_gt,
-                     "precision": precision, "recall": recall, "f1": 0.0 if f1 is None else f1,
-                     "f1_defined": f1 is not None}
+        out[kind] = {**counts_summary(tp, n_pred, n_gt),
+                     "f1_defined": utility.f1(tp, n_pred - tp, n_gt - tp) is not None}
     return out
 
 

@@ -263,14 +263,15 @@ class SpottingResult:
         out: dict[str, dict[str, float | int]] = {}
         for kind in fmt.KINDS:
             c = self.counts[kind]
-            out[kind] = _summary(c["tp"], c["n_pred"], c["n_gt"])
-        out["overall"] = _summary(sum(self.counts[k]["tp"] for k in fmt.KINDS),
+            out[kind] = counts_summary(c["tp"], c["n_pred"], c["n_gt"])
+        out["overall"] = counts_summary(sum(self.counts[k]["tp"] for k in fmt.KINDS),
                                   sum(self.counts[k]["n_pred"] for k in fmt.KINDS),
                                   sum(self.counts[k]["n_gt"] for k in fmt.KINDS))
         return out
 
 
-def _summary(tp: int, n_pred: int, n_gt: int) -> dict[str, float | int]:
+def counts_summary(tp: int, n_pred: int, n_gt: int) -> dict[str, float | int]:
+    """``tp, fp, fn, n_pred, n_gt, precision, recall, f1`` of MEGC counts (0.0 where a ratio is undefined)."""
     precision = tp / n_pred if n_pred else 0.0
     recall = tp / n_gt if n_gt else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
