@@ -98,9 +98,10 @@ def write_face_reference(path: Path, key: str, side: int = 64) -> Path:
     import cv2
     import numpy as np
 
-    from samm_synth_dataset.demo.animation import _photo_bgr, detect_face
+    from samm_synth_dataset.demo.animation import detect_face
+    from samm_synth_dataset.demo.photos import photo_bgr
 
-    photo = _photo_bgr()
+    photo = photo_bgr("grace_hopper")
     x, y, w, h = detect_face(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
     cx, cy, half = x + w / 2, y + h / 2, 0.8 * w
     crop = photo[int(cy - half):int(cy + half), int(cx - half):int(cx + half)]

@@ -42,9 +42,9 @@ def test_undecodable_bytes_name_where_and_what_to_do() -> None:
 
 
 def _photo_jpeg(grey: bool) -> bytes:
-    from samm_synth_dataset.demo.animation import _photo_bgr
+    from samm_synth_dataset.demo.photos import photo_bgr
 
-    bgr = _photo_bgr()
+    bgr = photo_bgr("grace_hopper")
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if grey else bgr,
                            [cv2.IMWRITE_JPEG_QUALITY, 95])
     return buf.tobytes()
