@@ -262,10 +262,6 @@ def test_card_states_an_unlabelled_release(mini_release: Path):
            "`me` and `mae`\nis False." in text
 
 
-def _python_blocks(text: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
-
-
 def _run_blocks(release: Path) -> str:
     """Run every Python block of ``release``'s card, in order, as one script from the folder holding it."""
     import subprocess
