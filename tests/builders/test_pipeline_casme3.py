@@ -80,10 +80,15 @@ def test_loso_by_spno_subject_with_megc_k_from_the_other_subject(casme3_corpus, 
 
 
 def test_card_names_casme3_terms_and_flags(casme3_release: Path) -> None:
-    from samm_synth_dataset.release.card import validate_card
+    from samm_synth_dataset.release.card import render_card, validate_card
 
-    card = (casme3_release / fmt.CARD).read_text()
-    validate_card(casme3_release)
+    demo = (casme3_release / fmt.CARD).read_text()
+    validate_card(casme3_release)  # the demo corpus's release: a demo card, no CAS(ME)³ gate
+    assert "**This is a demo release.**" in demo and "I have signed the CAS(ME)³ licence" not in demo
+    assert "@article{li2023casme3" not in demo
+    manifest = fmt.read_manifest(casme3_release)
+    manifest.pop("source_corpus")  # the same release as if its frames came from CAS(ME)³ itself
+    card = render_card(casme3_release, manifest=manifest)
     assert "I have signed the CAS(ME)³ licence agreement" in card
     assert "CAS(ME)³ Part A (frames and annotation workbooks): obtained under the CAS(ME)³ licence" in card
     assert "SAMM Long Videos licence agreement" not in card
