@@ -1,4 +1,5 @@
-"""`samm-synth` subcommands of spotting: ``score-spotting`` (the MEGC scorer) and ``spotting-benchmark``."""
+"""`samm-synth` subcommands of spotting: ``score-spotting`` (the MEGC scorer), ``score-str`` (spot-then-recognise)
+and ``spotting-benchmark``."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from samm_synth_dataset import format as fmt, settings
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
 from samm_synth_dataset.spotting.scorer import (MATCHING_RULES, MEGC_LAYOUTS, format_table, match_spotting,
                                                 release_videos, write_log, write_megc)
+from samm_synth_dataset.spotting.str_scorer import STR_MODES
 from samm_synth_dataset.stages import WORKERS_HELP
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``samm-synth score-spotting`` and ``samm-synth spotting-benchmark``."""
+    """Register ``samm-synth score-spotting``, ``samm-synth score-str`` and ``samm-synth spotting-benchmark``."""
     add_score_command(subparsers)
+    add_str_command(subparsers)
     p = subparsers.add_parser(
         "spotting-benchmark",
         help="train the SOFTNet spotting baseline on real / synthetic / real+synthetic videos, test on real ones",
@@ -50,9 +53,6 @@ def _cmd_spotting_benchmark(args: argparse.Namespace) -> int:
     doc = benchmark.run_benchmark(args.release, args.source_root, chosen, workers=args.workers)
     if not doc:  # a torchrun rank other than the main one: it did its share of the tasks
         return 0
-    print(benchmark.format_table(doc))
-    print(f"wrote {args.release / fmt.SPOTTING_JSON}")
-    return 0
     print(benchmark.format_table(doc))
     print(f"wrote {args.release / fmt.SPOTTING_JSON}")
     return 0
@@ -143,4 +143,92 @@ def _cmd_score(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(format_table(scores, iou=args.iou, matching=args.matching))
+    return 0
+
+
+def add_str_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``samm-synth score-str``."""
+    p = subparsers.add_parser(
+        "score-str",
+        help="score spot-then-recognise predictions (STRS = spotting F1 x analysis F1)",
+        description="Score subject,video,onset,offset,emotion predictions against ground truth in the same layout "
+                    "or a release's intervals (their emotion_megc labels by default). --mode megc reproduces the "
+                    "reference STRS scorer (genbing99/STRS-Metric) quirks included: one prediction may match "
+                    "several GT intervals, subjects without predictions and predictions on videos without GT are "
+                    "ignored, its UAR is a mean of precisions. --mode strict matches one-to-one, counts every GT "
+                    "subject and every listed video, and reports the true UAR (mean recall).",
+    )
+    p.add_argument("--pred", required=True, type=Path, help="predictions CSV subject,video,onset,offset,emotion")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--gt", type=Path, help="ground-truth CSV subject,video,onset,offset,emotion")
+    src.add_argument("--release", type=Path, help="a release directory; its intervals (with emotions) are the GT")
+    p.add_argument("--fold", type=int, metavar="N",
+                   help="with --release: score only the test videos of LOSO fold N (0-based, splits/loso.json order)")
+    p.add_argument("--mode", choices=STR_MODES, default="megc",
+                   help="megc: the reference scorer's numbers (default); strict: one-to-one, full scope, true UAR")
+    p.add_argument("--classes", nargs="+", metavar="CLASS",
+                   help="the analysed emotions (default: negative positive surprise on a release's emotion_megc; "
+                        "every GT emotion of a --gt file, as the reference)")
+    p.add_argument("--label", choices=("emotion_megc", "emotion"), default="emotion_megc",
+                   help="with --release: the intervals column used as the GT emotion (default emotion_megc)")
+    p.add_argument("--kind", choices=("ME", "MaE", "all"), default="all",
+                   help="with --release: score the intervals of one kind only (default all)")
+    p.add_argument("--videos", nargs="+", metavar="VIDEO",
+                   help="the known videos (GT of others left out; in strict mode predictions on those without GT "
+                        "are false positives)")
+    p.add_argument("--videos-with-kind", action="store_true",
+                   help="score only the videos whose ground truth has the scored kind (SOFTNet's protocol); "
+                        "predictions on other videos are left out and counted. Default: every video")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
+    p.add_argument("--compare", action="store_true", help="also score in the other mode and list the differences")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (NaN as null)")
+    p.set_defaults(func=_cmd_score_str)
+
+
+def _cmd_score_str(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from samm_synth_dataset.spotting.str_scorer import (compare_modes, format_str_table, json_ready, normalise_str,
+                                                        release_ground_truth, score_str)
+
+    if args.fold is not None and (args.release is None or args.videos):
+        raise ValueError("--fold N needs --release (its splits/loso.json) and excludes --videos")
+    if args.release is None and (args.kind != "all" or args.label != "emotion_megc"):
+        raise ValueError("--kind and --label read a release's intervals; give --release")
+    videos = set(args.videos) if args.videos else None
+    classes = args.classes
+    gt: pd.DataFrame | Path = args.gt
+    if args.release is not None:
+        intervals = pd.read_parquet(_release_gt(args.release))
+        pred_videos = set(normalise_str(args.pred, "predictions")["video"])
+        kinds = fmt.KINDS if args.kind == "all" else (args.kind,)
+        gt = release_ground_truth(intervals, pred_videos, args.label, kinds)
+        videos = videos or release_videos(args.release, args.fold)
+        if classes is None and args.label == "emotion_megc":
+            classes = list(fmt.MEGC_CLASSES)
+    modes = [args.mode] + ([m for m in STR_MODES if m != args.mode] if args.compare else [])
+    results = {m: score_str(args.pred, gt, mode=m, classes=classes, iou=args.iou, videos=videos,
+                            videos_with_gt=args.videos_with_kind) for m in modes}
+    scope = (f"videos with {args.kind if args.kind != 'all' else 'any'} ground truth only (--videos-with-kind)"
+             if args.videos_with_kind else "every video")
+    for result in results.values():
+        result["scope"] = scope
+    doc: dict = dict(results[args.mode])
+    if args.compare:
+        doc["compare"] = {"other": results[modes[1]], "differences": compare_modes(results["megc"],
+                                                                                     results["strict"])}
+    if args.json:
+        json.dump(json_ready(doc), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(format_str_table(results[args.mode]))
+    print(f"scope: {scope}")
+    if args.compare:
+        print()
+        print(format_str_table(results[modes[1]]))
+        print("\ndifferences (megc vs strict):")
+        for name, pair in doc["compare"]["differences"].items():
+            print(f"  {name:22} {pair['megc']!s:>22} {pair['strict']!s:>22}")
+        if not doc["compare"]["differences"]:
+            print("  none")
     return 0

@@ -76,7 +76,7 @@ _KIND_ALIASES: dict[str, str] = {
 # Input normalisation
 
 
-def _read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFrame, str]:
+def read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFrame, str]:
     if isinstance(table, pd.DataFrame):
         return table.copy(), f"{what} table"
     path = Path(table)
@@ -101,7 +101,7 @@ def normalise_intervals(
     ``video_column`` picks the id column (``vid``, ``video`` or ``source_video``); by default ``vid``, else
     ``video``, else ``source_video``. Raises ValueError naming the source, row and what to fix.
     """
-    df, name = _read_table(table, what)
+    df, name = read_table(table, what)
     return _normalise(df, name, video_column)
 
 
@@ -146,13 +146,13 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
         rows.append((canonical_video_id(str(video)), int(on_f), int(off_f), k))
     negative = [f"row {i + 1} ({on}, {off})" for i, (_, on, off, _) in enumerate(rows) if on < 0 or off < 0]
     if negative:
-        raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {_first(negative)}; "
+        raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {first_items(negative)}; "
                          "frames are source frame numbers (>= 0)")
     result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
     return result
 
 
-def _first(items: list[str], n: int = 5) -> str:
+def first_items(items: list[str], n: int = 5) -> str:
     return ", ".join(items[:n]) + (f", … ({len(items)} in all)" if len(items) > n else "")
 
 
@@ -172,9 +172,9 @@ def check_prediction_ids(pred: pd.DataFrame, known: set[str], name: str) -> None
         by_unpadded.setdefault(_unpadded(k), k)
     hints = sorted({f"{v!r} → {by_unpadded[_unpadded(v)]!r}" for _, v in bad if _unpadded(v) in by_unpadded})
     hint = f"; did you mean {', '.join(hints[:5])}? (ids are zero-padded)" if hints else \
-        f"; the ground truth has {_first(sorted(repr(k) for k in known), 8) or 'no videos'}"
+        f"; the ground truth has {first_items(sorted(repr(k) for k in known), 8) or 'no videos'}"
     raise ValueError(f"{name}: {len(bad)} data row(s) name videos that are not in the ground truth: "
-                     f"{_first([f'row {i} {v!r}' for i, v in bad])}{hint}")
+                     f"{first_items([f'row {i} {v!r}' for i, v in bad])}{hint}")
 
 
 def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout: str = "onset") -> Path:
@@ -193,7 +193,7 @@ def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout:
     return path
 
 
-def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str,
+def choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str,
                       pred_name: str = "predictions") -> str | None:
     """The ground truth's video column the predictions' ids are in. One id resolution: on a release's intervals
     (``video`` = synthetic ids, ``source_video`` = source ids), predictions that use both kinds are refused, and
@@ -212,8 +212,8 @@ def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: 
         only_synthetic = sorted(v for v in pred_videos if v in synthetic and v not in source)
         only_source = sorted(v for v in pred_videos if v in source and v not in synthetic)
         if only_synthetic and only_source:
-            raise ValueError(f"{pred_name}: the predictions mix synthetic video ids ({_first(only_synthetic, 3)}) "
-                             f"and source video ids ({_first(only_source, 3)}); score one kind at a time (source "
+            raise ValueError(f"{pred_name}: the predictions mix synthetic video ids ({first_items(only_synthetic, 3)}) "
+                             f"and source video ids ({first_items(only_source, 3)}); score one kind at a time (source "
                              "ids for spotting on the original videos, synthetic ids for the synthetic copies)")
         if not pred_videos & (synthetic | source):
             return "source_video"
@@ -338,12 +338,12 @@ def match_spotting(
         raise ValueError(f"matching must be one of {MATCHING_RULES}, not {matching!r}")
     if not 0.0 < iou <= 1.0:
         raise ValueError(f"iou must be in (0, 1], not {iou}")
-    pred_raw, pred_name = _read_table(predictions, "predictions")
+    pred_raw, pred_name = read_table(predictions, "predictions")
     pred = _normalise(pred_raw, pred_name, None)
     if pred.empty:
         warnings.warn(f"{pred_name}: no predictions; every ground-truth interval counts as a miss", stacklevel=2)
-    gt_raw, gt_name = _read_table(ground_truth, "ground truth")
-    column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column, pred_name)
+    gt_raw, gt_name = read_table(ground_truth, "ground truth")
+    column = choose_gt_column(gt_raw, set(pred["video"]), gt_video_column, pred_name)
     if column == "source_video":
         # Synthetic copies of one source interval (one per reference) are one GT on the source video.
         gt_raw = fmt.source_intervals(gt_raw).reset_index(drop=True)
