@@ -129,27 +129,38 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
     for i, (video, onset, offset, kind) in enumerate(
             zip(out["video"], out["onset"], out["offset"], out["kind"])):
         where = f"{name}, row {i + 1} (data row, header excluded)"
-        if video is None or (isinstance(video, float) and math.isnan(video)) or str(video).strip() == "":
+        if is_blank(video):
             raise ValueError(f"{where}: empty video id")
         k = _KIND_ALIASES.get(str(kind).strip().lower())
         if k is None:
             raise ValueError(f"{where}: unknown expression type {kind!r}; use me/mae (MEGC2023) or ME/MaE")
-        try:
-            on_f, off_f = float(onset), float(offset)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} are not frame numbers") from None
-        if not (math.isfinite(on_f) and math.isfinite(off_f)) or on_f != int(on_f) or off_f != int(off_f):
-            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} must be whole frame numbers")
-        if off_f < on_f:
-            raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
-                             "[onset, offset] with offset >= onset")
-        rows.append((canonical_video_id(str(video)), int(on_f), int(off_f), k))
+        on, off = whole_frames(onset, offset, where)
+        rows.append((canonical_video_id(str(video)), on, off, k))
     negative = [f"row {i + 1} ({on}, {off})" for i, (_, on, off, _) in enumerate(rows) if on < 0 or off < 0]
     if negative:
         raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {first_items(negative)}; "
                          "frames are source frame numbers (>= 0)")
     result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
     return result
+
+
+def is_blank(value: Any) -> bool:
+    """True for None, NaN and text that is empty after trimming (an empty CSV cell)."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def whole_frames(onset: Any, offset: Any, where: str) -> tuple[int, int]:
+    """``(onset, offset)`` as ints; ValueError naming ``where`` unless both are whole numbers with offset >= onset."""
+    try:
+        on_f, off_f = float(onset), float(offset)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} are not frame numbers") from None
+    if not (math.isfinite(on_f) and math.isfinite(off_f)) or on_f != int(on_f) or off_f != int(off_f):
+        raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} must be whole frame numbers")
+    if off_f < on_f:
+        raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
+                         "[onset, offset] with offset >= onset")
+    return int(on_f), int(off_f)
 
 
 def first_items(items: list[str], n: int = 5) -> str:

@@ -51,7 +51,7 @@ import pandas as pd
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources.casme3 import canonical_video_id
 from samm_synth_dataset.spotting.scorer import (check_prediction_ids, choose_gt_column, first_items, inclusive_iou,
-                                                read_table)
+                                                is_blank, read_table, whole_frames)
 
 STR_COLUMNS: tuple[str, ...] = ("subject", "video", "onset", "offset", "emotion")
 STR_MODES: tuple[str, ...] = ("megc", "strict")
@@ -61,10 +61,6 @@ Pair = tuple[str | None, str]  # (GT emotion, predicted emotion) of one TP pair
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reading
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
 def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required: bool = True) -> pd.DataFrame:
@@ -84,21 +80,13 @@ def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required:
     for i, (subject, video, onset, offset, emotion) in enumerate(zip(*(df[c] for c in STR_COLUMNS))):
         where = f"{name}, data row {i + 1}"
         for label, value in (("subject", subject), ("video", video)):
-            if _blank(value):
+            if is_blank(value):
                 raise ValueError(f"{where}: empty {label}")
-        if _blank(emotion) and emotion_required:
+        if is_blank(emotion) and emotion_required:
             raise ValueError(f"{where}: empty emotion; every row needs an emotion label")
-        try:
-            on_f, off_f = float(onset), float(offset)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} are not frame numbers") from None
-        if not (math.isfinite(on_f) and math.isfinite(off_f)) or on_f != int(on_f) or off_f != int(off_f):
-            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} must be whole frame numbers")
-        if off_f < on_f:
-            raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
-                             "[onset, offset] with offset >= onset")
-        row = (_subject_id(subject), canonical_video_id(str(video).strip()), int(on_f), int(off_f),
-               None if _blank(emotion) else str(emotion).strip())
+        on, off = whole_frames(onset, offset, where)
+        row = (_subject_id(subject), canonical_video_id(str(video).strip()), on, off,
+               None if is_blank(emotion) else str(emotion).strip())
         key = row[:4]
         if key in seen:
             raise ValueError(f"{where}: repeats data row {seen[key]} ({row[0]}, {row[1]}, {row[2]}, {row[3]}); "
@@ -130,7 +118,7 @@ def release_ground_truth(intervals: pd.DataFrame, pred_videos: set[str], label: 
                          "video": [canonical_video_id(str(v)) for v in table[column]],
                          "onset": table["onset"].astype(int).to_numpy(),
                          "offset": table["offset"].astype(int).to_numpy(),
-                         "emotion": [None if _blank(e) else str(e) for e in table[label]]})
+                         "emotion": [None if is_blank(e) else str(e) for e in table[label]]})
 
 
 def write_str(table: pd.DataFrame, path: str | Path) -> Path:
