@@ -33,6 +33,9 @@ class Row:
     action_units: str = ""
     notes: str = ""
     flags: list[str] = field(default_factory=list)
+    emotion: str | None = None
+    emotion_megc: str | None = None
+    objective_class: str | None = None
 
 
 class Where:
@@ -70,6 +73,17 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def emotion_word(value: Any, flags: list[str]) -> str | None:
+    """An emotion cell as a lower-case word (None when blank); a word written with capitals (``Others``) adds the
+    flag ``emotion_case_normalised`` to ``flags``."""
+    text = cell_text(value)
+    if not text:
+        return None
+    if text != text.lower() and "emotion_case_normalised" not in flags:
+        flags.append("emotion_case_normalised")
+    return text.lower()
 
 
 def header_key(value: Any) -> str:

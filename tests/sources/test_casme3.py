@@ -55,7 +55,9 @@ def test_clean_rows_ids_and_notes(tmp_path):
     assert df["kind"].tolist() == ["ME", "MaE", "ME"]
     assert df["source_id"].tolist() == ["spNO.1_a_r2", "spNO.1_a_r3", "spNO.3_J_r4"]
     assert df["action_units"].tolist() == ["4+7", "12", ""]
-    assert df["notes"].iloc[0] == "objective class: II"
+    assert df["notes"].iloc[0] == ""
+    assert df["objective_class"].tolist() == ["II", "I", None]
+    assert df["emotion"].isna().all() and df["emotion_megc"].isna().all()  # AU+Emotion has no emotion word
     assert [f for f in df["flags"]] == [[], [], []]
     assert all(fmt.check_id(v) for v in [*df["interval_id"], *df["video"]])  # release-safe: no dots
 
@@ -142,8 +144,10 @@ def test_jpgindex_label_sheet(tmp_path):
                           blinks=False)
     df = read_annotations(path, "casme3")
     assert df["kind"].tolist() == ["ME", "ME"]  # micro-expressions only
-    assert df["notes"].tolist()[0] == "emotion: disgust; objective class: II"
-    assert df["flags"].tolist() == [[], ["offset_filled"]]
+    assert df["notes"].tolist()[0] == ""
+    assert df["emotion"].tolist() == ["disgust", "others"] and df["emotion_megc"].tolist() == ["negative", "others"]
+    assert df["objective_class"].tolist() == ["II", "I"]
+    assert df["flags"].tolist() == [[], ["offset_filled", "emotion_case_normalised"]]  # 'Others' lower-cased
     assert describe_workbook(path)["layout"] == "label"
 
 
