@@ -29,7 +29,6 @@ flagged ``emotion_case_normalised``.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from pathlib import Path
@@ -40,7 +39,7 @@ import pandas as pd
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.records import DATASETS, Dataset, VideoSource
-from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, drop_duplicate_rows,
+from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, csv_rows, drop_duplicate_rows,
                                                emotion_word, expression_kind, frame_number, header_key, is_blank,
                                                unique_ids)
 
@@ -118,11 +117,6 @@ def _xlsx_sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         wb.close()
 
 
-def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return [tuple(r) for r in csv.reader(f)]
-
-
 # --------------------------------------------------------------------------------------------------------------
 # SAMM-LV
 
@@ -162,7 +156,7 @@ def _samm_subject(value: Any, where: Where, row: int) -> str:
 
 def _read_samm(path: Path) -> list[Row]:
     if path.suffix.lower() in (".csv", ".txt"):
-        sheets = {None: _csv_rows(path)}
+        sheets = {None: csv_rows(path)}
     else:
         workbook = _xlsx_sheets(path)
         # the only sheet is FACS_Movement_Only; prefer it by name, else the first sheet with the header
@@ -335,7 +329,7 @@ _GENERIC_ALIASES = {"vid": "video", "type": "kind", "start": "onset", "end": "of
 
 
 def _read_generic(path: Path) -> list[Row]:
-    rows = _csv_rows(path)
+    rows = csv_rows(path)
     where = Where(path, None)
     if not rows:
         raise AnnotationError(f"{path}: empty CSV; expected a header 'video,onset,offset,kind'")

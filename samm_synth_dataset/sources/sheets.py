@@ -6,6 +6,7 @@ adds the ``rounded`` flag. Rows are numbered 1-based, as a spreadsheet shows the
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from collections import Counter
@@ -55,6 +56,12 @@ class Where:
 
     def error(self, row: int | None, message: str) -> AnnotationError:
         return AnnotationError(f"{self.at(row)}: {message}")
+
+
+def csv_rows(path: Path) -> list[tuple[Any, ...]]:
+    """Every row of a CSV file (UTF-8, a byte-order mark allowed) as a tuple of strings."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return [tuple(r) for r in csv.reader(f)]
 
 
 def is_blank(value: Any) -> bool:

@@ -395,3 +395,30 @@ def test_an_exact_duplicate_row_is_kept_once_and_flagged(tmp_path, helpers):
     kept = read_annotations(path, "samm-lv", keep_duplicate_rows=True)
     assert list(kept["interval_id"]) == ["006_1_1", "006_1_1-2", "006_1_2", "006_1_2-2"]
     assert all("duplicate_row" in f for f in kept["flags"].iloc[:2])
+
+
+def test_join_emotions_by_id_or_frames(casme_xlsx, samm_xlsx, tmp_path):
+    from samm_synth_dataset.sources import join_emotions
+
+    df = read_annotations(samm_xlsx(), "samm-lv")
+    first, second = df.iloc[0], df.iloc[1]
+    mine = tmp_path / "mine.csv"
+    mine.write_text(f"interval_id,emotion\n{first['interval_id']},Contempt\n")
+    out = join_emotions(df, mine)
+    assert (out["emotion"].iloc[0], out["emotion_megc"].iloc[0]) == ("contempt", "negative")
+    assert out["flags"].iloc[0][-1] == "emotion_from_file" and out["emotion"].iloc[1:].isna().all()
+    assert df["emotion"].isna().all()                           # a new table; the input is unchanged
+    mine.write_text(f"source_video,onset,offset,emotion\n{second['video']},{second['onset']},{second['offset']},"
+                    "tense\n")
+    out = join_emotions(df, mine)
+    assert (out["emotion"].iloc[1], out["emotion_megc"].iloc[1]) == ("tense", "others")
+    mine.write_text(f"interval_id,emotion\n{first['interval_id']},fear\n{first['interval_id']},anger\n")
+    with pytest.raises(AnnotationError, match=r"mine.csv, row 3: gives interval .* the emotion 'anger', but row 2 "
+                                              r"gave it 'fear'"):
+        join_emotions(df, mine)
+    mine.write_text("interval_id,emotion\nnope,fear\n")
+    with pytest.raises(AnnotationError, match=r"mine.csv, row 2: interval id 'nope' matches no interval"):
+        join_emotions(df, mine)
+    mine.write_text("video,emotion\n006_1,fear\n")
+    with pytest.raises(AnnotationError, match=r"mine.csv, row 1: header .* needs 'emotion' and either"):
+        join_emotions(df, mine)
