@@ -15,6 +15,8 @@ SAMM Long Videos has no emotion column: its intervals carry nulls.
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Mapping, Sequence
+
 #: The classes MEGC's spot-then-recognise analysis scores.
 MEGC_CLASSES: tuple[str, ...] = ("negative", "positive", "surprise")
 #: The MEGC label of every other emotion (kept, not analysed).
@@ -36,3 +38,32 @@ def megc_class(emotion: str | None) -> str | None:
     if emotion is None or str(emotion).strip() == "":
         return None
     return MEGC_MAPPING.get(str(emotion).strip().lower(), MEGC_OTHERS)
+
+
+#: What loaders and cards say of a release whose intervals carry no emotion label.
+NO_EMOTION_LABELS = ("this release's intervals carry no emotion labels (SAMM Long Videos has none; a build can "
+                     "join your own with --emotions FILE.csv)")
+
+
+def interval_emotions(intervals: Mapping[str, Sequence[Any]]) -> dict[str, tuple[str | None, str | None]]:
+    """``{interval_id: (emotion, emotion_megc)}`` of an intervals table (a mapping of column lists, e.g.
+    ``pyarrow.Table.to_pydict()``); empty when no interval has a label (or the table predates the columns)."""
+    if "emotion" not in intervals or not any(e is not None for e in intervals["emotion_megc"]):
+        return {}
+    return {str(i): (e, m) for i, e, m in zip(intervals["interval_id"], intervals["emotion"],
+                                              intervals["emotion_megc"])}
+
+
+def frame_emotions(interval_ids: Iterable[str], lookup: Mapping[str, tuple[str | None, str | None]]
+                   ) -> tuple[str, str]:
+    """The ``(emotion, emotion_megc)`` of a frame: the distinct labels of the intervals covering it, in their
+    order, joined by ``;`` (``""`` when none covers it or they have no label)."""
+    words: dict[str, None] = {}
+    classes: dict[str, None] = {}
+    for iid in interval_ids:
+        emotion, megc = lookup.get(iid, (None, None))
+        if emotion is not None:
+            words[emotion] = None
+        if megc is not None:
+            classes[megc] = None
+    return ";".join(words), ";".join(classes)

@@ -84,7 +84,7 @@ def read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFram
         raise FileNotFoundError(f"{path}: {what} file not found")
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path), str(path)
-    str_cols = {c: str for c in ("vid", "video", "source_video", "type", "kind")}
+    str_cols = {c: str for c in ("vid", "video", "source_video", "type", "kind", "subject", "emotion")}
     try:
         return pd.read_csv(path, dtype=str_cols), str(path)  # ids like "011" stay strings
     except pd.errors.EmptyDataError:

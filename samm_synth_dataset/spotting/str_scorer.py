@@ -71,7 +71,7 @@ def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required:
     df, name = read_table(table, what)
     missing = [c for c in STR_COLUMNS if c not in df.columns]
     if missing and df.empty:   # an empty file: no rows
-        return pd.DataFrame(columns=list(STR_COLUMNS))
+        df = pd.DataFrame(columns=list(STR_COLUMNS))
     if missing:
         raise ValueError(f"{name}: missing column(s) {missing}; the STR layout is "
                          f"`{','.join(STR_COLUMNS)}` (has {list(df.columns)})")
@@ -93,7 +93,10 @@ def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required:
                              "give each interval once")
         seen[key] = i + 1
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(STR_COLUMNS))
+    columns = list(zip(*rows)) if rows else [()] * len(STR_COLUMNS)
+    # object columns: a missing emotion stays None (pandas' string dtype would make it NaN)
+    return pd.DataFrame({c: pd.Series(list(v), dtype="int64" if c in ("onset", "offset") else object)
+                         for c, v in zip(STR_COLUMNS, columns)})
 
 
 def _subject_id(value: Any) -> str:
