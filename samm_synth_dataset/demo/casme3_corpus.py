@@ -35,6 +35,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -158,6 +159,29 @@ def _workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     return fixed_zip_times(buffer.getvalue(), {})
 
 
+def write_clip(folder: Path, name: Callable[[int], str], script: VideoScript, neutral: np.ndarray,
+               face: tuple[int, int, int, int], fps: float) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Write the frames of ``script`` (positions 1..n) into ``folder`` (created) as colour JPEGs named
+    ``name(frame)``: ``neutral`` warped by the script's events. Returns its ground-truth event components and
+    its ``videos.csv`` row (the demo's format)."""
+    components = event_components(script, face)
+    height, width = neutral.shape
+    x, y, w, h = face
+    row = {"video": script.video, "subject": script.subject, "first_frame": 1, "last_frame": script.n_frames,
+           "n_frames": script.n_frames, "width": width, "height": height, "fps": fps, "face_x": x, "face_y": y,
+           "face_w": w, "face_h": h, "neutral": f"neutral/{script.subject}.png"}
+    model = warp_components(pd.DataFrame(components)) if components else []
+    folder.mkdir(parents=True)
+    still = encode_jpeg(to_rgb(neutral))
+    for frame in range(1, script.n_frames + 1):
+        if any(temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
+            data = encode_jpeg(to_rgb(warp(neutral, displacement_field(model, frame, height, width))))
+        else:
+            data = still
+        (folder / name(frame)).write_bytes(data)
+    return components, row
+
+
 #: Clips with no expression at all (``unlabelled=True``): CAS(ME)³ Part A has many clips without a labelled
 #: interval; the lister finds them and a build makes them, so the spotting benchmark must score them.
 UNLABELLED_CLIPS: tuple[_Clip, ...] = (_Clip("spNO.1", "f", 60, ()), _Clip("spNO.216", "g", 60, ()))
@@ -181,26 +205,12 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
     label: list[list[object]] = [list(LABEL_HEADER)]
     for ci, clip in enumerate(clips):
         video = video_id(clip.subject, clip.folder)
-        script = VideoScript(video, clip.subject, 1, clip.n_frames, clip.events)
-        components = event_components(script, faces[clip.subject])
-        component_rows += components
-        neutral = neutrals[clip.subject]
-        height, width = neutral.shape
-        x, y, w, h = faces[clip.subject]
-        video_rows.append({"video": video, "subject": clip.subject, "first_frame": 1, "last_frame": clip.n_frames,
-                           "n_frames": clip.n_frames, "width": width, "height": height, "fps": FPS, "face_x": x,
-                           "face_y": y, "face_w": w, "face_h": h, "neutral": f"neutral/{clip.subject}.png"})
-        model = warp_components(pd.DataFrame(components)) if components else []
         color = frames_root / clip.subject / clip.folder / COLOR_DIR
-        color.mkdir(parents=True)
-        still = encode_jpeg(to_rgb(neutral))
-        for frame in range(1, clip.n_frames + 1):
-            if any(temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
-                image = warp(neutral, displacement_field(model, frame, height, width))
-                data = encode_jpeg(to_rgb(image))
-            else:
-                data = still
-            (color / frame_name(frame)).write_bytes(data)
+        components, video_row = write_clip(color, frame_name, VideoScript(video, clip.subject, 1, clip.n_frames,
+                                                                          clip.events),
+                                           neutrals[clip.subject], faces[clip.subject], FPS)
+        component_rows += components
+        video_rows.append(video_row)
         if ci == 0:  # depth frames exist in the real tree and are ignored by the lister
             depth = color.parent / "depth"
             depth.mkdir()
