@@ -89,11 +89,34 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     return path
 
 
+def write_face_reference(path: Path, key: str, side: int = 64) -> Path:
+    """A colour reference face at ``path`` (PNG, ``side`` pixels square): the face of matplotlib's sample photo
+    (Grace Hopper) with a colour grade seeded by ``key``, so that different keys give different images that the
+    builder's face check accepts."""
+    import zlib
+
+    import cv2
+    import numpy as np
+
+    from samm_synth_dataset.demo.animation import detect_face
+    from samm_synth_dataset.demo.photos import photo_bgr
+
+    photo = photo_bgr("grace_hopper")
+    x, y, w, h = detect_face(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    cx, cy, half = x + w / 2, y + h / 2, 0.8 * w
+    crop = photo[int(cy - half):int(cy + half), int(cx - half):int(cx + half)]
+    gains = np.random.default_rng(zlib.crc32(key.encode())).uniform(0.7, 1.3, size=3)
+    image = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA) * gains[None, None, :]
+    cv2.imwrite(str(path), np.clip(np.rint(image), 0, 255).astype(np.uint8))
+    return path
+
+
 def write_tiny_corpus(root: Path, videos: dict[str, tuple[int, int]], refs: dict[str, list[str]],
                       intervals: dict[str, list[Interval]], size: int) -> dict[str, Path]:
     """A tiny SAMM-LV corpus at ``root``: greyscale JPEG frames ``SAMM_longvideos/<video>/<video>_<n>.jpg`` of
     ``size + 8`` × ``size + 12`` pixels (H × W; noise seeded by video and frame, so every frame differs), the
-    annotation sheet as CSV, a references CSV with one colour image per reference id, and a face-box CSV (a
+    annotation sheet as CSV, a references CSV with one colour face image per reference id
+    (:func:`write_face_reference`), and a face-box CSV (a
     ``size`` square, so no face detection runs). Returns the BuildConfig paths."""
     import zlib
 
@@ -110,10 +133,7 @@ def write_tiny_corpus(root: Path, videos: dict[str, tuple[int, int]], refs: dict
             cv2.imwrite(str(folder / f"{video}_{frame:04d}.jpg"), grey)
     (root / "references").mkdir()
     for ref in sorted({r for rs in refs.values() for r in rs}):
-        rng = np.random.default_rng(zlib.crc32(ref.encode()))
-        colour = rng.uniform(40, 215, size=3)
-        image = np.clip(colour + rng.normal(0, 25, size=(32, 32, 3)), 0, 255).astype(np.uint8)
-        cv2.imwrite(str(root / "references" / f"{ref}.png"), image)
+        write_face_reference(root / "references" / f"{ref}.png", ref)
     sheet = [[video.split("_")[0], f"{video}_{k}", on, -1 if apex is None else apex, off,
               "Micro - 1/2" if kind == "ME" else "Macro", "12" if kind == "ME" else "4", ""]
              for video in videos for k, (on, apex, off, kind) in enumerate(intervals[video], start=1)]

@@ -132,6 +132,9 @@ class BuildConfig:
     keep_duplicate_rows: bool = field(default=False, metadata=flag(
         "keep every copy of an annotation row that the sheet repeats exactly (each flagged duplicate_row); by "
         "default such a row is kept once"))
+    allow_faceless_references: bool = field(default=False, metadata=flag(
+        "use reference images in which OpenCV's frontal-face detector finds no face (by default such a reference "
+        "is refused before anything is built)"))
     allow_gaps: bool = field(default=False, metadata=flag(
         "source frame numbers missing inside a video are recorded (build summary, plan missing_frames) and left "
         "out of the release instead of stopping the build"))
@@ -245,6 +248,8 @@ class BuildConfig:
             out.pop("emotions")  # recorded only when used
         if not self.keep_duplicate_rows:
             out.pop("keep_duplicate_rows")  # recorded only when used (the default keeps a repeated row once)
+        if not self.allow_faceless_references:
+            out.pop("allow_faceless_references")  # recorded only when used (the default refuses such a reference)
         if METHODS[self.method].weights:
             out.pop("image_size")  # the checkpoint fixes it
         if self.dataset not in ("casme2", "casme3"):

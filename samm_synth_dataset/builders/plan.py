@@ -15,7 +15,7 @@ from typing import Any
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.config import PATH_FIELDS, BuildConfig
-from samm_synth_dataset.builders.references import Reference, load_references, read_subjects
+from samm_synth_dataset.builders.references import Reference, check_reference_faces, load_references, read_subjects
 from samm_synth_dataset.sources import clip_offsets, join_emotions, list_videos, read_annotations
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ def make_plan(config: BuildConfig) -> Plan:
                          f"({len(skipped)} video(s) skipped{': ' + why if why else ''}); check --videos, "
                          "--exclude-videos and the references file (does a reference row cover each subject?); "
                          "nothing was created")
+    if not config.allow_faceless_references:
+        check_reference_faces((u.reference for u in units), config.references)
     missing = missing_frames(units)
     inputs = {name: fmt.sha256_file(path) for name in HASHED_INPUTS
               if (path := getattr(config, name, None)) is not None and Path(path).is_file()}
@@ -254,6 +256,11 @@ def check_output_folder(out: Path, resume: bool, plan: dict[str, Any], was_empty
                          "restore them or build into an empty --out folder")
     resolved = "paths" in old
     old_config, new_config = _comparable_config(old, resolved), _comparable_config(plan, resolved)
+    if old_config.get("allow_gaps") is False and new_config.get("allow_gaps") is True:
+        # Without --allow-gaps a gap stops the build at planning, so no unit built so far has one; a source frame
+        # deleted after it failed to decode is then left out as a gap (its video's units are checked below).
+        log.info("%s: --allow-gaps added on resume; the units built so far have no gaps", out)
+        old_config["allow_gaps"] = True
     old_units = {u["video"]: u for u in old.get("units") or []}
     new_units = {u["video"]: u for u in plan["units"]}
     if old_config != new_config or sorted(old_units) != sorted(new_units):

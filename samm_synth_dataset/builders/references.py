@@ -12,13 +12,19 @@ Two inputs:
 from __future__ import annotations
 
 import csv
+import logging
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from samm_synth_dataset import format as fmt
+from samm_synth_dataset.faces.locate import detect_faces_in_image
+from samm_synth_dataset.sources import read_image
 from samm_synth_dataset.transfer.base import domain_index
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 GENDER_DOMAINS: tuple[str, ...] = ("female", "male")
@@ -196,3 +202,27 @@ def check_unique_ids(refs: dict[str, list[Reference]], where: str | Path) -> Non
                 raise ValueError(f"{where}: reference id {ref.reference_id!r} names different images for subject "
                                  f"{seen.subject!r} ({seen.path}) and subject {ref.subject!r} ({ref.path}); give "
                                  "each image its own reference_id (one id, one image in a release)")
+
+
+def check_reference_faces(refs: Iterable[Reference], where: str | Path) -> None:
+    """Raise ValueError naming the first reference image (by id and path) in which OpenCV's Haar frontal-face
+    detector finds no face: StarGAN v2 takes its style from a face photo, and a flat or noise image gives every
+    synthetic face a featureless blob while the build reports success. An image with several faces only warns
+    (the style would come from all of them). Each image (by sha256) is read once; an unreadable image is named
+    with the fix."""
+    seen: set[str] = set()
+    for ref in sorted(refs, key=lambda r: r.reference_id):
+        if ref.sha256 in seen:
+            continue
+        seen.add(ref.sha256)
+        image = read_image(ref.path, hint=f"replace reference {ref.reference_id} (the image file) in {where} and "
+                                          "re-run the same command")
+        faces = detect_faces_in_image(image)
+        if not faces:
+            raise ValueError(f"{where}: reference {ref.reference_id} ({ref.path}) shows no face OpenCV's frontal-face "
+                             "detector can find; a style reference must be a frontal face photo (CelebA-HQ-like "
+                             "framing): replace the image and re-run, or pass --allow-faceless-references to use it "
+                             "anyway; nothing was created")
+        if len(faces) > 1:
+            log.warning("%s: reference %s (%s) shows %d faces; the style is taken from the whole image", where,
+                        ref.reference_id, ref.path, len(faces))

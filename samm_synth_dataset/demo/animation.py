@@ -1,8 +1,9 @@
 """The demo's images: the subjects' neutral faces, the warps that animate them, frame encoding, reference faces.
 
-The face is matplotlib's public-domain sample photo ``grace_hopper.jpg`` (read from matplotlib's bundled data,
-nothing is downloaded), found with OpenCV's Haar frontal-face cascade; a subject's variant of it is described in
-:mod:`~samm_synth_dataset.demo.choreography`.
+The faces are two people's public-domain photos (:mod:`~samm_synth_dataset.demo.photos`; nothing is downloaded),
+found with OpenCV's Haar frontal-face cascade; which subject is whom is in
+:mod:`~samm_synth_dataset.demo.choreography`. Each subject's reference faces are edited photos of the OTHER person,
+so that the identity measurement sees a real change of person.
 
 Conventions
 -----------
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from samm_synth_dataset.demo.choreography import _SUBJECTS
+from samm_synth_dataset.demo.photos import photo_bgr
 from samm_synth_dataset.faces.locate import haar_cascade
 from samm_synth_dataset.images import encode_image
 from samm_synth_dataset.sources.listing import samm_frame_name
@@ -39,17 +41,6 @@ BUMP_RADIUS = 5.0  # Gaussian bumps are exactly 0 beyond this many sigmas from t
 
 
 # --------------------------------------------------------------------------------------------------- images
-
-
-def _photo_bgr() -> np.ndarray:
-    """The sample photo (600×512 BGR uint8), read from matplotlib's bundled data (nothing is downloaded)."""
-    from matplotlib import cbook
-
-    path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise RuntimeError(f"{path}: cannot read matplotlib's sample photo; reinstall matplotlib")
-    return image
 
 
 def detect_face(gray: np.ndarray) -> tuple[int, int, int, int]:
@@ -63,22 +54,11 @@ def detect_face(gray: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def neutral_face(subject: str, scale: float) -> np.ndarray:
-    """The subject's neutral greyscale image (H×W uint8) at ``scale`` of the photo's size."""
-    bgr = _photo_bgr()
+    """The subject's neutral greyscale image (H×W uint8): its person's photo at ``scale`` of its size."""
+    bgr = photo_bgr(str(_SUBJECTS[subject]["person"]))
     if scale != 1.0:
         bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    variant = _SUBJECTS[subject]["variant"]
-    if variant == "original":
-        return gray
-    if variant == "mirrored_relit":
-        gray = np.ascontiguousarray(gray[:, ::-1])
-        h, w = gray.shape
-        # re-lit: gamma 0.85 and light falling off from the image's left to its right (×1.08 .. ×0.80)
-        ramp = np.linspace(1.08, 0.80, w, dtype=np.float64)[None, :]
-        lit = 255.0 * (gray.astype(np.float64) / 255.0) ** 0.85 * ramp
-        return np.clip(np.rint(lit), 0, 255).astype(np.uint8)
-    raise ValueError(f"unknown subject variant {variant!r}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
 
 
 def encode_jpeg(image: np.ndarray) -> bytes:
@@ -171,27 +151,45 @@ def warp(neutral: np.ndarray, field: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------- references
 
 
-def write_references(root: Path, scale: float) -> pd.DataFrame:
-    """Colour reference faces derived from the photo (graded crops), two per subject; returns references.csv."""
-    bgr = _photo_bgr()
+def _face_crop(person: str, scale: float) -> np.ndarray:
+    """A square colour crop (BGR float64) around ``person``'s face: 1.6 face widths, ``256 × scale`` pixels
+    (at least 64)."""
+    bgr = photo_bgr(person)
     x, y, w, h = detect_face(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
     cx, cy, half = x + w / 2.0, y + h / 2.0, 0.8 * w
     x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
     x1, y1 = min(bgr.shape[1], int(cx + half)), min(bgr.shape[0], int(cy + half))
     side = max(64, int(round(256 * scale)))
-    crop = cv2.resize(bgr[y0:y1, x0:x1], (side, side), interpolation=cv2.INTER_AREA).astype(np.float64)
+    return cv2.resize(bgr[y0:y1, x0:x1], (side, side), interpolation=cv2.INTER_AREA).astype(np.float64)
 
-    def graded(gains_bgr: tuple[float, float, float], gamma: float = 1.0, mirror: bool = False) -> np.ndarray:
-        img = 255.0 * (crop / 255.0) ** gamma * np.array(gains_bgr)[None, None, :]
-        img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(img[:, ::-1]) if mirror else img
 
-    specs = [  # (subject, id, file stem, image)
-        ("006", "ref01", "grace_hopper_warm", graded((0.80, 0.98, 1.15))),
-        ("006", "ref02", "grace_hopper_cool", graded((1.18, 1.00, 0.82), gamma=0.9)),
-        ("007", "ref03", "grace_hopper_mirrored_rose", graded((1.00, 0.88, 1.12), mirror=True)),
-        ("007", "ref04", "grace_hopper_mirrored_bright", graded((1.05, 1.05, 1.05), gamma=0.75, mirror=True)),
-    ]
+def _graded(crop: np.ndarray, gains_bgr: tuple[float, float, float], gamma: float = 1.0,
+            mirror: bool = False) -> np.ndarray:
+    """``crop`` colour-graded (per-channel gains after a gamma), optionally mirrored; uint8 BGR."""
+    img = 255.0 * (crop / 255.0) ** gamma * np.array(gains_bgr)[None, None, :]
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(img[:, ::-1]) if mirror else img
+
+
+def write_references(root: Path, scale: float) -> pd.DataFrame:
+    """Colour reference faces, two per subject, each an edited photo of the OTHER subject's person (graded,
+    mirrored), so that a synthetic video's reference is a different person from its source; returns the rows
+    of references.csv."""
+    people = sorted({str(v["references"]) for v in _SUBJECTS.values()})
+    crops = {person: _face_crop(person, scale) for person in people}
+    edits = {  # reference id: (file stem suffix, gains BGR, gamma, mirror)
+        "ref01": ("warm", (0.80, 0.98, 1.15), 1.0, False),
+        "ref02": ("cool_mirrored", (1.18, 1.00, 0.82), 0.9, True),
+        "ref03": ("rose_mirrored", (1.00, 0.88, 1.12), 1.0, True),
+        "ref04": ("bright", (1.05, 1.05, 1.05), 0.75, False),
+    }
+    ids = iter(edits)
+    specs = []  # (subject, id, file stem, image)
+    for subject in sorted(_SUBJECTS):
+        person = str(_SUBJECTS[subject]["references"])
+        for ref_id in (next(ids), next(ids)):
+            suffix, gains, gamma, mirror = edits[ref_id]
+            specs.append((subject, ref_id, f"{person}_{suffix}", _graded(crops[person], gains, gamma, mirror)))
     (root / "references").mkdir(parents=True)
     rows = []
     for subject, ref_id, stem, image in specs:

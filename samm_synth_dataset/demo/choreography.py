@@ -1,8 +1,8 @@
 """The demo corpus's scripted design: who the subjects are, which movements each video holds and where they act.
 
-The face is matplotlib's public-domain sample photo ``grace_hopper.jpg``; each "subject" is a variant of it
-(``006``: the photo; ``007``: mirrored and re-lit). Every video is the subject's neutral greyscale image animated
-by scripted, smooth local warps placed from the detected face box:
+The subjects are two real people from public-domain photos (:mod:`~samm_synth_dataset.demo.photos`): ``006`` is
+Grace Hopper, ``007`` is Eileen Collins. Every video is the subject's neutral greyscale image animated by scripted,
+smooth local warps placed from the detected face box:
 
 * ``AU12`` lip corners up and out, ``AU4`` inner brows down and together, ``AU1+2`` brows up;
 * micro-expressions (ME) last 40–100 frames with ~1 px peak displacement, macro-expressions (MaE) last ≥106
@@ -48,10 +48,16 @@ _AU_COMPONENTS: dict[str, tuple[tuple[str, tuple[float, float], float], ...]] = 
 }
 
 _SUBJECTS: dict[str, dict[str, object]] = {
-    # subject: variant of the photo, gender, glasses (the photo's sitter wears glasses in both variants)
-    "006": {"variant": "original", "gender": "F", "glasses": True},
-    "007": {"variant": "mirrored_relit", "gender": "F", "glasses": True},
+    # subject: the person (demo.photos.PEOPLE), the person its reference faces show, gender, glasses
+    "006": {"person": "grace_hopper", "references": "eileen_collins", "gender": "F", "glasses": True},
+    "007": {"person": "eileen_collins", "references": "grace_hopper", "gender": "F", "glasses": False},
 }
+
+
+def subject_people() -> tuple[dict[str, str], dict[str, str]]:
+    """``({subject: person}, {subject: the person its references show})``, person keys of ``demo.photos``."""
+    return ({s: str(v["person"]) for s, v in _SUBJECTS.items()},
+            {s: str(v["references"]) for s, v in _SUBJECTS.items()})
 
 
 @dataclass(frozen=True)

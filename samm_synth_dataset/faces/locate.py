@@ -78,8 +78,8 @@ def haar_cascade() -> cv2.CascadeClassifier:
     return _cascade
 
 
-def detect_largest_face(image: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The largest frontal face ``(x, y, w, h)`` in one H×W or H×W×3 RGB uint8 image, or None."""
+def detect_faces_in_image(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Every frontal face ``(x, y, w, h)`` (source pixels) in one H×W or H×W×3 RGB uint8 image, largest first."""
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
@@ -88,10 +88,14 @@ def detect_largest_face(image: np.ndarray) -> tuple[int, int, int, int] | None:
     small = cv2.equalizeHist(small)
     min_side = max(20, int(MIN_FACE_FRACTION * min(small.shape)))
     faces = haar_cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
-    if len(faces) == 0:
-        return None
-    fx, fy, fw, fh = max((tuple(int(v) for v in f) for f in faces), key=lambda b: b[2] * b[3])
-    return (round(fx / scale), round(fy / scale), round(fw / scale), round(fh / scale))
+    boxes = sorted((tuple(int(v) for v in f) for f in faces), key=lambda b: b[2] * b[3], reverse=True)
+    return [(round(fx / scale), round(fy / scale), round(fw / scale), round(fh / scale)) for fx, fy, fw, fh in boxes]
+
+
+def detect_largest_face(image: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The largest frontal face ``(x, y, w, h)`` in one H×W or H×W×3 RGB uint8 image, or None."""
+    faces = detect_faces_in_image(image)
+    return faces[0] if faces else None
 
 
 def sample_positions(n_frames: int, n_samples: int) -> list[int]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import cv2
 import numpy as np
 
-from samm_synth_dataset.images import ImageDecodeError, decode_image, to_rgb
+from samm_synth_dataset.images import JPEG_SOI, ImageDecodeError, decode_image, to_rgb
 
 if TYPE_CHECKING:
     from samm_synth_dataset.sources.records import VideoSource
@@ -19,27 +19,31 @@ class FrameReadError(RuntimeError):
     """A frame file is missing, truncated or corrupt."""
 
 
-_JPEG_SOI = b"\xff\xd8"
+#: What to do about an unreadable source frame.
+REREAD_HINT = ("re-extract this frame from the original video, or delete the file and build with --allow-gaps to "
+               "leave it out as a gap")
+
+
 _JPEG_EOI = b"\xff\xd9"
 #: How far from the end of a JPEG file its end-of-image marker may sit (some writers pad the file).
 _EOI_SEARCH_BYTES = 64
 
 
-def check_jpeg_complete(path: Path, data: np.ndarray, hint: str = "re-extract this frame") -> None:
+def check_jpeg_complete(path: Path, data: np.ndarray, hint: str = REREAD_HINT) -> None:
     """Raise FrameReadError when a JPEG stream lacks its end-of-image marker (FF D9) near the end of the file.
 
     OpenCV decodes a truncated JPEG "successfully" (grey bottom rows, a warning on stderr), so the marker is
     checked explicitly. Inside entropy-coded data FF is always followed by 00 or a restart marker, so FF D9 near
     the end can only be the real end-of-image marker.
     """
-    if data.size < 4 or data[:2].tobytes() != _JPEG_SOI:
+    if data.size < 4 or data[:2].tobytes() != JPEG_SOI:
         return
     if _JPEG_EOI not in data[-_EOI_SEARCH_BYTES:].tobytes():
         raise FrameReadError(f"{path}: truncated JPEG (no end-of-image marker FF D9); the file was cut short "
                              f"while copying or extracting; {hint}")
 
 
-def read_image(path: str | Path, hint: str = "re-extract this frame") -> np.ndarray:
+def read_image(path: str | Path, hint: str = REREAD_HINT) -> np.ndarray:
     """Decode one image file as it is stored: H×W (greyscale) or H×W×3 RGB, uint8.
 
     Raises FrameReadError naming the file when it cannot be decoded, with ``hint`` (what to do) appended.

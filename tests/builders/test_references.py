@@ -85,3 +85,25 @@ def test_one_reference_id_for_two_different_images_is_refused(tmp_path: Path) ->
                                          rf"'006' \(.*a.png\) and subject '007' \(.*b.png\); give each image its "
                                          r"own reference_id \(one id, one image in a release\)$"):
         load_references(csv, 1)
+
+
+def test_reference_faces_are_checked_once_per_image_and_several_faces_only_warn(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A face passes, two faces side by side warn, a flat image is refused naming its id and path."""
+    import logging
+
+    from samm_synth_dataset.builders.references import Reference, check_reference_faces
+    from tests.conftest import write_face_reference
+
+    one = write_face_reference(tmp_path / "one.png", "a", side=96)
+    two = tmp_path / "two.png"
+    cv2.imwrite(str(two), np.concatenate([cv2.imread(str(one))] * 2, axis=1))
+    flat = tmp_path / "flat.png"
+    _img(flat, 128)
+    refs = [Reference(f"r{i}", "006", p, "female", sha256_file(p)) for i, p in enumerate((one, two, one))]
+    with caplog.at_level(logging.WARNING):
+        check_reference_faces(refs, "refs.csv")
+    assert [r.getMessage() for r in caplog.records] == [f"refs.csv: reference r1 ({two}) shows 2 faces; the style "
+                                                        "is taken from the whole image"]
+    with pytest.raises(ValueError, match=rf"refs.csv: reference r9 \({flat}\) shows no face"):
+        check_reference_faces(refs + [Reference("r9", "007", flat, "male", sha256_file(flat))], "refs.csv")

@@ -150,28 +150,99 @@ def test_a_folder_where_nothing_was_built_is_started_afresh(tmp_path: Path) -> N
         check_output_folder(out, False, PLAN)
 
 
-def test_a_broken_reference_image_is_named_and_resume_works_once_it_is_replaced(demo_corpus, tmp_path: Path):
-    """Issue 24 item 13: the failure names the reference and says to replace it (not "re-extract this frame"),
-    and after the image is replaced, the same command with --resume finishes the build (it used to be refused:
-    "config differs in its list of units")."""
+def _private_references(demo_corpus, tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the demo references; returns (references.csv, the image of subject 006's first row)."""
     import shutil
-
-    from samm_synth_dataset import format as fmt
-    from samm_synth_dataset.builders import build
 
     refs = tmp_path / "refs"
     shutil.copytree(demo_corpus.references_csv.parent / "references", refs / "references")
     shutil.copy(demo_corpus.references_csv, refs / "references.csv")
-    config = _tiny_config(demo_corpus, tmp_path, references=refs / "references.csv")
     rows = (refs / "references.csv").read_text().splitlines()[1:]
-    victim = refs / next(r.split(",")[1] for r in rows if r.startswith("006,"))
+    return refs / "references.csv", refs / next(r.split(",")[1] for r in rows if r.startswith("006,"))
+
+
+def test_a_broken_reference_image_is_named_and_the_same_command_works_once_it_is_replaced(demo_corpus,
+                                                                                         tmp_path: Path):
+    """Issue 24 item 13: the failure names the reference and says to replace it (not "re-extract this frame"),
+    before anything is created, and after the image is replaced the same command finishes the build (it used to
+    be refused on --resume: "config differs in its list of units")."""
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build
+
+    references, victim = _private_references(demo_corpus, tmp_path)
+    config = _tiny_config(demo_corpus, tmp_path, references=references, resume=True)
     good = victim.read_bytes()
     victim.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)  # not a decodable image any more
+    with pytest.raises(RuntimeError) as info:
+        build(config)
+    reason = str(info.value)
+    assert str(victim) in reason and "replace reference" in reason and "re-extract this frame" not in reason
+    assert not config.out.exists()
+    victim.write_bytes(good)
+    summary = build(config)
+    assert summary.complete and not summary.failed and fmt.verify(config.out).ok
+
+
+@pytest.mark.parametrize("image", ["grey", "noise"])
+def test_a_reference_without_a_face_is_refused_before_anything_is_built(demo_corpus, tmp_path: Path,
+                                                                       image: str) -> None:
+    """Issue 24 item 4: a flat grey or noise PNG as reference used to build "complete" with every face a flat
+    disc. It is refused by name, nothing is created; --allow-faceless-references builds with it on purpose and is
+    recorded in the manifest's config."""
+    import cv2
+    import numpy as np
+
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build
+
+    references, victim = _private_references(demo_corpus, tmp_path)
+    pixels = np.full((256, 256, 3), 128, np.uint8) if image == "grey" else \
+        np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    cv2.imwrite(str(victim), pixels)
+    config = _tiny_config(demo_corpus, tmp_path, references=references)
+    with pytest.raises(ValueError, match=r"reference ref\d+ \(.*\) shows no face .*--allow-faceless-references"):
+        build(config)
+    assert not config.out.exists()
+    summary = build(config.replace(allow_faceless_references=True))
+    assert summary.complete
+    assert fmt.read_manifest(config.out)["config"]["allow_faceless_references"] is True
+
+
+def _scramble_a_frame(frames: Path) -> tuple[Path, bytes]:
+    """Put 400 random bytes in the middle of the scan data of the middle frame in ``frames`` (its end-of-image
+    marker kept); returns the frame's path and its good bytes."""
+    import numpy as np
+
+    victim = sorted(frames.glob("*.jpg"))[len(list(frames.glob("*.jpg"))) // 2]
+    good = victim.read_bytes()
+    middle = (good.index(b"\xff\xda") + len(good)) // 2
+    noise = np.random.default_rng(0).integers(0, 255, 400, dtype=np.uint8).tobytes()
+    victim.write_bytes(good[:middle] + noise + good[middle + 400:])
+    return victim, good
+
+
+@pytest.mark.parametrize("fix", ["re-extract", "delete"])
+def test_a_corrupt_source_frame_is_named_and_fixing_it_finishes_the_build(demo_corpus, tmp_path: Path,
+                                                                          fix: str) -> None:
+    """Issue 24 item 5: 400 scrambled bytes inside a frame's scan data (end marker intact) used to give a frame
+    whose lower half is grey, with only libjpeg's stderr line as a sign. The unit fails naming the file and
+    libjpeg's message; re-extracting the frame and re-running with --resume finishes the build, and so does
+    deleting it and re-running with --resume --allow-gaps (the frame is then left out as a gap)."""
+    from samm_synth_dataset import format as fmt
+    from samm_synth_dataset.builders import build
+
+    config = _tiny_config(demo_corpus, tmp_path)
+    victim, good = _scramble_a_frame(tmp_path / "SAMM_longvideos" / "006_1")
     summary = build(config)
     assert not summary.complete and len(summary.failed) == 1
-    (video, reason), = summary.failed
-    assert str(victim) in reason and "replace reference" in reason and "--resume" in reason
-    assert "re-extract this frame" not in reason
-    victim.write_bytes(good)
-    summary = build(config.replace(resume=True))
-    assert summary.complete and not summary.failed and fmt.verify(config.out).ok
+    (_, reason), = summary.failed
+    assert str(victim) in reason and "Corrupt JPEG data" in reason and "--allow-gaps" in reason
+    if fix == "re-extract":
+        victim.write_bytes(good)
+        summary = build(config.replace(resume=True))
+        assert summary.complete and not summary.missing_frames
+    else:
+        victim.unlink()
+        summary = build(config.replace(resume=True, allow_gaps=True))
+        assert summary.complete and summary.missing_frames == {"006_1": [int(victim.stem.rsplit("_", 1)[1])]}
+    assert fmt.verify(config.out).ok

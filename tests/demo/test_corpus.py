@@ -341,7 +341,8 @@ def test_frames_are_the_neutral_warped_by_the_true_displacement(demo_corpus: Dem
             win = (slice(int(comp.cy) - r, int(comp.cy) + r), slice(int(comp.cx) - r, int(comp.cx) + r))
             moved = np.abs(image[win].astype(float) - neutral[win]).mean()
             jpeg = np.abs(image[win].astype(float) - expected[win]).mean()
-            assert moved > 3.0, f"{row.event} {comp.region}: apex frame barely differs from neutral ({moved:.2f})"
+            # 2 grey levels: Eileen Collins's brows (an enlarged photo) have less texture than Grace Hopper's
+            assert moved > 2.0, f"{row.event} {comp.region}: apex frame barely differs from neutral ({moved:.2f})"
             assert jpeg < 2.0 and jpeg < moved / 2, f"{row.event} {comp.region}: frame is not the applied warp"
 
 
@@ -389,6 +390,36 @@ def test_references_and_subjects(demo_corpus: DemoCorpus) -> None:
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         assert image is not None and image.ndim == 3 and image.shape[2] == 3, path
         assert np.abs(image[..., 0].astype(int) - image[..., 2]).mean() > 5, f"{path} should be colour"
+
+
+def test_the_two_subjects_are_two_people_and_their_references_show_the_other(demo_corpus: DemoCorpus) -> None:
+    """Issue 25: subject 006 is Grace Hopper and 007 Eileen Collins; dlib's face distance between their first
+    frames exceeds 0.6 (dlib's same-person threshold), each subject's references are the other person (closer to
+    the other subject than to their own), and the corpus README names both people and their licence."""
+    from samm_synth_dataset.identity.descriptor import FaceDescriber, IdentityUnavailable, distance
+    from samm_synth_dataset.sources.frames import read_image
+
+    try:
+        describer = FaceDescriber()
+    except IdentityUnavailable as exc:
+        pytest.skip(f"dlib's face models are not installed: {exc}")
+    first = {}
+    for video in demo_corpus.videos:
+        subject = video.split("_")[0]
+        if subject not in first:
+            path = sorted((demo_corpus.frames_root / video).glob("*.jpg"))[0]
+            first[subject] = describer.describe(read_image(path), str(path))
+    assert sorted(first) == ["006", "007"]
+    assert distance(first["006"], first["007"]) > 0.6
+    refs = pd.read_csv(demo_corpus.references_csv, dtype=str)
+    for row in refs.itertuples():
+        image = cv2.imread(str(demo_corpus.references_csv.parent / row.reference_path))[:, :, ::-1].copy()
+        ref = describer.describe(image, row.reference_path)
+        other = "007" if row.subject == "006" else "006"
+        assert distance(ref, first[other]) < distance(ref, first[row.subject]), row.reference_path
+        assert distance(ref, first[row.subject]) > 0.55, row.reference_path
+    readme = (demo_corpus.root / "README.md").read_text()
+    assert "Grace Hopper" in readme and "Eileen Collins" in readme and "public domain" in readme
 
 
 # ---------------------------------------------------------------------------------- determinism, CLI, errors
