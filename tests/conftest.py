@@ -35,6 +35,14 @@ def casme3_corpus(tmp_path_factory: pytest.TempPathFactory):
     return make_casme3_corpus(tmp_path_factory.mktemp("casme3") / "corpus", quirks=True)
 
 
+@pytest.fixture(scope="session")
+def casme2_corpus(tmp_path_factory: pytest.TempPathFactory):
+    """The demo faces in the CAS(ME)² layout (4 videos, 480 frames, 30 fps), the 9-column workbook's quirks on."""
+    from samm_synth_dataset.demo.casme2_corpus import make_casme2_corpus
+
+    return make_casme2_corpus(tmp_path_factory.mktemp("casme2") / "corpus", quirks=True)
+
+
 # ---- builders: a complete small release (issue 5) -------------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ Quirks (``quirks=True``; the frames and true intervals do not change), per workb
 them: AU+Emotion ``onset_apex_zero`` (onset = apex = 0, as ``spNO.216 e``), ``apex_before_onset`` (``spNO.149
 d``), ``apex_after_offset``, ``long_me`` (onset written 5: a 244-frame ME, as ``spNO.214 c``'s 5–3460 span);
 JpgIndex ``offset_zero`` (as ``spNO.40 e``) and ``onset_after_offset`` (a mistyped onset, as ``spNO.216 d``).
+The JpgIndex ``emotion`` column has ``happy``, ``disgust``, ``surprise``, ``others`` and ``Others`` (the case varies in
+the real sheet); both workbooks have ``Objective class``.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ SCALE = 0.5  # of the demo photo: frames 256 × 300
 #: CAS(ME)³ subject → the demo subject whose face it wears.
 SUBJECTS: dict[str, str] = {"spNO.1": "006", "spNO.216": "007"}
 _EMOTION = {"12": ("happy", "I"), "4": ("disgust", "II"), "1+2": ("surprise", "III")}
+#: JpgIndex emotions that differ from the action units' (video, event → word): ``others`` in both of the real
+#: sheet's spellings (158 ``others``, 3 ``Others``).
+_LABEL_EMOTION = {("spNO1_c", "e2"): "others", ("spNO216_e", "e2"): "Others"}
 
 _E = Event
 
@@ -141,7 +146,7 @@ def _sheet_values(clip: _Clip, ev: Event, workbook: str, quirks: bool) -> tuple[
     return onset, apex, offset, quirk
 
 
-def _workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     """An ``.xlsx`` of ``sheets`` (first row = header; empty list = empty sheet), deterministic bytes."""
     from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
@@ -220,6 +225,7 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
                 (depth / f"{frame}.png").write_bytes(buf.tobytes())
         for ev in sorted(clip.events, key=lambda e: (e.onset, e.name)):
             emotion, objective = _EMOTION[ev.action_units]
+            emotion = _LABEL_EMOTION.get((video, ev.name), emotion)
             true = (max(ev.onset, 1), ev.apex if 1 <= ev.apex <= clip.n_frames else None,
                     min(ev.offset, clip.n_frames))
             for workbook in ("v2", "label") if ev.kind == "ME" else ("v2",):
@@ -238,8 +244,8 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
                                    "action_units": ev.action_units, "emotion": emotion, "notes": "", "quirk": quirk,
                                    "sheet_onset": onset, "sheet_apex": apex, "sheet_offset": offset})
     blinks = [list(BLINK_COLUMNS), ["spNO.1", "a", 3, 6], ["spNO.216", "d", 20, 24]]
-    (root / V2_WORKBOOK).write_bytes(_workbook_bytes({SHEET_AU_EMOTION: v2, "eye blink": blinks}))
-    (root / LABEL_WORKBOOK).write_bytes(_workbook_bytes({SHEET_LABEL: label, "Sheet1": [], "Sheet3": []}))
+    (root / V2_WORKBOOK).write_bytes(workbook_bytes({SHEET_AU_EMOTION: v2, "eye blink": blinks}))
+    (root / LABEL_WORKBOOK).write_bytes(workbook_bytes({SHEET_LABEL: label, "Sheet1": [], "Sheet3": []}))
     pd.DataFrame(component_rows).to_csv(gt / "events.csv", index=False)
     pd.DataFrame(video_rows).to_csv(gt / "videos.csv", index=False)
     pd.DataFrame(sheet_rows).astype({"apex": "Int64"}).to_csv(gt / "intervals.csv", index=False)
