@@ -11,7 +11,8 @@ from pathlib import Path
 
 from samm_synth_dataset import format as fmt, settings
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
-from samm_synth_dataset.spotting.scorer import (MATCHING_RULES, MEGC_LAYOUTS, format_table, match_spotting,
+from samm_synth_dataset.spotting.scorer import (MATCHING_RULES, MEGC_LAYOUTS, SCOPE_EVERY_VIDEO,
+                                                SCOPE_VIDEOS_WITH_KIND, format_table, match_spotting,
                                                 release_videos, write_log, write_megc)
 from samm_synth_dataset.spotting.str_scorer import STR_MODES
 from samm_synth_dataset.stages import WORKERS_HELP
@@ -86,6 +87,10 @@ def add_score_command(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
     p.add_argument("--matching", choices=MATCHING_RULES, default="megc2020",
                    help="megc2020: organisers' rule (default); one-to-one: SoftNet's greedy rule")
+    p.add_argument("--videos-with-kind", action="store_true",
+                   help="score each kind only on the videos whose ground truth has it (SOFTNet's protocol); its "
+                        "proposals on other videos are left out and counted. Default: every video (they are "
+                        "false positives)")
     p.add_argument("--gt-video-column", default="auto",
                    help="GT id column: auto (default), vid, video (synthetic ids) or source_video")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
@@ -122,7 +127,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = match_spotting(args.pred, gt, iou=args.iou, matching=args.matching,
-                                gt_video_column=args.gt_video_column, videos=videos)
+                                gt_video_column=args.gt_video_column, videos=videos,
+                                videos_with_kind=args.videos_with_kind)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.release is not None and args.fold is None and not args.videos:
@@ -134,7 +140,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
                   f"with ground truth in {args.release}; the intervals of the other {len(unpredicted)} (e.g. "
                   f"{unpredicted[0]}) count as misses. To score one LOSO fold pass --fold N, or the videos "
                   "predicted with --videos", file=sys.stderr)
-    scores = result.as_dict()
+    scores: dict = result.as_dict()
+    scope = SCOPE_VIDEOS_WITH_KIND if args.videos_with_kind else SCOPE_EVERY_VIDEO
+    if result.left_out is not None:
+        scores["scope"] = {"videos": scope, "proposals_left_out": result.left_out}
     if args.log:
         write_log(args.log, result, dataset_code=args.log_dataset,
                   kind=None if args.log_kind == "both" else args.log_kind)
@@ -142,7 +151,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
         json.dump(scores, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(format_table(scores, iou=args.iou, matching=args.matching))
+        print(format_table(scores, iou=args.iou, matching=args.matching, scope=scope))
+        if result.left_out is not None:
+            print("proposals left out (on videos without ground truth of their kind): "
+                  + ", ".join(f"{k} {n}" for k, n in result.left_out.items()))
     return 0
 
 

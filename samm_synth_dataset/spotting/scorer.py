@@ -269,6 +269,8 @@ class SpottingResult:
 
     counts: dict[str, dict[str, int]]
     entries: list[LogEntry]
+    #: with ``videos_with_kind``: per kind, the proposals left out (on videos without GT of that kind)
+    left_out: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, dict[str, float | int]]:
         out: dict[str, dict[str, float | int]] = {}
@@ -338,12 +340,16 @@ def match_spotting(
     matching: str = "megc2020",
     gt_video_column: str = "auto",
     videos: Collection[str] | None = None,
+    videos_with_kind: bool = False,
 ) -> SpottingResult:
     """Match predictions to ground truth per video and kind; see the module docstring for the rules.
 
     ``videos``: the videos scored (e.g. one LOSO fold's test videos, synthetic and/or source ids); GT of other
     videos is left out. A prediction whose video is neither in the (restricted) GT nor in ``videos`` is an error
     naming its rows; an empty prediction table is scored (every GT a miss) with a warning.
+    ``videos_with_kind``: score each kind only on the videos whose GT has that kind (SOFTNet's protocol, e.g. ME
+    on the 33 of 97 CAS(ME)² videos with an ME); the proposals of that kind on other videos are left out and
+    counted in ``left_out``. Default: every video (such proposals are false positives).
     """
     if matching not in MATCHING_RULES:
         raise ValueError(f"matching must be one of {MATCHING_RULES}, not {matching!r}")
@@ -371,10 +377,14 @@ def match_spotting(
     videos = sorted(set(pred["video"]) | set(gt["video"]))
     pred_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in pred.groupby(["video", "kind"], sort=False)}
     gt_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in gt.groupby(["video", "kind"], sort=False)}
+    left_out = {k: 0 for k in fmt.KINDS} if videos_with_kind else None
     for video in videos:
         for kind in fmt.KINDS:
             p = [(int(a), int(b)) for a, b in pred_groups.get((video, kind), [])]
             g = sorted((int(a), int(b)) for a, b in gt_groups.get((video, kind), []))
+            if left_out is not None and not g:
+                left_out[kind] += len(p)
+                continue
             if not p and not g:
                 continue
             tp, e = match(video, kind, p, g, iou)
@@ -382,7 +392,7 @@ def match_spotting(
             counts[kind]["n_pred"] += len(p)
             counts[kind]["n_gt"] += len(g)
             entries.extend(e)
-    return SpottingResult(counts, entries)
+    return SpottingResult(counts, entries, left_out)
 
 
 def score_spotting(
@@ -392,13 +402,16 @@ def score_spotting(
     matching: str = "megc2020",
     gt_video_column: str = "auto",
     videos: Collection[str] | None = None,
+    videos_with_kind: bool = False,
 ) -> dict[str, dict[str, float | int]]:
     """Score interval proposals against GT: ``{"ME": {...}, "MaE": {...}, "overall": {...}}``.
 
     Each entry has ``tp, fp, fn, n_pred, n_gt, precision, recall, f1``; ``overall`` pools both kinds' counts.
     ``matching``: ``"megc2020"`` (organisers' rule, default) or ``"one-to-one"`` (SoftNet's greedy rule).
+    ``videos_with_kind``: see :func:`match_spotting`.
     """
-    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column, videos).as_dict()
+    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column, videos,
+                          videos_with_kind).as_dict()
 
 
 def log_lines(result: SpottingResult, dataset_code: int = 1, kind: str | None = None) -> list[str]:
@@ -437,10 +450,16 @@ def release_videos(release: Path, fold: int | None = None) -> set[str]:
     return set(table["video"].astype(str)) | set(table["source_video"].astype(str))
 
 
-def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: str = "megc2020") -> str:
+#: How the output states the two protocols of ``videos_with_kind``.
+SCOPE_EVERY_VIDEO = "every video"
+SCOPE_VIDEOS_WITH_KIND = "each kind only on the videos whose ground truth has it (--videos-with-kind)"
+
+
+def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: str = "megc2020",
+                 scope: str = SCOPE_EVERY_VIDEO) -> str:
     """A plain-text table of :func:`score_spotting`'s result."""
     head = f"{'':8}{'TP':>6}{'FP':>6}{'FN':>6}{'N_pred':>8}{'N_gt':>6}{'P':>8}{'R':>8}{'F1':>8}"
-    lines = [f"MEGC spotting, IoU >= {iou}, matching {matching}", head]
+    lines = [f"MEGC spotting, IoU >= {iou}, matching {matching}, scored on {scope}", head]
     for key in (*fmt.KINDS, "overall"):
         s = scores[key]
         lines.append(f"{key:8}{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}{s['n_pred']:>8}{s['n_gt']:>6}"

@@ -329,3 +329,19 @@ def test_cli_json_and_compare(tmp_path, capsys):
     args = _args("--pred", str(pred), "--gt", str(gt), "--kind", "ME")
     with pytest.raises(ValueError, match="--kind and --label read a release's intervals"):
         args.func(args)
+
+
+def test_cli_videos_with_kind_is_stated(tmp_path, capsys):
+    pred, gt = tmp_path / "pred.csv", tmp_path / "gt.csv"
+    table([("1", "v1", 10, 30, "happiness"), ("1", "quiet", 1, 5, "others")]).to_csv(pred, index=False)
+    EXAMPLE_GT.to_csv(gt, index=False)
+    args = _args("--pred", str(pred), "--gt", str(gt), "--videos", "v1", "quiet", "--mode", "strict", "--json")
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["spotting"]["fp"] == 1 and out["scope"] == "every video"
+    args = _args("--pred", str(pred), "--gt", str(gt), "--videos", "v1", "quiet", "--mode", "strict",
+                 "--videos-with-kind", "--json")
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["spotting"]["fp"] == 0 and out["scope"].startswith("videos with any ground truth only")
+    assert "videos with ground truth only: 1 prediction(s) on other videos left out" in out["notes"]
