@@ -80,6 +80,19 @@ def test_load_joins_each_frames_emotion(emotion_release: Path, tiny_release: Pat
         load(tiny_release, "frames", emotions=True, cache_dir=str(tmp_path / "cache2"))
 
 
+def test_load_webdataset_adds_each_frames_emotion(emotion_release: Path, tiny_release: Path):
+    from samm_synth_dataset.loaders.wds import load_webdataset
+
+    samples = list(load_webdataset(emotion_release, emotions=True))
+    by_key = {(s["json"]["video"], s["json"]["frame"]): s for s in samples}
+    assert (by_key[("006_1-ref02", 7)]["emotion"], by_key[("006_1-ref02", 7)]["emotion_megc"]) == (
+        "happiness;disgust", "positive;negative")
+    assert by_key[("008_1-ref03", 5)]["emotion_megc"] == "surprise"
+    assert all(s["emotion"] == "" for s in samples if not s["json"]["interval_ids"])
+    with pytest.raises(ValueError, match="carry no emotion labels"):
+        load_webdataset(tiny_release, emotions=True)
+
+
 def _score_str(*argv: str) -> argparse.Namespace:
     from samm_synth_dataset.spotting.commands import add_commands
 
