@@ -25,16 +25,13 @@ annotated), ``apex_zero`` (as s34 ``anger1_1``) and ``offset_before_apex`` (as s
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from samm_synth_dataset.demo.animation import detect_face, encode_png, neutral_face, write_references
-from samm_synth_dataset.demo.casme3_corpus import SCALE, workbook_bytes, write_clip
+from samm_synth_dataset.demo.casme3_corpus import SCALE, workbook_bytes, write_clip, write_corpus
 from samm_synth_dataset.demo.choreography import Event, VideoScript, subject_people
 from samm_synth_dataset.demo.photos import people_readme
 from samm_synth_dataset.sources.listing import CASME2_FPS
@@ -148,21 +145,12 @@ def make_casme2_corpus(root: str | Path, quirks: bool = True) -> Casme2Corpus:
     256 × 300, 8 intervals (4 ME, 4 MaE). Deterministic: the same arguments give the same bytes. Built in a
     temporary sibling folder, moved into place when complete.
     """
-    root = Path(root)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise FileExistsError(f"{root}: exists and is not an empty folder; choose another output path")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
-    try:
+    def generate(work: Path) -> tuple[list[str], dict[str, object]]:
         videos = _generate(work, quirks)
-        about = {"generator": "samm_synth_dataset.demo.casme2_corpus", "quirks": quirks, "fps": CASME2_FPS,
-                 "videos": videos}
-        (work / "ground_truth" / "corpus.json").write_text(json.dumps(about, indent=2) + "\n")
-        if root.exists():
-            root.rmdir()
-        work.rename(root)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        return videos, {"generator": "samm_synth_dataset.demo.casme2_corpus", "quirks": quirks, "fps": CASME2_FPS,
+                        "videos": videos}
+
+    root = Path(root)
+    videos = write_corpus(root, generate)
     return Casme2Corpus(root=root, frames_root=root / "rawpic", annotations=root / WORKBOOK,
                         references_csv=root / "references.csv", ground_truth=root / "ground_truth", videos=videos)

@@ -165,6 +165,26 @@ def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     return fixed_zip_times(buffer.getvalue(), {})
 
 
+def write_corpus(root: Path, generate: Callable[[Path], tuple[list[str], dict[str, object]]]) -> list[str]:
+    """Run ``generate(work)`` (its videos and the ``ground_truth/corpus.json`` content) in a temporary sibling of
+    ``root`` (absent or an empty folder, else FileExistsError), write ``corpus.json`` last and move the folder into
+    place; nothing is left behind on failure. Returns the videos."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise FileExistsError(f"{root}: exists and is not an empty folder; choose another output path")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
+    try:
+        videos, about = generate(work)
+        (work / "ground_truth" / "corpus.json").write_text(json.dumps(about, indent=2) + "\n")
+        if root.exists():
+            root.rmdir()
+        work.rename(root)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return videos
+
+
 def write_clip(folder: Path, name: Callable[[int], str], script: VideoScript, neutral: np.ndarray,
                face: tuple[int, int, int, int], fps: float) -> tuple[list[dict[str, object]], dict[str, object]]:
     """Write the frames of ``script`` (positions 1..n) into ``folder`` (created) as colour JPEGs named
@@ -267,23 +287,16 @@ def make_casme3_corpus(root: str | Path, quirks: bool = True, unlabelled: bool =
     in no sheet). Deterministic: the same arguments give the same bytes. Built in a temporary sibling folder, moved into
     place when complete.
     """
-    root = Path(root)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise FileExistsError(f"{root}: exists and is not an empty folder; choose another output path")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
-    try:
+    def generate(work: Path) -> tuple[list[str], dict[str, object]]:
         videos = _generate(work, quirks, unlabelled)
-        about = {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks, "fps": FPS, "videos": videos}
+        about: dict[str, object] = {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks,
+                                    "fps": FPS, "videos": videos}
         if unlabelled:  # recorded only when on: the default corpus keeps its bytes
             about["unlabelled_clips"] = [video_id(c.subject, c.folder) for c in UNLABELLED_CLIPS]
-        (work / "ground_truth" / "corpus.json").write_text(json.dumps(about, indent=2) + "\n")
-        if root.exists():
-            root.rmdir()
-        work.rename(root)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        return videos, about
+
+    root = Path(root)
+    videos = write_corpus(root, generate)
     return Casme3Corpus(root=root, frames_root=root / FRAMES_SUBDIR, annotations=root / V2_WORKBOOK,
                         label_workbook=root / LABEL_WORKBOOK, references_csv=root / "references.csv",
                         ground_truth=root / "ground_truth", videos=videos)

@@ -23,7 +23,7 @@ import webdataset as wds
 
 from samm_synth_dataset import format as fmt, images
 from samm_synth_dataset.images import IMAGE_EXTENSIONS
-from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore
+from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore, sample_meta
 
 
 def decode_image(data: bytes, where: str = "image") -> np.ndarray:
@@ -154,12 +154,7 @@ class AttachEmotions:
         self.lookup = lookup
 
     def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
-        meta = sample.get("json")
-        if meta is None:
-            raise ValueError(f"{sample.get('__url__', '?')}:{sample.get('__key__', '?')}: no json member to "
-                             "match emotions on (interval_ids)")
-        if isinstance(meta, (bytes, bytearray, str)):
-            meta = json.loads(meta)
+        meta = sample_meta(sample, "emotions on (interval_ids)")
         sample["emotion"], sample["emotion_megc"] = fmt.frame_emotions(meta.get("interval_ids") or [], self.lookup)
         return sample
 
