@@ -193,6 +193,9 @@ def add_str_command(subparsers: argparse._SubParsersAction) -> None:
                         "predictions on other videos are left out and counted. Default: every video")
     p.add_argument("--iou", type=float, default=0.5, help="IoU threshold, a hit is IoU >= this (default 0.5)")
     p.add_argument("--compare", action="store_true", help="also score in the other mode and list the differences")
+    p.add_argument("--write-gt", type=Path, metavar="CSV",
+                   help="also write the ground truth scored (e.g. a release's, one fold's) as "
+                        "subject,video,onset,offset,emotion (an unlabelled interval has an empty emotion)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (NaN as null)")
     p.set_defaults(func=_cmd_score_str)
 
@@ -200,8 +203,9 @@ def add_str_command(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_score_str(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from samm_synth_dataset.sources.casme3 import canonical_video_id
     from samm_synth_dataset.spotting.str_scorer import (compare_modes, format_str_table, json_ready, normalise_str,
-                                                        release_ground_truth, score_str)
+                                                        release_ground_truth, score_str, write_str)
 
     if args.fold is not None and (args.release is None or args.videos):
         raise ValueError("--fold N needs --release (its splits/loso.json) and excludes --videos")
@@ -218,6 +222,12 @@ def _cmd_score_str(args: argparse.Namespace) -> int:
         videos = videos or release_videos(args.release, args.fold)
         if classes is None and args.label == "emotion_megc":
             classes = list(fmt.MEGC_CLASSES)
+    if args.write_gt is not None:
+        table = normalise_str(gt, "ground truth", emotion_required=False)
+        if videos is not None:
+            table = table[table["video"].isin({canonical_video_id(str(v)) for v in videos})]
+        write_str(table, args.write_gt)
+        print(f"wrote {args.write_gt} ({len(table)} ground-truth intervals)", file=sys.stderr)
     modes = [args.mode] + ([m for m in STR_MODES if m != args.mode] if args.compare else [])
     results = {m: score_str(args.pred, gt, mode=m, classes=classes, iou=args.iou, videos=videos,
                             videos_with_gt=args.videos_with_kind) for m in modes}

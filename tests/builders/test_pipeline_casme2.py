@@ -70,9 +70,12 @@ def test_loaders_yield_the_emotion_and_score_str_scores_the_release(casme2_relea
     parser = argparse.ArgumentParser()
     add_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["score-str", "--pred", str(path), "--release", str(casme2_release), "--mode",
-                              "strict", "--json"])
+                              "strict", "--json", "--write-gt", str(tmp_path / "gt.csv")])
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
+    written = pd.read_csv(tmp_path / "gt.csv", dtype=str)
+    assert list(written.columns) == ["subject", "video", "onset", "offset", "emotion"] and len(written) == 8
+    assert written["emotion"].value_counts().to_dict() == {"negative": 3, "others": 2, "positive": 2, "surprise": 1}
     assert (out["spotting"]["tp"], out["spotting"]["fp"], out["spotting"]["fn"]) == (8, 0, 0)
     # analysed pairs (gt, pred): negative x3 right, positive x2 right, surprise -> positive.
     # negative P 1 R 1; positive P 2/3 R 1; surprise P 0 (none said) R 0 -> mean P 5/9, mean R 2/3.
