@@ -23,9 +23,9 @@ same sheets and headers (the reader takes both).
 Quirks (``quirks=True``; the frames and true intervals do not change), per workbook, as ``intervals.csv`` names
 them: AU+Emotion ``onset_apex_zero`` (onset = apex = 0, as ``spNO.216 e``), ``apex_before_onset`` (``spNO.149
 d``), ``apex_after_offset``, ``long_me`` (onset written 5: a 244-frame ME, as ``spNO.214 c``'s 5–3460 span);
-JpgIndex ``offset_zero`` (as ``spNO.40 e``) and ``onset_after_offset`` (a mistyped onset, as ``spNO.216 d``).
-The JpgIndex ``emotion`` column has ``happy``, ``disgust``, ``surprise``, ``others`` and ``Others`` (the case varies in
-the real sheet); both workbooks have ``Objective class``.
+JpgIndex ``offset_zero`` (as ``spNO.40 e``), ``onset_after_offset`` (a mistyped onset, as ``spNO.216 d``) and
+``emotion_case`` (``Others`` for ``others``). The JpgIndex ``emotion`` column has ``happy``, ``disgust``,
+``surprise`` and ``others``; both workbooks have ``Objective class``.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ SCALE = 0.5  # of the demo photo: frames 256 × 300
 #: CAS(ME)³ subject → the demo subject whose face it wears.
 SUBJECTS: dict[str, str] = {"spNO.1": "006", "spNO.216": "007"}
 _EMOTION = {"12": ("happy", "I"), "4": ("disgust", "II"), "1+2": ("surprise", "III")}
-#: JpgIndex emotions that differ from the action units' (video, event → word): ``others`` in both of the real
-#: sheet's spellings (158 ``others``, 3 ``Others``).
-_LABEL_EMOTION = {("spNO1_c", "e2"): "others", ("spNO216_e", "e2"): "Others"}
+#: JpgIndex emotions that differ from the action units' (video, event → word); the ``emotion_case`` quirk writes
+#: ``Others`` (the real sheet has 158 ``others`` and 3 ``Others``).
+_LABEL_EMOTION = {("spNO1_c", "e2"): "others", ("spNO216_e", "e2"): "others"}
 
 _E = Event
 
@@ -108,7 +108,7 @@ def _clips() -> list[_Clip]:
               quirks=(("e2", "v2", "apex_after_offset"), ("e1", "label", "onset_after_offset"))),
         # under way at the first frame: the profile starts 30 frames before the clip
         _Clip("spNO.216", "e", 90, (_E("e1", "MaE", "4", -30, 5, 40, 4.0), _E("e2", "ME", "1+2", 60, 66, 72, 0.9)),
-              quirks=(("e1", "v2", "onset_apex_zero"),)),
+              quirks=(("e1", "v2", "onset_apex_zero"), ("e2", "label", "emotion_case"))),
     ]
 
 
@@ -256,7 +256,7 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
                     sheet_row = len(v2)
                 else:
                     label.append([clip.subject, clip.folder, onset, apex, offset, ev.action_units, objective,
-                                  emotion])
+                                  emotion.capitalize() if quirk == "emotion_case" else emotion])
                     sheet_row = len(label)
                 sheet_rows.append({"workbook": workbook, "sheet_row": sheet_row, "video": video,
                                    "subject": clip.subject, "clip": clip.folder, "event": f"{video}_{ev.name}",

@@ -180,7 +180,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                    help="write the real sheet's quirks into the workbook (SAMM-LV: fractional frame, apex -1, "
                         "onset 0, duplicate Filename, offset past the last frame; CAS(ME)²: offset 0, apex 0, "
                         "offset before apex; CAS(ME)³: onset/apex 0, apex outside the interval, a long ME, offset "
-                        "0, onset after offset)")
+                        "0, onset after offset, an emotion written 'Others')")
     m.add_argument("--unlabelled-clips", action="store_true",
                    help="casme3 only: two more clips without any expression (in no sheet), as CAS(ME)³ Part A has "
                         "many; the build makes them and the spotting benchmark scores them")

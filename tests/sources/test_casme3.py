@@ -245,7 +245,8 @@ EXPECTED_FLAGS = {("v2", "apex_before_onset"): ["apex_before_onset"],
                   ("v2", "long_me"): ["long_me"],
                   ("v2", "onset_apex_zero"): ["apex_missing", "onset_zero"],
                   ("label", "offset_zero"): ["offset_filled"],
-                  ("label", "onset_after_offset"): ["onset_after_offset_swapped", "apex_before_onset"]}
+                  ("label", "onset_after_offset"): ["onset_after_offset_swapped", "apex_before_onset"],
+                  ("label", "emotion_case"): ["emotion_case_normalised"]}
 
 
 def test_corpus_reads_with_every_quirk_flagged(casme3_corpus):
@@ -281,7 +282,10 @@ def test_inspect_source_casme3(casme3_corpus, capsys):
     assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(casme3_corpus.label_workbook),
                  "--json", "--casme3-rule", "onset_after_offset=swap", "--casme3-rule", "apex_outside=null"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["fixes"] == {"offset_filled": 1, "apex_outside_interval": 1, "onset_after_offset_swapped": 1}
+    assert report["fixes"] == {"offset_filled": 1, "apex_outside_interval": 1, "onset_after_offset_swapped": 1,
+                               "emotion_case_normalised": 1}
+    assert report["emotions"]["emotion"] == {"others": 2, "disgust": 1, "happy": 1, "surprise": 1}
+    assert report["emotions"]["emotion_megc"] == {"others": 2, "negative": 1, "positive": 1, "surprise": 1}
     assert report["intervals_by_kind"] == {"ME": 5, "MaE": 0}
     assert report["workbook"]["sheet"] == "label" and sorted(report["workbook"]["ignored"]) == ["Sheet1", "Sheet3"]
     assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(casme3_corpus.annotations),
