@@ -223,7 +223,7 @@ def _cmd_score_str(args: argparse.Namespace) -> int:
         if classes is None and args.label == "emotion_megc":
             classes = list(fmt.MEGC_CLASSES)
     if args.write_gt is not None:
-        table = normalise_str(gt, "ground truth", emotion_required=False)
+        table = normalise_str(gt, "ground truth", emotion_required=False, unique=False)
         if videos is not None:
             table = table[table["video"].isin({canonical_video_id(str(v)) for v in videos})]
         write_str(table, args.write_gt)

@@ -33,10 +33,11 @@ the mean per-class recall) and fixes the quirks:
 
 Analysis in both modes: over the TP pairs whose GT emotion is an analysed class (``classes``; by default every
 emotion of the ground truth file, as the reference does), for each class ``c`` the binary confusion of
-``gt == c`` against ``pred == c``. Emotion labels are compared as written (after trimming spaces); a predicted label
-that is neither a GT emotion, a listed class nor ``others`` (MEGC's label of what it does not analyse) is refused, as are unknown videos, a prediction whose subject is not
-its video's GT subject, non-integer frames, offset < onset, empty fields and repeated ``subject, video, onset,
-offset`` rows: each with one line naming the file and data row.
+``gt == c`` against ``pred == c``. Emotion labels are compared as written (after trimming spaces). Refused, each
+with one line naming the file and data row: a predicted label that is neither a GT emotion, a listed class nor
+``others`` (MEGC's label of what it does not analyse), unknown videos, a prediction whose subject is not its video's
+GT subject, non-integer frames, offset < onset, empty fields and repeated ``subject, video, onset, offset``
+prediction rows (the ground truth may repeat an interval).
 """
 
 from __future__ import annotations
@@ -63,11 +64,14 @@ Pair = tuple[str | None, str]  # (GT emotion, predicted emotion) of one TP pair
 # Reading
 
 
-def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required: bool = True) -> pd.DataFrame:
+def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required: bool = True,
+                  unique: bool = True) -> pd.DataFrame:
     """A ``subject, video, onset, offset, emotion`` DataFrame (ids trimmed, CAS(ME)³ ids canonical, int frames) from
     a CSV/Parquet path or a DataFrame in the STR layout. ``emotion`` is None where blank (allowed only when
-    ``emotion_required`` is False: ground-truth intervals without a label are spotted but not analysed).
-    Raises ValueError naming the file, the data row and what to fix."""
+    ``emotion_required`` is False: ground-truth intervals without a label are spotted but not analysed). With
+    ``unique`` a repeated ``subject, video, onset, offset`` is refused (predictions; ground truth may repeat an
+    interval, e.g. an ME and a MaE on the same frames). Raises ValueError naming the file, the data row and what to
+    fix."""
     df, name = read_table(table, what)
     missing = [c for c in STR_COLUMNS if c not in df.columns]
     if missing and df.empty:   # an empty file: no rows
@@ -88,7 +92,7 @@ def normalise_str(table: pd.DataFrame | str | Path, what: str, emotion_required:
         row = (_subject_id(subject), canonical_video_id(str(video).strip()), on, off,
                None if is_blank(emotion) else str(emotion).strip())
         key = row[:4]
-        if key in seen:
+        if unique and key in seen:
             raise ValueError(f"{where}: repeats data row {seen[key]} ({row[0]}, {row[1]}, {row[2]}, {row[3]}); "
                              "give each interval once")
         seen[key] = i + 1
@@ -292,7 +296,7 @@ def score_str(
     if not 0.0 < iou <= 1.0:
         raise ValueError(f"iou must be in (0, 1], not {iou}")
     pred = normalise_str(predictions, "predictions")
-    gt = normalise_str(ground_truth, "ground truth", emotion_required=False)
+    gt = normalise_str(ground_truth, "ground truth", emotion_required=False, unique=False)
     pred_name = predictions if isinstance(predictions, (str, Path)) else "predictions table"
     known = set(gt["video"])
     if videos is not None:

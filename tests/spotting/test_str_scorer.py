@@ -345,3 +345,14 @@ def test_cli_videos_with_kind_is_stated(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["spotting"]["fp"] == 0 and out["scope"].startswith("videos with any ground truth only")
     assert "videos with ground truth only: 1 prediction(s) on other videos left out" in out["notes"]
+
+
+def test_ground_truth_may_repeat_an_interval_predictions_may_not():
+    # an ME and a MaE labelled on the same frames: two GT intervals; one prediction matches both in megc mode
+    gt = table([("s", "v", 0, 9, "negative"), ("s", "v", 0, 9, "negative")])
+    pred = table([("s", "v", 0, 9, "negative")])
+    megc, strict = score_str(pred, gt), score_str(pred, gt, mode="strict")
+    assert (megc["spotting"]["tp"], megc["spotting"]["fn"]) == (2, 0)
+    assert (strict["spotting"]["tp"], strict["spotting"]["fn"]) == (1, 1)
+    with pytest.raises(ValueError, match="predictions table, data row 2: repeats data row 1"):
+        score_str(pd.concat([pred, pred]), gt)
