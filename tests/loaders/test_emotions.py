@@ -127,3 +127,21 @@ def test_predictions_are_scored_on_the_release(emotion_release: Path, tiny_relea
     args = _score_str("--pred", str(perfect), "--release", str(tiny_release))
     with pytest.raises(ValueError, match="no 'emotion_megc' labels \\(SAMM-LV has no emotion labels"):
         args.func(args)
+
+
+def test_one_fold_is_scored_on_its_test_videos(emotion_release: Path, tmp_path: Path, capsys):
+    folds = fmt.read_splits(emotion_release)
+    assert folds[0].test_subject == "006"
+    table = fmt.source_intervals(pd.read_parquet(emotion_release / fmt.INTERVALS_PATH))
+    mine = table[(table["subject"] == "006") & table["emotion_megc"].notna()]
+    path = tmp_path / "fold0.csv"
+    pd.DataFrame({"subject": mine["subject"], "video": mine["source_video"], "onset": mine["onset"],
+                  "offset": mine["offset"], "emotion": mine["emotion_megc"]}).to_csv(path, index=False)
+    # subject 006: 006_1_1 (positive), 006_1_2 (negative) predicted, 006_2_1 (unlabelled) missed
+    args = _score_str("--pred", str(path), "--release", str(emotion_release), "--fold", "0", "--json")
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["spotting"]["tp"], out["spotting"]["fp"], out["spotting"]["fn"]) == (2, 0, 1)
+    args = _score_str("--pred", str(path), "--release", str(emotion_release), "--fold", "1")  # subject 007's
+    with pytest.raises(ValueError, match="name videos that are not in the ground truth"):
+        args.func(args)
