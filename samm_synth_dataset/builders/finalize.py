@@ -179,6 +179,8 @@ def finalize(release: str | Path, card: CardRenderer | None = None) -> dict[str,
         "summary": summary,
         "units": units,
     }
+    if plan.get("source_corpus"):
+        manifest["source_corpus"] = plan["source_corpus"]
     card_text = (card or minimal_card)(release, {**manifest, "files": []})
     fmt.atomic_write_bytes(release / fmt.CARD, card_text.encode())
     records.append(fmt.file_record(release, fmt.CARD, None))

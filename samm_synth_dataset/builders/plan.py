@@ -17,6 +17,7 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.config import PATH_FIELDS, BuildConfig
 from samm_synth_dataset.builders.references import Reference, check_reference_faces, load_references, read_subjects
 from samm_synth_dataset.sources import clip_offsets, join_emotions, list_videos, read_annotations
+from samm_synth_dataset.sources.provenance import read_corpus_provenance
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,9 @@ def make_plan(config: BuildConfig) -> Plan:
                             for u in {u.source.video: u for u in units}.values()},
                 "paths": {name: str(Path(value).resolve()) for name in PATH_FIELDS
                           if name != "out" and (value := getattr(config, name)) is not None}}
+    provenance = read_corpus_provenance(config.source_root)
+    if provenance is not None:  # a demo corpus: the card says what the release is (two public-domain faces)
+        document["source_corpus"] = provenance
     return Plan(units, skipped, annotations, missing, document)
 
 

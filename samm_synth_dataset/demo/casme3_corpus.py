@@ -55,7 +55,7 @@ from samm_synth_dataset.demo.animation import (
     write_references,
 )
 from samm_synth_dataset.demo.choreography import Event, VideoScript, event_components, subject_people
-from samm_synth_dataset.demo.photos import people_readme
+from samm_synth_dataset.demo.photos import write_corpus_about
 from samm_synth_dataset.demo.workbook import FIXED_TIME, fixed_zip_times
 from samm_synth_dataset.images import to_rgb
 from samm_synth_dataset.sources.casme3 import (
@@ -272,10 +272,9 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
     refs = write_references(root, SCALE)
     refs["subject"] = refs["subject"].map({v: k for k, v in SUBJECTS.items()})
     refs.to_csv(root / "references.csv", index=False)
-    people, reference_people = subject_people()
-    (root / "README.md").write_text(people_readme(
-        "Demo corpus (CAS(ME)³ Part A layout)", {s: people[d] for s, d in SUBJECTS.items()},
-        {s: reference_people[d] for s, d in SUBJECTS.items()}))
+    people, shown = subject_people()
+    write_corpus_about(root, "samm-synth demo corpus (CAS(ME)³ Part A layout)",
+                       {s: people[d] for s, d in SUBJECTS.items()}, {s: shown[d] for s, d in SUBJECTS.items()})
     return [r["video"] for r in video_rows]
 
 

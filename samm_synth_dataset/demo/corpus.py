@@ -19,7 +19,7 @@ Layout written under ``root``::
 
     SAMM_longvideos/<sss>_<c>/<sss>_<c>_<n>.jpg    greyscale 8-bit JPEG (quality 95), 200 fps, n ≥ 4 digits
     SAMM_LongVideos_Demo.xlsx                      sheet FACS_Movement_Only, SAMM-LV layout (header row 10)
-    README.md                                      who is in it (two real people) and under what licence
+    README.md, samm-synth-corpus.json              who is in it (two real people) and under what licence
     references/ref<NN>_*.png, references.csv       colour reference faces: subject,reference_path,domain,reference_id
     subjects.csv                                   subject,gender,glasses
     ground_truth/intervals.csv                     the TRUE labelled intervals and how the sheet wrote them
@@ -65,8 +65,8 @@ from samm_synth_dataset.demo.animation import (
     write_references,
 )
 from samm_synth_dataset.demo.choreography import (
-    REGIONS,
     _SUBJECTS,
+    REGIONS,
     Event,
     Size,
     VideoScript,
@@ -75,7 +75,7 @@ from samm_synth_dataset.demo.choreography import (
     event_components,
     subject_people,
 )
-from samm_synth_dataset.demo.photos import people_readme
+from samm_synth_dataset.demo.photos import write_corpus_about
 from samm_synth_dataset.demo.workbook import _sheet_rows, _write_workbook
 from samm_synth_dataset.sources.listing import SAMM_FPS, SAMM_FRAMES_DIR
 
@@ -205,7 +205,7 @@ def _generate(root: Path, seed: int, size: Size, quirks: bool) -> list[str]:
 
     refs = write_references(root, scale)
     refs.to_csv(root / "references.csv", index=False)
-    (root / "README.md").write_text(people_readme("Demo corpus (SAMM-LV layout)", *subject_people()))
+    write_corpus_about(root, "samm-synth demo corpus (SAMM-LV layout)", *subject_people())
     pd.DataFrame([{"subject": s, "gender": _SUBJECTS[s]["gender"], "glasses": _SUBJECTS[s]["glasses"]}
                   for s in sorted(neutrals)]).to_csv(root / "subjects.csv", index=False)
     return [s.video for s in scripts]

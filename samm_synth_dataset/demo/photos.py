@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -73,19 +74,37 @@ def photo_bgr(person: str) -> np.ndarray:
     return _photo(person).copy()
 
 
-def people_readme(title: str, subjects: dict[str, str], references: dict[str, str]) -> str:
-    """A corpus README (Markdown) saying who is in it and under what licence: ``subjects`` maps a subject id to its
+def corpus_provenance(title: str, subjects: dict[str, str], references: dict[str, str]) -> dict[str, object]:
+    """The corpus's ``samm-synth-corpus.json`` (``sources.provenance``): ``subjects`` maps a subject id to its
     person key, ``references`` a subject id to the person its reference faces show."""
-    lines = [f"# {title}", "",
+    return {"kind": "demo", "title": title, "licence": "public domain (the photos); the corpus is free to use",
+            "people": [{"subject": s, "name": PEOPLE[p].name, "source": PEOPLE[p].source,
+                        "licence": PEOPLE[p].licence, "references_show": PEOPLE[references[s]].name}
+                       for s, p in sorted(subjects.items())]}
+
+
+def people_readme(provenance: dict[str, Any]) -> str:
+    """A corpus README (Markdown) saying who is in it and under what licence, from :func:`corpus_provenance`."""
+    lines = [f"# {provenance['title']}", "",
              "Synthetic look-alike of a long-video expression corpus, made by `samm-synth make-demo-corpus` from two "
              "real people's public-domain photos. The movements are scripted warps of one still photo per person; no "
              "frame shows a real expression recording, and no SAMM, CAS(ME)² or CAS(ME)³ data is included.", "",
              "| subject | person | photo | licence | reference faces show |", "| --- | --- | --- | --- | --- |"]
-    for subject, person in sorted(subjects.items()):
-        p, other = PEOPLE[person], PEOPLE[references[subject]]
-        lines.append(f"| {subject} | {p.name} | {p.source} | {p.licence} | {other.name} (colour-graded, some "
-                     "mirrored) |")
+    for p in provenance["people"]:
+        lines.append(f"| {p['subject']} | {p['name']} | {p['source']} | {p['licence']} | {p['references_show']} "
+                     "(colour-graded, some mirrored) |")
     lines += ["", "The frames, reference faces and ground truth may be used and redistributed freely; the photos are "
               "in the public domain. Each subject's references show the other person, so that a synthetic video's "
               "identity measurement compares two different people.", ""]
     return "\n".join(lines)
+
+
+def write_corpus_about(root: Path, title: str, subjects: dict[str, str], references: dict[str, str]) -> None:
+    """Write ``README.md`` and ``samm-synth-corpus.json`` (who is in the corpus, under what licence) into ``root``."""
+    import json
+
+    from samm_synth_dataset.sources.provenance import CORPUS_FILE
+
+    about = corpus_provenance(title, subjects, references)
+    (root / CORPUS_FILE).write_text(json.dumps(about, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (root / "README.md").write_text(people_readme(about), encoding="utf-8")

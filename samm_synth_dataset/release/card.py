@@ -26,6 +26,10 @@ TEMPLATE_NAME = "dataset_card.md"
 LICENSE_ID = "cc-by-nc-4.0"
 TASK_CATEGORIES: tuple[str, ...] = ("video-classification",)
 DEFAULT_PRETTY_NAME = "SAMM-SYNTH-style synthetic long videos of facial macro- and micro-expressions"
+#: The title and licence of a release built from the package's demo corpus (two public-domain photos, no
+#: licensed source data); StarGAN v2's non-commercial weights keep CC BY-NC.
+DEMO_PRETTY_NAME = "samm-synth demo release: synthetic long videos of two public-domain faces (not SAMM-LV data)"
+DEMO_LICENSE_ID = "cc0-1.0"
 SPLIT = "train"
 
 #: Source datasets named in the card's access prompt and licences (in this order).
@@ -167,6 +171,12 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def default_pretty_name(manifest: dict[str, Any]) -> str:
+    """The card title when none is given: :data:`DEMO_PRETTY_NAME` for a release of the demo corpus (its manifest
+    has ``source_corpus``), else :data:`DEFAULT_PRETTY_NAME`."""
+    return DEMO_PRETTY_NAME if manifest.get("source_corpus") else DEFAULT_PRETTY_NAME
+
+
 def card_context(release: str | Path, history: list[dict[str, Any]] | None = None,
                  pretty_name: str | None = None, manifest: dict[str, Any] | None = None,
                  repo_id: str | None = None) -> dict[str, Any]:
@@ -175,7 +185,9 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
     ``history`` is the release-notes list, newest first (each entry as made by
     ``versioning.release_notes_entry``); by default the manifest's ``release.history``. ``manifest`` overrides
     the one on disk (``make_release`` renders before it records the version). ``repo_id`` (``ORG/NAME``) goes
-    into the loading examples (default: the manifest's ``release.repo_id``, else the placeholder ``ORG/NAME``).
+    into the loading examples (default: the manifest's ``release.repo_id``); without one they load the release's
+    folder by its name (``release``'s name without the ``.partial`` staging suffix), so that they run as written
+    from the folder that holds it.
     Paths in the build settings (absolute or relative) are shown by their last component only.
     """
     release = Path(release)
@@ -241,10 +253,16 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
     code_commit = versions.get("git_commit") or versions.get("commit") or manifest.get("git_commit")
     history = history if history is not None else list(rel.get("history") or [])
     version = rel.get("version") or "unreleased"
+    corpus = manifest.get("source_corpus") or None
+    repo_id = repo_id or rel.get("repo_id") or None
+    local_name = release.name.removesuffix(fmt.PARTIAL_SUFFIX)
+    quality = _quality(release)
 
     return {
-        "pretty_name": pretty_name or rel.get("pretty_name") or DEFAULT_PRETTY_NAME,
-        "license": LICENSE_ID,
+        "pretty_name": pretty_name or rel.get("pretty_name") or default_pretty_name(manifest),
+        "license": DEMO_LICENSE_ID if corpus and "stargan-v2" not in methods else LICENSE_ID,
+        "demo": corpus is not None,
+        "corpus": corpus,
         "task_categories": list(TASK_CATEGORIES),
         "size_category": size_category(int(n_frames)),
         "header": yaml_header(release),
@@ -261,9 +279,9 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "references": references,
         "methods": methods,
         "source_datasets": source_datasets,
-        "samm_lv": "samm-lv" in source_datasets,
-        "casme2": "casme2" in source_datasets,
-        "casme3": "casme3" in source_datasets,
+        "samm_lv": "samm-lv" in source_datasets and corpus is None,
+        "casme2": "casme2" in source_datasets and corpus is None,
+        "casme3": "casme3" in source_datasets and corpus is None,
         "source_names": " and ".join(n for d, n in SOURCE_NAMES.items() if d in source_datasets)
                         or "licensed source videos",
         "stargan": "stargan-v2" in methods,
@@ -272,7 +290,12 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "seed": config.get("seed", "not recorded"),
         "config": {k: (Path(v).name if k in _PATH_SETTINGS and isinstance(v, str) else v)
                    for k, v in config.items()},
-        "repo_id": repo_id or rel.get("repo_id") or "ORG/NAME",
+        "repo_id": repo_id,
+        "published": repo_id is not None,
+        "local_name": local_name,
+        "location": repo_id or local_name,
+        "uses": {"spotting": (release / fmt.SPOTTING_JSON).is_file(),
+                 "dlib": any(t["title"].startswith("Identity") for t in quality["tables"])},
         "code_version": code_version,
         "code_commit": code_commit,
         "versions": versions,
@@ -299,7 +322,7 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "splits_path": fmt.SPLITS_PATH,
         "n_data_files": len(data_files),
         "data_bytes": sum(p.stat().st_size for p in data_files),
-        "quality": _quality(release),
+        "quality": quality,
         "history": history,
     }
 
@@ -399,13 +422,21 @@ def validate_card(release: str | Path, text: str | None = None) -> dict[str, Any
     except Exception as exc:  # noqa: BLE001
         problems.append(f"huggingface_hub.DatasetCard cannot read the card: {exc}")
 
-    if header.get("license") != LICENSE_ID:
-        problems.append(f"license is {header.get('license')!r}, expected {LICENSE_ID!r}")
-    for key in ("pretty_name", "task_categories", "size_categories", "extra_gated_prompt", "extra_gated_fields"):
+    manifest = fmt.read_manifest(release, require_complete=False)
+    demo = bool(manifest.get("source_corpus"))
+    methods = {str(u.get("method")) for u in manifest.get("units") or []} | {str(manifest["config"].get("method"))}
+    expected = DEMO_LICENSE_ID if demo and "stargan-v2" not in methods else LICENSE_ID
+    if header.get("license") != expected:
+        problems.append(f"license is {header.get('license')!r}, expected {expected!r}")
+    gated = () if demo else ("extra_gated_prompt", "extra_gated_fields")
+    for key in ("pretty_name", "task_categories", "size_categories") + gated:
         if not header.get(key):
             problems.append(f"YAML header lacks {key!r}")
     gate = header.get("extra_gated_fields") or {}
-    if not any("licen" in str(k).lower() for k in gate) or not any("commercial" in str(k).lower() for k in gate):
+    if demo and gate:
+        problems.append("a demo release (public-domain photos, no licensed source data) must not be gated")
+    if not demo and (not any("licen" in str(k).lower() for k in gate)
+                     or not any("commercial" in str(k).lower() for k in gate)):
         problems.append("extra_gated_fields must ask for a SAMM-LV (source) licence and non-commercial use")
 
     configs = {c.get("config_name"): c for c in header.get("configs") or []}

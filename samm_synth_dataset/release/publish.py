@@ -239,8 +239,8 @@ def plan_publish(release: str | Path, repo_id: str, private: bool = False, gated
                        gated=gated, files=files)
     card_repo = (manifest.get("release") or {}).get("repo_id")
     if card_repo != repo_id:
-        named = card_repo or "the placeholder ORG/NAME"
-        plan.warnings.append(f"the card's loading examples name {named}, not {repo_id} (re-release with "
+        named = card_repo or "the local release folder"
+        plan.warnings.append(f"the card's loading examples load {named}, not {repo_id} (re-release with "
                              f"--repo-id {repo_id} to fix them)")
     tree: dict[str, Any] = {}
     if api is not None:

@@ -207,7 +207,7 @@ def _make_release(build_dir: str | Path, version: str | Version, notes: str | No
             "date": entry["date"],
             "change": entry["change"],
             "previous_version": str(prev_version) if prev_version else None,
-            "pretty_name": pretty_name or old_release.get("pretty_name") or cardmod.DEFAULT_PRETTY_NAME,
+            "pretty_name": pretty_name or old_release.get("pretty_name") or cardmod.default_pretty_name(manifest),
             "repo_id": repo_id or old_release.get("repo_id") or ((prev_manifest or {}).get("release") or {}).get(
                 "repo_id"),
             "released_with": __version__,

@@ -223,7 +223,8 @@ def test_card_join_with_plain_datasets(aus_release, tmp_path: Path) -> None:
     template = (Path(samm_synth_dataset.__file__).parent / "templates" / "dataset_card.md").read_text()
     block = template[template.index("OpenFace AUs, of its original"):]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
-    code = code.replace('"{{ repo_id }}"', repr(str(release))).replace(', revision="{{ tag }}"', "")
+    code = code.replace('"{{ location }}"', repr(str(release))).replace('{% if published %} revision="{{ tag }}",'
+                                                                        '{% endif %}', "")
     code = code.replace('split="train")', f'split="train", cache_dir={str(tmp_path / "cache")!r})')
     assert "{{" not in code and len(code.strip().splitlines()) == 2
     scope: dict[str, Any] = {"load_dataset": datasets.load_dataset,

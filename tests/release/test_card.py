@@ -46,11 +46,9 @@ def test_card_of_a_built_release_has_the_real_numbers(released: Path):
     intervals = pq.read_table(released / fmt.INTERVALS_PATH).to_pydict()
     n_frames = sum(pq.ParquetFile(p).metadata.num_rows for p in (released / fmt.FRAMES_DIR).glob("*.parquet"))
 
-    assert header["license"] == "cc-by-nc-4.0"
+    assert header["license"] == "cc0-1.0"  # the demo corpus: the gate and licence are in the demo test below
     assert header["size_categories"] == [cardmod.size_category(n_frames)]
     assert "video-classification" in header["task_categories"]
-    gate = header["extra_gated_fields"]
-    assert any("SAMM Long Videos licence" in k for k in gate) and any("non-commercial" in k for k in gate)
     names = [c["config_name"] for c in header["configs"]]
     assert names[0] == "frames" and header["configs"][0]["default"] is True
     assert set(names) == set(cardmod.present_configs(released))
@@ -65,9 +63,11 @@ def test_card_of_a_built_release_has_the_real_numbers(released: Path):
     for flag in set(flags):
         rows = flags.count(flag)
         assert f"| `{flag}` |" in text and f"| {rows} |" in text
-    for citation in ("10.3390/jimaging7080142", "SAMM Long Videos: A Spontaneous", "StarGAN v2: Diverse",
-                     "A Style-Based Generator", "OpenFace 2.0"):
-        assert citation in text
+    # cited only when used: the seed paper and the software always; no StarGAN v2 (colour transfer), no OpenFace
+    # (no AU tracks); SOFTNet/MEGC with a spotting result, dlib with an identity result
+    assert "10.3390/jimaging7080142" in text and "@software{samm_synth_dataset" in text
+    assert "StarGAN v2: Diverse" not in text and "OpenFace 2.0" not in text
+    assert ("Shallow Optical Flow Three-Stream CNN" in text) == (released / fmt.SPOTTING_JSON).is_file()
     if "color-transfer" in videos["method"]:
         assert "does not change identity" in text.lower() or "It does not change identity" in text
     # local paths of the build (absolute or relative) appear by their last component only
@@ -133,7 +133,7 @@ def test_validate_card_rejects_broken_yaml_and_missing_parts(released: Path):
     text = _text(released).replace("## Limitations", "## Caveats")
     with pytest.raises(cardmod.CardError, match="Limitations"):
         cardmod.validate_card(released, text)
-    text = _text(released).replace("license: cc-by-nc-4.0", "license: mit")
+    text = _text(released).replace("license: cc0-1.0", "license: mit")
     with pytest.raises(cardmod.CardError, match="license"):
         cardmod.validate_card(released, text)
 
@@ -260,3 +260,61 @@ def test_card_states_an_unlabelled_release(mini_release: Path):
     text = cardmod.render_card(mini_release, manifest=manifest)
     assert "**Unlabelled**: built without annotations (`--no-labels`), so it has no intervals and every frame's " \
            "`me` and `mae`\nis False." in text
+
+
+def _run_blocks(release: Path) -> str:
+    """Run every Python block of ``release``'s card, in order, as one script from the folder holding it."""
+    import subprocess
+    import sys
+
+    script = "\n".join(_python_blocks((release / fmt.CARD).read_text(encoding="utf-8")))
+    done = subprocess.run([sys.executable, "-c", script + "\nprint('card blocks ran')"], cwd=release.parent,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_every_python_block_of_a_local_release_card_runs_as_written(released: Path):
+    """Issue 25: the card's code blocks used ORG/NAME and failed with a ConnectionError; a local release's card
+    loads the release folder by its name, so each block runs as written from the folder that holds it."""
+    text = (released / fmt.CARD).read_text(encoding="utf-8")
+    assert "ORG/NAME" not in text and "read_splits" not in text and "pip install samm-synth-dataset" not in text
+    assert len(_python_blocks(text)) >= 5
+    assert "card blocks ran" in _run_blocks(released)
+
+
+def test_the_aus_block_of_a_local_release_card_runs_as_written(tmp_path: Path, build_mini):
+    release = build_mini(tmp_path / "release", with_aus=True)
+    make_release(release, "1.0.0")
+    assert "\"aus\"" in (release / fmt.CARD).read_text(encoding="utf-8")
+    assert "card blocks ran" in _run_blocks(release)
+
+
+def test_a_published_release_card_loads_by_repo_id_and_tag(small_release_copy: Path):
+    make_release(small_release_copy, "1.0.0", repo_id="someone/samm-synth-demo")
+    text = (small_release_copy / fmt.CARD).read_text(encoding="utf-8")
+    blocks = _python_blocks(text)
+    for block in blocks:
+        ast.parse(block)
+    assert 'load_dataset("someone/samm-synth-demo", "frames", revision="v1.0.0"' in text
+    assert 'snapshot_download("someone/samm-synth-demo", repo_type="dataset", revision="v1.0.0")' in text
+    assert f'"{small_release_copy.name}"' not in text
+
+
+def test_a_demo_release_card_says_it_is_a_demo_and_a_real_layout_keeps_the_samm_gate(released: Path,
+                                                                                     mini_release: Path):
+    """The demo corpus (two public-domain photos) gives a demo title, a public-domain licence, no SAMM gate and
+    no SAMM-LV citation; a corpus without the demo marker keeps today's SAMM-LV wording and gate."""
+    header = cardmod.validate_card(released)
+    text = (released / fmt.CARD).read_text(encoding="utf-8")
+    assert header["license"] == "cc0-1.0" and "extra_gated_fields" not in header
+    assert header["pretty_name"] == cardmod.DEMO_PRETTY_NAME and "**This is a demo release.**" in text
+    assert "Grace Hopper" in text and "Eileen Collins" in text
+    assert "yap2020samm" not in text and "SAMM licence agreement" not in text
+    assert "baltrusaitis2018openface" not in text  # no AU tracks in it
+    make_release(mini_release, "1.0.0")
+    header = cardmod.validate_card(mini_release)
+    text = (mini_release / fmt.CARD).read_text(encoding="utf-8")
+    assert header["license"] == "cc-by-nc-4.0" and header["pretty_name"] == cardmod.DEFAULT_PRETTY_NAME
+    assert any("SAMM Long Videos licence" in k for k in header["extra_gated_fields"])
+    assert "yap2020samm" in text and "demo release" not in text.lower()

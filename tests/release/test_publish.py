@@ -118,10 +118,10 @@ def test_dry_run_prints_the_plan_and_contacts_nothing(release_dir: Path, capsys,
     plan = plan_publish(release_dir, REPO_ID, batch_files=4)
     assert f"in {plan.commits} commits" in out
     assert "hf_secret_token_value" not in out
-    # released without --repo-id: the card's examples say ORG/NAME, and the plan says so
-    assert any("placeholder ORG/NAME" in w for w in plan.warnings)
+    # released without --repo-id: the card's examples load the local folder, and the plan says so
+    assert any("load the local release folder, not" in w for w in plan.warnings)
     named = make_release(release_dir, "1.0.0", repo_id=REPO_ID).release
-    assert not any("ORG/NAME" in w for w in plan_publish(named, REPO_ID, batch_files=4).warnings)
+    assert not any("local release folder" in w for w in plan_publish(named, REPO_ID, batch_files=4).warnings)
 
 
 def test_publish_refuses_an_unreleased_or_changed_directory(mini_release: Path, release_dir: Path, fake_hub):
