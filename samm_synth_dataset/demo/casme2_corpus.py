@@ -11,7 +11,7 @@ Layout written under ``root``::
                                   onset, apex, offset, AUs, estimated emotion, expression type, emotion), sheets
                                   naming rule1 (folder number, folder name, subject index; one row per data row)
                                   and naming rule2 (code '0101' as text, stimulus like disgust1)
-    README.md                     who is in it and under what licence
+    README.md, samm-synth-corpus.json   who is in it and under what licence
     references/…, references.csv  the demo's colour reference faces, subjects renamed s<NN>
     ground_truth/intervals.csv    per sheet row: the TRUE interval and emotions, the values written, the quirk
     ground_truth/events.csv, videos.csv, neutral/   in the demo's format (``demo.corpus.true_displacement``)
@@ -33,7 +33,7 @@ import pandas as pd
 from samm_synth_dataset.demo.animation import detect_face, encode_png, neutral_face, write_references
 from samm_synth_dataset.demo.casme3_corpus import SCALE, workbook_bytes, write_clip, write_corpus
 from samm_synth_dataset.demo.choreography import Event, VideoScript, subject_people
-from samm_synth_dataset.demo.photos import people_readme
+from samm_synth_dataset.demo.photos import write_corpus_about
 from samm_synth_dataset.sources.listing import CASME2_FPS
 
 WORKBOOK = "CAS(ME)^2code_final.xlsx"
@@ -131,10 +131,9 @@ def _generate(root: Path, quirks: bool) -> list[str]:
     refs = write_references(root, SCALE)
     refs["subject"] = refs["subject"].map({v: k for k, (_, v) in SUBJECTS.items()})
     refs.to_csv(root / "references.csv", index=False)
-    people, reference_people = subject_people()
-    (root / "README.md").write_text(people_readme(
-        "Demo corpus (CAS(ME)² layout)", {s: people[d] for s, (_, d) in SUBJECTS.items()},
-        {s: reference_people[d] for s, (_, d) in SUBJECTS.items()}))
+    people, shown = subject_people()
+    write_corpus_about(root, "samm-synth demo corpus (CAS(ME)² layout)",
+                       {s: people[d] for s, (_, d) in SUBJECTS.items()}, {s: shown[d] for s, (_, d) in SUBJECTS.items()})
     return [r["video"] for r in video_rows]
 
 
