@@ -17,7 +17,8 @@ reference's own example has them). IoU counts inclusive frames (:func:`scorer.in
    exists) gets precision = recall = F1 = 0.
 6. **divisions by zero give NaN** (numpy's 0/0), which spreads through the means: e.g. when every analysed class
    gets 0/0/0 the analysis F1 (harmonic mean of mean precision and mean recall) is 0/0 = NaN, and so is STRS.
-   Per-class F1 is ``2TP / (2TP + FP + FN)``; spotting F1 is ``2TP / (2TP + FP + FN)`` too.
+   Per-class F1 is ``2TP / (2TP + FP + FN)``; spotting F1 is ``2TP / (2TP + FP + FN)`` too. (Points 5 and 6
+   follow the reference's rules as published: numpy's 0/0 where its code divides by zero.)
    (The reference also needs pandas < 2; this module does not.)
 
 ``strict`` mode keeps the STRS definition (the analysis F1 is the harmonic mean of the mean per-class precision and

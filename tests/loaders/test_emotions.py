@@ -13,6 +13,7 @@ import pytest
 
 from samm_synth_dataset import format as fmt
 
+
 @pytest.fixture(scope="module")
 def emotion_release(tiny_emotion_release, tmp_path_factory) -> Path:
     """``tiny_emotion_release`` (Happiness, disgust, others, surprise joined by id) released as 1.0.0."""
