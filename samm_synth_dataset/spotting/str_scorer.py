@@ -241,13 +241,14 @@ def analyse(pairs: list[Pair], classes: Sequence[str], mode: str) -> dict[str, A
         fp = sum(s and not t for t, s in zip(truth, said))
         fn = sum(t and not s for t, s in zip(truth, said))
         support = sum(truth)
-        if mode == "megc" and len(set(truth) | set(said)) < 2:   # the 1×1 (or empty) matrix does not unpack
+        unpacks = len(set(truth) | set(said)) == 2
+        if mode == "megc" and not unpacks:   # the 1×1 (or empty) matrix does not unpack
             precision = recall = f1 = 0.0
         else:
             precision, recall, f1 = _div(tp, tp + fp, mode), _div(tp, tp + fn, mode), _div(2 * tp, 2 * tp + fp + fn,
                                                                                             mode)
         per_class[c] = {"tp": tp, "fp": fp, "fn": fn, "support": support,
-                        "precision": precision, "recall": recall, "f1": f1}
+                        "precision": precision, "recall": recall, "f1": f1, "matrix_unpacks": unpacks}
     averaged = list(classes) if mode == "megc" else [c for c in classes if per_class[c]["support"] > 0]
     precision = _mean([float(per_class[c]["precision"]) for c in averaged], mode)
     recall = _mean([float(per_class[c]["recall"]) for c in averaged], mode)
@@ -320,9 +321,20 @@ def score_str(
             "events": {"predictions_matching_several_gts": spotting.multi_match_predictions,
                        "gt_of_subjects_without_predictions_ignored": spotting.ignored_gt,
                        "predictions_outside_scored_videos_ignored": spotting.ignored_predictions},
-            "notes": _notes(mode, spotting) + ([
+            "notes": _notes(mode, spotting) + _analysis_notes(mode, analysis, spot["f1"]) + ([
                 f"videos with ground truth only: {left_out} prediction(s) on other videos left out"]
                 if videos_with_gt else [])}
+
+
+def _analysis_notes(mode: str, analysis: dict[str, Any], spot_f1: float) -> list[str]:
+    if mode != "megc":
+        return []
+    flat = [c for c, v in analysis["per_class"].items() if not v["matrix_unpacks"]]
+    notes = [f"class(es) {', '.join(flat)} scored 0/0/0: their confusion matrix over the pairs has one value only "
+             "(strict scores them)"] if flat else []
+    if math.isnan(analysis["f1"]) or math.isnan(spot_f1):
+        notes.append("a 0/0 made the result NaN, as in the reference (strict counts 0/0 as 0)")
+    return notes
 
 
 def _notes(mode: str, spotting: Spotting) -> list[str]:

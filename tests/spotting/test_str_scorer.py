@@ -268,6 +268,8 @@ def test_quirk_a_class_whose_matrix_does_not_unpack_gets_zero():
     megc, strict = score_str(pred, gt, mode="megc"), score_str(pred, gt, mode="strict")
     assert megc["analysis"]["per_class"]["negative"]["f1"] == 0.0 and math.isnan(megc["analysis"]["f1"])
     assert math.isnan(megc["strs"])
+    assert "class(es) negative scored 0/0/0: their confusion matrix over the pairs has one value only" in " ".join(
+        megc["notes"]) and any("made the result NaN" in n for n in megc["notes"])
     assert strict["analysis"]["f1"] == 1.0 and strict["strs"] == 1.0
     assert "strs" in compare_modes(megc, strict)
 
