@@ -35,6 +35,14 @@ def casme3_corpus(tmp_path_factory: pytest.TempPathFactory):
     return make_casme3_corpus(tmp_path_factory.mktemp("casme3") / "corpus", quirks=True)
 
 
+@pytest.fixture(scope="session")
+def casme2_corpus(tmp_path_factory: pytest.TempPathFactory):
+    """The demo faces in the CAS(ME)² layout (4 videos, 480 frames, 30 fps), the 9-column workbook's quirks on."""
+    from samm_synth_dataset.demo.casme2_corpus import make_casme2_corpus
+
+    return make_casme2_corpus(tmp_path_factory.mktemp("casme2") / "corpus", quirks=True)
+
+
 # ---- builders: a complete small release (issue 5) -------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -191,7 +199,7 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
 
     ``build_release(dest=None, *, videos=None, refs=None, intervals=None, source=None, size=32,
     formats=("parquet", "webdataset"), image_format="jpeg", part_frames=None, row_group=None, glasses=None,
-    with_aus=False) -> Path``
+    with_aus=False, emotions=None) -> Path``
 
     * ``source=None``: a tiny generated SAMM-LV corpus (:func:`write_tiny_corpus`); ``videos`` maps a source
       video to (first source frame, number of frames) (default ``TINY_VIDEOS``); ``refs`` maps a subject to its
@@ -203,7 +211,8 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
     * ``size``: side of the square synthetic frames (pixels); ``part_frames``: frames per part file;
       ``row_group``: rows per Parquet row group of the frames (default ``format.FRAME_ROW_GROUP_SIZE``);
       ``glasses``: subject -> wears glasses (the subjects file); ``with_aus``: AU tracks from fake OpenFace CSVs
-      through ``metrics.au_export.export_aus``.
+      through ``metrics.au_export.export_aus``; ``emotions``: interval id (``006_1_2``) -> emotion word, joined
+      with the build's ``--emotions`` file.
 
     Each distinct set of arguments is built once per session. Without ``dest`` the shared build is returned:
     do not modify it. With ``dest`` (absent) a private copy is made there and returned.
@@ -221,7 +230,8 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
              refs: dict[str, list[str]] | int | None = None, intervals: dict[str, list[Interval]] | None = None,
              source: object = None, size: int = 32, formats: tuple[str, ...] = ("parquet", "webdataset"),
              image_format: str = "jpeg", part_frames: int | None = None, row_group: int | None = None,
-             glasses: dict[str, bool] | None = None, with_aus: bool = False) -> Path:
+             glasses: dict[str, bool] | None = None, with_aus: bool = False,
+             emotions: dict[str, str] | None = None) -> Path:
         if source is None:
             videos = TINY_VIDEOS if videos is None else videos
             refs = TINY_REFS if refs is None else refs
@@ -231,7 +241,7 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
             assert isinstance(refs, int) and not isinstance(videos, dict), "a demo corpus takes ids and a count"
         key = _as_key({"videos": videos, "refs": refs, "intervals": intervals, "size": size, "formats": formats,
                        "image_format": image_format, "part_frames": part_frames, "row_group": row_group,
-                       "glasses": glasses, "with_aus": with_aus,
+                       "glasses": glasses, "with_aus": with_aus, "emotions": emotions,
                        "source": None if source is None else str(source.root)})  # type: ignore[attr-defined]
         if key not in built:
             work = tmp_path_factory.mktemp("built_release")
@@ -250,6 +260,9 @@ def build_release(tmp_path_factory: pytest.TempPathFactory):
             if glasses is not None:
                 paths["subjects"] = _write_csv(work / "subjects.csv", ["subject", "gender", "glasses"],
                                                [[s, "F", str(glasses.get(s, "")).lower()] for s in subjects])
+            if emotions is not None:
+                paths["emotions"] = _write_csv(work / "emotions.csv", ["interval_id", "emotion"],
+                                               [[k, v] for k, v in emotions.items()])
             config = BuildConfig(**paths, out=work / "release", dataset="samm-lv", refs_per_subject=n_refs,
                                  method="color-transfer", image_size=size, formats=formats,
                                  image_format=image_format, max_part_frames=part_frames, videos=only,
@@ -280,6 +293,19 @@ def tiny_release(build_release) -> Path:
     intervals ``TINY_INTERVALS``. Shared: do not modify it (copy it first)."""
     return build_release(videos=TINY_VIDEOS, refs=TINY_REFS, intervals=TINY_INTERVALS, size=16, image_format="png",
                          part_frames=7, row_group=3)
+
+
+#: Emotion words joined onto ``tiny_release``'s intervals by id (``tiny_emotion_release``); 006_2_1 and 007_1_2
+#: stay unlabelled.
+TINY_EMOTIONS: dict[str, str] = {"006_1_1": "Happiness", "006_1_2": "disgust", "007_1_1": "others",
+                                 "008_1_1": "surprise"}
+
+
+@pytest.fixture(scope="session")
+def tiny_emotion_release(build_release) -> Path:
+    """``tiny_release`` built with ``TINY_EMOTIONS`` joined through ``--emotions`` (shared: do not modify)."""
+    return build_release(videos=TINY_VIDEOS, refs=TINY_REFS, intervals=TINY_INTERVALS, size=16, image_format="png",
+                         part_frames=7, row_group=3, emotions=TINY_EMOTIONS)
 
 
 @pytest.fixture(params=["tiny", "small"])

@@ -27,7 +27,7 @@ IMAGE_FORMATS: tuple[str, ...] = ("jpeg", "png")
 #: Fields that do not change a release's bytes; left out of the manifest's effective config.
 NON_CONTENT_FIELDS: tuple[str, ...] = ("out", "resume", "device", "batch_size", "progress", "dist_timeout_hours",
                                        "hash_sources")
-PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "references", "subjects", "boxes", "checkpoint",
+PATH_FIELDS: tuple[str, ...] = ("source_root", "annotations", "emotions", "references", "subjects", "boxes", "checkpoint",
                                 "fan_checkpoint", "align_landmarks", "out")
 
 
@@ -68,6 +68,8 @@ class BuildConfig:
     numbers missing inside a video are recorded (``VideoSource.missing``; the build summary and the plan's
     ``missing_frames``) instead of failing the build; the missing frames are simply absent from the release.
 
+    ``emotions``: a CSV of the user's own emotion labels joined onto the annotations
+    (``sources.emotions.join_emotions``; recorded in the config only when given).
     ``no_labels``: build without ``annotations`` on purpose (every ``me``/``mae`` False, no intervals); without
     it a build with no annotations is refused. It is recorded in the manifest's config and stated in the card.
     ``hash_sources``: the per-video source fingerprint that ``resume`` compares also hashes every frame file's
@@ -83,6 +85,10 @@ class BuildConfig:
                                                           "folders)", none="the source's"))
     annotations: Path | None = field(default=None, metadata=flag(
         "annotation sheet (SAMM-LV xlsx, CAS(ME)² xlsx, CAS(ME)³ xls/xlsx, or CSV for generic)"))
+    emotions: Path | None = field(default=None, metadata=flag(
+        "CSV of your own emotion labels joined onto the annotations: emotion plus interval_id, or video,onset,offset "
+        "(source ids and frames); a row matching no interval is refused", metavar="CSV",
+        none="the sheet's own labels (SAMM-LV has none)"))
     subjects: Path | None = field(default=None, metadata=flag("CSV subject,gender[,glasses]"))
     boxes: Path | None = field(default=None, metadata=flag(
         "CSV video,x,y,w,h of face crop boxes in source pixels, used as the crop (made square about the centre)",
@@ -199,6 +205,8 @@ class BuildConfig:
             if self.dataset != "casme3":
                 raise ValueError(f"casme3_rules apply to dataset casme3 only (dataset is {self.dataset!r})")
             self.casme3()
+        if self.emotions is not None and self.annotations is None:
+            raise ValueError(f"emotions ({self.emotions}) label the intervals of --annotations; give the annotations")
         if self.no_labels and self.annotations is not None:
             raise ValueError(f"no_labels (--no-labels) and annotations ({self.annotations}) contradict each other: "
                              "give one of them")
@@ -236,6 +244,8 @@ class BuildConfig:
             out[f.name] = value
         if self.image_format == "png":
             out.pop("jpeg_quality")
+        if self.emotions is None:
+            out.pop("emotions")  # recorded only when used
         if not self.keep_duplicate_rows:
             out.pop("keep_duplicate_rows")  # recorded only when used (the default keeps a repeated row once)
         if not self.allow_faceless_references:

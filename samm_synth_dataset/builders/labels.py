@@ -71,7 +71,8 @@ def intervals_rows(annotations: Any, source_video: str, video: str) -> list[dict
         if isinstance(flags, str):
             flags = [f for f in flags.split(",") if f] if flags else []
         row["flags"] = [] if _isna(flags) else [str(f) for f in flags]
-        for c in ("source_id", "subject", "kind", "action_units", "notes"):
+        for c in ("source_id", "subject", "kind", "action_units", "notes", "emotion", "emotion_megc",
+                  "objective_class"):
             v = rec.get(c)
             row[c] = None if _isna(v) else str(v)
         rows.append(row)

@@ -16,7 +16,7 @@ from typing import Any
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.builders.config import PATH_FIELDS, BuildConfig
 from samm_synth_dataset.builders.references import Reference, check_reference_faces, load_references, read_subjects
-from samm_synth_dataset.sources import clip_offsets, list_videos, read_annotations
+from samm_synth_dataset.sources import clip_offsets, join_emotions, list_videos, read_annotations
 from samm_synth_dataset.sources.provenance import read_corpus_provenance
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ def plan_units(config: BuildConfig) -> tuple[list[Unit], list[tuple[str, str]], 
                                        casme3_rules=config.casme3() if config.dataset == "casme3" else None,
                                        keep_duplicate_rows=config.keep_duplicate_rows)
         annotations = clip_offsets(annotations, sources)
+        if config.emotions is not None:
+            annotations = join_emotions(annotations, config.emotions)
         listed = {s.video for s in sources}
         wanted = set(config.videos) if config.videos is not None else None
         for video in sorted(set(annotations["video"]) - listed):

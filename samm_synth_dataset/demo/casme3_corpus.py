@@ -23,7 +23,9 @@ same sheets and headers (the reader takes both).
 Quirks (``quirks=True``; the frames and true intervals do not change), per workbook, as ``intervals.csv`` names
 them: AU+Emotion ``onset_apex_zero`` (onset = apex = 0, as ``spNO.216 e``), ``apex_before_onset`` (``spNO.149
 d``), ``apex_after_offset``, ``long_me`` (onset written 5: a 244-frame ME, as ``spNO.214 c``'s 5–3460 span);
-JpgIndex ``offset_zero`` (as ``spNO.40 e``) and ``onset_after_offset`` (a mistyped onset, as ``spNO.216 d``).
+JpgIndex ``offset_zero`` (as ``spNO.40 e``), ``onset_after_offset`` (a mistyped onset, as ``spNO.216 d``) and
+``emotion_case`` (``Others`` for ``others``). The JpgIndex ``emotion`` column has ``happy``, ``disgust``,
+``surprise`` and ``others``; both workbooks have ``Objective class``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -76,6 +79,9 @@ SCALE = 0.5  # of the demo photo: frames 256 × 300
 #: CAS(ME)³ subject → the demo subject whose face it wears.
 SUBJECTS: dict[str, str] = {"spNO.1": "006", "spNO.216": "007"}
 _EMOTION = {"12": ("happy", "I"), "4": ("disgust", "II"), "1+2": ("surprise", "III")}
+#: JpgIndex emotions that differ from the action units' (video, event → word); the ``emotion_case`` quirk writes
+#: ``Others`` (the real sheet has 158 ``others`` and 3 ``Others``).
+_LABEL_EMOTION = {("spNO1_c", "e2"): "others", ("spNO216_e", "e2"): "others"}
 
 _E = Event
 
@@ -102,7 +108,7 @@ def _clips() -> list[_Clip]:
               quirks=(("e2", "v2", "apex_after_offset"), ("e1", "label", "onset_after_offset"))),
         # under way at the first frame: the profile starts 30 frames before the clip
         _Clip("spNO.216", "e", 90, (_E("e1", "MaE", "4", -30, 5, 40, 4.0), _E("e2", "ME", "1+2", 60, 66, 72, 0.9)),
-              quirks=(("e1", "v2", "onset_apex_zero"),)),
+              quirks=(("e1", "v2", "onset_apex_zero"), ("e2", "label", "emotion_case"))),
     ]
 
 
@@ -140,7 +146,7 @@ def _sheet_values(clip: _Clip, ev: Event, workbook: str, quirks: bool) -> tuple[
     return onset, apex, offset, quirk
 
 
-def _workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     """An ``.xlsx`` of ``sheets`` (first row = header; empty list = empty sheet), deterministic bytes."""
     from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
@@ -157,6 +163,49 @@ def _workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
     return fixed_zip_times(buffer.getvalue(), {})
+
+
+def write_corpus(root: Path, generate: Callable[[Path], tuple[list[str], dict[str, object]]]) -> list[str]:
+    """Run ``generate(work)`` (its videos and the ``ground_truth/corpus.json`` content) in a temporary sibling of
+    ``root`` (absent or an empty folder, else FileExistsError), write ``corpus.json`` last and move the folder into
+    place; nothing is left behind on failure. Returns the videos."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise FileExistsError(f"{root}: exists and is not an empty folder; choose another output path")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
+    try:
+        videos, about = generate(work)
+        (work / "ground_truth" / "corpus.json").write_text(json.dumps(about, indent=2) + "\n")
+        if root.exists():
+            root.rmdir()
+        work.rename(root)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return videos
+
+
+def write_clip(folder: Path, name: Callable[[int], str], script: VideoScript, neutral: np.ndarray,
+               face: tuple[int, int, int, int], fps: float) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Write the frames of ``script`` (positions 1..n) into ``folder`` (created) as colour JPEGs named
+    ``name(frame)``: ``neutral`` warped by the script's events. Returns its ground-truth event components and
+    its ``videos.csv`` row (the demo's format)."""
+    components = event_components(script, face)
+    height, width = neutral.shape
+    x, y, w, h = face
+    row = {"video": script.video, "subject": script.subject, "first_frame": 1, "last_frame": script.n_frames,
+           "n_frames": script.n_frames, "width": width, "height": height, "fps": fps, "face_x": x, "face_y": y,
+           "face_w": w, "face_h": h, "neutral": f"neutral/{script.subject}.png"}
+    model = warp_components(pd.DataFrame(components)) if components else []
+    folder.mkdir(parents=True)
+    still = encode_jpeg(to_rgb(neutral))
+    for frame in range(1, script.n_frames + 1):
+        if any(temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
+            data = encode_jpeg(to_rgb(warp(neutral, displacement_field(model, frame, height, width))))
+        else:
+            data = still
+        (folder / name(frame)).write_bytes(data)
+    return components, row
 
 
 #: Clips with no expression at all (``unlabelled=True``): CAS(ME)³ Part A has many clips without a labelled
@@ -182,26 +231,12 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
     label: list[list[object]] = [list(LABEL_HEADER)]
     for ci, clip in enumerate(clips):
         video = video_id(clip.subject, clip.folder)
-        script = VideoScript(video, clip.subject, 1, clip.n_frames, clip.events)
-        components = event_components(script, faces[clip.subject])
-        component_rows += components
-        neutral = neutrals[clip.subject]
-        height, width = neutral.shape
-        x, y, w, h = faces[clip.subject]
-        video_rows.append({"video": video, "subject": clip.subject, "first_frame": 1, "last_frame": clip.n_frames,
-                           "n_frames": clip.n_frames, "width": width, "height": height, "fps": FPS, "face_x": x,
-                           "face_y": y, "face_w": w, "face_h": h, "neutral": f"neutral/{clip.subject}.png"})
-        model = warp_components(pd.DataFrame(components)) if components else []
         color = frames_root / clip.subject / clip.folder / COLOR_DIR
-        color.mkdir(parents=True)
-        still = encode_jpeg(to_rgb(neutral))
-        for frame in range(1, clip.n_frames + 1):
-            if any(temporal_profile(frame, c.onset, c.apex, c.offset) > 0.0 for c in model):
-                image = warp(neutral, displacement_field(model, frame, height, width))
-                data = encode_jpeg(to_rgb(image))
-            else:
-                data = still
-            (color / frame_name(frame)).write_bytes(data)
+        components, video_row = write_clip(color, frame_name, VideoScript(video, clip.subject, 1, clip.n_frames,
+                                                                          clip.events),
+                                           neutrals[clip.subject], faces[clip.subject], FPS)
+        component_rows += components
+        video_rows.append(video_row)
         if ci == 0:  # depth frames exist in the real tree and are ignored by the lister
             depth = color.parent / "depth"
             depth.mkdir()
@@ -210,6 +245,7 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
                 (depth / f"{frame}.png").write_bytes(buf.tobytes())
         for ev in sorted(clip.events, key=lambda e: (e.onset, e.name)):
             emotion, objective = _EMOTION[ev.action_units]
+            emotion = _LABEL_EMOTION.get((video, ev.name), emotion)
             true = (max(ev.onset, 1), ev.apex if 1 <= ev.apex <= clip.n_frames else None,
                     min(ev.offset, clip.n_frames))
             for workbook in ("v2", "label") if ev.kind == "ME" else ("v2",):
@@ -220,7 +256,7 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
                     sheet_row = len(v2)
                 else:
                     label.append([clip.subject, clip.folder, onset, apex, offset, ev.action_units, objective,
-                                  emotion])
+                                  emotion.capitalize() if quirk == "emotion_case" else emotion])
                     sheet_row = len(label)
                 sheet_rows.append({"workbook": workbook, "sheet_row": sheet_row, "video": video,
                                    "subject": clip.subject, "clip": clip.folder, "event": f"{video}_{ev.name}",
@@ -228,8 +264,8 @@ def _generate(root: Path, quirks: bool, unlabelled: bool = False) -> list[str]:
                                    "action_units": ev.action_units, "emotion": emotion, "notes": "", "quirk": quirk,
                                    "sheet_onset": onset, "sheet_apex": apex, "sheet_offset": offset})
     blinks = [list(BLINK_COLUMNS), ["spNO.1", "a", 3, 6], ["spNO.216", "d", 20, 24]]
-    (root / V2_WORKBOOK).write_bytes(_workbook_bytes({SHEET_AU_EMOTION: v2, "eye blink": blinks}))
-    (root / LABEL_WORKBOOK).write_bytes(_workbook_bytes({SHEET_LABEL: label, "Sheet1": [], "Sheet3": []}))
+    (root / V2_WORKBOOK).write_bytes(workbook_bytes({SHEET_AU_EMOTION: v2, "eye blink": blinks}))
+    (root / LABEL_WORKBOOK).write_bytes(workbook_bytes({SHEET_LABEL: label, "Sheet1": [], "Sheet3": []}))
     pd.DataFrame(component_rows).to_csv(gt / "events.csv", index=False)
     pd.DataFrame(video_rows).to_csv(gt / "videos.csv", index=False)
     pd.DataFrame(sheet_rows).astype({"apex": "Int64"}).to_csv(gt / "intervals.csv", index=False)
@@ -250,23 +286,16 @@ def make_casme3_corpus(root: str | Path, quirks: bool = True, unlabelled: bool =
     in no sheet). Deterministic: the same arguments give the same bytes. Built in a temporary sibling folder, moved into
     place when complete.
     """
-    root = Path(root)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise FileExistsError(f"{root}: exists and is not an empty folder; choose another output path")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
-    try:
+    def generate(work: Path) -> tuple[list[str], dict[str, object]]:
         videos = _generate(work, quirks, unlabelled)
-        about = {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks, "fps": FPS, "videos": videos}
+        about: dict[str, object] = {"generator": "samm_synth_dataset.demo.casme3_corpus", "quirks": quirks,
+                                    "fps": FPS, "videos": videos}
         if unlabelled:  # recorded only when on: the default corpus keeps its bytes
             about["unlabelled_clips"] = [video_id(c.subject, c.folder) for c in UNLABELLED_CLIPS]
-        (work / "ground_truth" / "corpus.json").write_text(json.dumps(about, indent=2) + "\n")
-        if root.exists():
-            root.rmdir()
-        work.rename(root)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        return videos, about
+
+    root = Path(root)
+    videos = write_corpus(root, generate)
     return Casme3Corpus(root=root, frames_root=root / FRAMES_SUBDIR, annotations=root / V2_WORKBOOK,
                         label_workbook=root / LABEL_WORKBOOK, references_csv=root / "references.csv",
                         ground_truth=root / "ground_truth", videos=videos)

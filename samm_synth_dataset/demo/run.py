@@ -106,6 +106,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
+    from samm_synth_dataset.demo.casme2_corpus import make_casme2_corpus
     from samm_synth_dataset.demo.casme3_corpus import make_casme3_corpus
     from samm_synth_dataset.demo.corpus import make_demo_corpus
 
@@ -113,6 +114,8 @@ def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
     try:
         if args.layout == "casme3":
             casme3 = make_casme3_corpus(Path(args.out), quirks=args.quirks, unlabelled=args.unlabelled_clips)
+        elif args.layout == "casme2":
+            casme2 = make_casme2_corpus(Path(args.out), quirks=args.quirks)
         else:
             corpus = make_demo_corpus(Path(args.out), seed=args.seed, size=args.size, quirks=args.quirks)
     except FileExistsError as exc:
@@ -123,9 +126,17 @@ def _cmd_make_demo_corpus(args: argparse.Namespace) -> int:
               f"{time.perf_counter() - t0:.1f} s to {casme3.root}")
         print(f"  frames       {casme3.frames_root}  ({', '.join(casme3.videos)})")
         print(f"  annotations  {casme3.annotations}  (AU+Emotion: ME and MaE)")
-        print(f"  ME labels    {casme3.label_workbook}  (label: ME only)")
+        print(f"  ME labels    {casme3.label_workbook}  (label: ME only, with emotion words)")
         print(f"  references   {casme3.references_csv}")
         print(f"  ground truth {casme3.ground_truth}")
+        return 0
+    if args.layout == "casme2":
+        print(f"CAS(ME)²-layout demo corpus (quirks {'on' if args.quirks else 'off'}) written in "
+              f"{time.perf_counter() - t0:.1f} s to {casme2.root}")
+        print(f"  frames       {casme2.frames_root}  ({', '.join(casme2.videos)})")
+        print(f"  annotations  {casme2.annotations}  (9 columns, both emotion columns)")
+        print(f"  references   {casme2.references_csv}")
+        print(f"  ground truth {casme2.ground_truth}")
         return 0
     print(f"demo corpus ({args.size}, seed {args.seed}, quirks {'on' if args.quirks else 'off'}) written in "
           f"{time.perf_counter() - t0:.1f} s to {corpus.root}")
@@ -147,9 +158,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_demo)
 
     m = subparsers.add_parser(
-        "make-demo-corpus", help="write the real-face demo corpus (SAMM-LV or CAS(ME)³ layout + ground truth)",
+        "make-demo-corpus",
+        help="write the real-face demo corpus (SAMM-LV, CAS(ME)² or CAS(ME)³ layout + ground truth)",
         description="Write the demo corpus: the matplotlib sample face animated with scripted micro-/macro-"
-                    "expressions, as SAMM-LV (or, with --layout casme3, CAS(ME)³ Part A) frames and annotation "
+                    "expressions, as SAMM-LV (or, with --layout casme2 / casme3, CAS(ME)² / CAS(ME)³ Part A) frames "
+                    "and annotation "
                     "workbook(s), colour references, and exact ground "
                     "truth (intervals, warp parameters, per-frame displacement) in DIR/ground_truth.")
     m.add_argument("--out", required=True, metavar="DIR",
@@ -157,14 +170,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--seed", type=int, default=0, help="random seed (default 0: the nominal design)")
     m.add_argument("--size", choices=("full", "small"), default="full",
                    help="full: 4 videos × 500 frames, 512×600 px (demo); small: 4 × 270 frames, 256×300 px (tests)")
-    m.add_argument("--layout", choices=("samm-lv", "casme3"), default="samm-lv",
-                   help="samm-lv (default) or casme3: the same faces as CAS(ME)³ Part A frame folders (30 fps, "
-                        "5 clips of 2 subjects, 620 frames) with AU+Emotion and JpgIndex-style label workbooks; "
-                        "--size and --seed apply to samm-lv only")
+    m.add_argument("--layout", choices=("samm-lv", "casme2", "casme3"), default="samm-lv",
+                   help="samm-lv (default); casme2: the same faces as CAS(ME)² rawpic folders (30 fps, 4 videos "
+                        "of 2 subjects, 480 frames) with its 9-column workbook (estimated emotion and emotion "
+                        "columns); casme3: as CAS(ME)³ Part A frame folders (30 fps, 5 clips of 2 subjects, 620 "
+                        "frames) with AU+Emotion and JpgIndex-style label workbooks (emotion words); --size and "
+                        "--seed apply to samm-lv only")
     m.add_argument("--quirks", action="store_true",
                    help="write the real sheet's quirks into the workbook (SAMM-LV: fractional frame, apex -1, "
-                        "onset 0, duplicate Filename, offset past the last frame; CAS(ME)³: onset/apex 0, apex "
-                        "outside the interval, a long ME, offset 0, onset after offset)")
+                        "onset 0, duplicate Filename, offset past the last frame; CAS(ME)²: offset 0, apex 0, "
+                        "offset before apex; CAS(ME)³: onset/apex 0, apex outside the interval, a long ME, offset "
+                        "0, onset after offset, an emotion written 'Others')")
     m.add_argument("--unlabelled-clips", action="store_true",
                    help="casme3 only: two more clips without any expression (in no sheet), as CAS(ME)³ Part A has "
                         "many; the build makes them and the spotting benchmark scores them")

@@ -3,8 +3,9 @@
 ``layout`` (paths, ids, Arrow schemas), ``aus`` (per-frame AU fields), ``files`` (sha256, atomic writes,
 Parquet writer options), ``manifest`` (read/write ``manifest.json``, add files), ``splits`` (LOSO folds and
 ``splits/loso.json``), ``quality`` (the shape of ``quality/report.json`` that cards read), ``verify`` (check a
-folder against its manifest) and ``flags`` (what each interval flag means). Every public name is also available
-here: ``from samm_synth_dataset import format as fmt; fmt.read_manifest(...)``.
+folder against its manifest), ``flags`` (what each interval flag means) and ``emotions`` (the emotion columns and
+the MEGC 3-class mapping). Every public name is also available here:
+``from samm_synth_dataset import format as fmt; fmt.read_manifest(...)``.
 
 Conventions: ``frame`` is the SOURCE frame number (SAMM-LV: 1-based, as in its sheet); ``index`` is the 0-based
 position of a frame inside its synthetic video; interval ``onset``/``apex``/``offset`` are source frame numbers
@@ -19,6 +20,8 @@ from samm_synth_dataset.format.files import (LOCK_FILE, PARQUET_COMPRESSION, TMP
                                              atomic_write_json, atomic_write_text, commit, dumps_json,
                                              file_record, fsync_dir, install_files, parquet_writer_options,
                                              sha256_file, tmp_path, write_table_atomic)
+from samm_synth_dataset.format.emotions import (MEGC_CLASSES, MEGC_MAPPING, MEGC_OTHERS, NO_EMOTION_LABELS,
+                                                frame_emotions, interval_emotions, megc_class)
 from samm_synth_dataset.format.flags import COMMON_FLAGS, FLAG_MEANINGS
 from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS,
                                               AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_SCHEMA, BUILD_DIR, CARD,
@@ -42,7 +45,8 @@ from samm_synth_dataset.format.verify import VerifyReport, count_rows, verify
 
 __all__ = [
     "AU_FIELDS", "AU_INTENSITY_RANGE", "AU_PRESENCE_VALUES", "au_arrays", "au_key", "au_path",
-    "COMMON_FLAGS", "FLAG_MEANINGS",
+    "COMMON_FLAGS", "FLAG_MEANINGS", "MEGC_CLASSES", "MEGC_MAPPING", "MEGC_OTHERS", "NO_EMOTION_LABELS", "frame_emotions",
+    "interval_emotions", "megc_class",
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
     "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
     "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IDENTITY_EXPECTED", "IMAGE_TYPE",

@@ -26,6 +26,9 @@ FLAG_MEANINGS: dict[str, str] = {
     "offset_clipped": "offset past the video's last frame: clipped to the last frame",
     "apex_outside_video": "apex past the video's last frame: set to null",
     "duplicate_row": "the sheet has this exact row (same video, frames, kind, AUs, notes) more than once: kept once",
+    "emotion_case_normalised": "an emotion word written with capitals in the sheet (e.g. CAS(ME)³ 'Others'): "
+                               "lower-cased",
+    "emotion_from_file": "the emotion was joined from the user's --emotions file (it replaces the sheet's, if any)",
 }
 
 #: Flags every reader may set; cards list them even when no interval carries them (the others only when used).

@@ -64,7 +64,7 @@ FRAME_ROW_GROUP_SIZE = 100
 #: The columns ``sources.read_annotations`` returns, in order.
 ANNOTATION_COLUMNS: tuple[str, ...] = (
     "interval_id", "source_id", "subject", "video", "onset", "apex", "offset",
-    "kind", "action_units", "notes", "flags",
+    "kind", "action_units", "notes", "flags", "emotion", "emotion_megc", "objective_class",
 )
 KINDS: tuple[str, ...] = ("ME", "MaE")
 METHODS: tuple[str, ...] = ("stargan-v2", "color-transfer")
@@ -192,6 +192,9 @@ INTERVALS_FEATURES: dict[str, Any] = {
     "action_units": _value("string"),
     "notes": _value("string"),
     "flags": _list(_value("string")),
+    "emotion": _value("string"),
+    "emotion_megc": _value("string"),
+    "objective_class": _value("string"),
 }
 INTERVALS_SCHEMA = pa.schema([
     ("interval_id", pa.string()),      # unique within the release: "<video>/<source interval_id>"
@@ -206,6 +209,9 @@ INTERVALS_SCHEMA = pa.schema([
     ("action_units", pa.string()),
     ("notes", pa.string()),
     ("flags", pa.list_(pa.string())),
+    ("emotion", pa.string()),          # the source's emotion word; null where it has none (format.emotions)
+    ("emotion_megc", pa.string()),     # negative | positive | surprise | others; null where no emotion
+    ("objective_class", pa.string()),  # CAS(ME)³ Objective class I..VII; null elsewhere
 ])
 
 VIDEOS_FEATURES: dict[str, Any] = {

@@ -129,6 +129,16 @@ class AUStore:
         return state
 
 
+def sample_meta(sample: dict[str, Any], what: str) -> dict[str, Any]:
+    """The ``json`` member of a WebDataset sample as a dict (decoded or raw bytes); ValueError naming the sample
+    when it has none (``what``: what was to be matched on it)."""
+    meta = sample.get("json")
+    if meta is None:
+        raise ValueError(f"{sample.get('__url__', '?')}:{sample.get('__key__', '?')}: no json member to match "
+                         f"{what}")
+    return json.loads(meta) if isinstance(meta, (bytes, bytearray, str)) else meta
+
+
 class AttachAUs:
     """WebDataset map stage: add one frame's AU fields (numpy: ``(17,)``, ``(18,)`` float32, bool, float32) to a
     sample, matched on the ``video`` and ``frame`` of its ``json`` member (decoded or raw bytes)."""
@@ -137,11 +147,6 @@ class AttachAUs:
         self.store = store
 
     def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
-        meta = sample.get("json")
-        if meta is None:
-            raise ValueError(f"{sample.get('__url__', '?')}:{sample.get('__key__', '?')}: no json member to "
-                             "match AUs on (video, frame)")
-        if isinstance(meta, (bytes, bytearray, str)):
-            meta = json.loads(meta)
+        meta = sample_meta(sample, "AUs on (video, frame)")
         sample.update(self.store.one(str(meta["video"]), int(meta["frame"])))
         return sample

@@ -9,6 +9,9 @@ Each sample is a dict:
 * ``frame``: int64 ``(T,)`` SOURCE frame numbers; ``index``: int64 ``(T,)`` 0-based positions in the video;
 * ``video``, ``subject``: strings; ``interval_ids``: a tuple of T strings, the ids of the intervals covering each
   frame joined by ``;`` (``""`` when none);
+* with ``emotions=True``, ``emotion`` and ``emotion_megc``: tuples of T strings, the labels of the intervals covering
+  each frame (``format.frame_emotions``: distinct labels joined by ``;``, ``""`` when none), from the ``intervals``
+  table; a release without emotion labels (SAMM-LV) is refused with a ValueError saying so;
 * with ``aus=True``, per track (``original``, ``synthetic``) the OpenFace AUs of each frame (``loaders.aus``):
   ``<track>_au_r`` float32 ``(T, 17)`` intensities 0–5 and ``<track>_au_c`` float32 ``(T, 18)`` presences 0/1 (AU
   order ``format.AU_INTENSITY_COLUMNS`` / ``AU_PRESENCE_COLUMNS``; NaN where OpenFace failed),
@@ -121,6 +124,7 @@ class ClipDataset(IterableDataset):
     ``torch.distributed`` if initialised, else 0/1). ``chunk_frames``: frames decoded together and shared by
     overlapping windows; ``shuffle_buffer_chunks``: chunks mixed by a worker's shuffle. ``aus``: add each frame's
     original and synthetic OpenFace AUs (``data/aus``, made by ``samm-synth aus``; FileNotFoundError without them).
+    ``emotions``: add each frame's ``emotion`` and ``emotion_megc`` (module docstring).
     ``transform``: optional function applied to every sample dict before it is yielded.
     """
 
@@ -140,6 +144,7 @@ class ClipDataset(IterableDataset):
         chunk_frames: int = 128,
         shuffle_buffer_chunks: int = 4,
         aus: bool = False,
+        emotions: bool = False,
         transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
@@ -176,6 +181,14 @@ class ClipDataset(IterableDataset):
         self._handles: dict[int, Any] = {}
         self._rg_cache: OrderedDict[tuple[int, int], list[bytes]] = OrderedDict()
         self.aus = AUStore(self.root, [v.video for v in self.index]) if aus else None
+        self.emotions = self._emotion_lookup() if emotions else None
+
+    def _emotion_lookup(self) -> dict[str, tuple[str | None, str | None]]:
+        path = self.root / fmt.INTERVALS_PATH
+        lookup = fmt.interval_emotions(pq.read_table(path).to_pydict()) if path.is_file() else {}
+        if not lookup:
+            raise ValueError(f"{self.root}: emotions=True, but {fmt.NO_EMOTION_LABELS}")
+        return lookup
 
     # ----------------------------------------------------------------------------------------------------------
     # index
@@ -402,7 +415,13 @@ class ClipDataset(IterableDataset):
             "interval_ids": tuple(";".join(v.interval_ids[int(p)]) for p in pos),
             **({k: torch.from_numpy(a) for k, a in self.aus.lookup(v.video, v.frame[pos]).items()}
                if self.aus is not None else {}),
+            **(self._emotion_fields(v, pos) if self.emotions is not None else {}),
         }
+
+    def _emotion_fields(self, v: VideoIndex, pos: np.ndarray) -> dict[str, tuple[str, ...]]:
+        assert self.emotions is not None
+        labels = [fmt.frame_emotions(v.interval_ids[int(p)], self.emotions) for p in pos]
+        return {"emotion": tuple(e for e, _ in labels), "emotion_megc": tuple(m for _, m in labels)}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         rank, world = self._placement()

@@ -43,6 +43,7 @@ def load(
     streaming: bool = False,
     revision: str | None = None,
     aus: bool = False,
+    emotions: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Load one config of a release with ``datasets``.
@@ -61,7 +62,22 @@ def load(
     (``video``, ``frame``) from ``data/aus/<video>.parquet``, one video's file at a time: streaming joins row by row
     as it streams; a ``Dataset`` gets the AU columns computed once from the ``video`` and ``frame`` columns and
     joined column-wise (the images are not copied). FileNotFoundError naming ``samm-synth aus`` without AU tracks.
+
+    ``emotions=True`` (``frames`` only) adds ``emotion`` and ``emotion_megc`` string columns: the labels of the
+    intervals covering each frame (``format.frame_emotions``: distinct labels joined by ``;``, ``""`` when none),
+    read from the ``intervals`` config. A release whose intervals carry no emotion labels (SAMM-LV) is refused with
+    a ValueError saying so. (The ``intervals`` config itself has ``emotion``, ``emotion_megc`` and
+    ``objective_class``.)
     """
+    if emotions:
+        if config != "frames":
+            raise ValueError(f"emotions=True joins the intervals' emotions to the frames config, not {config!r}")
+        table = load(release, "intervals", split="train", revision=revision, **kwargs)
+        lookup = fmt.interval_emotions(table.to_dict())
+        if not lookup:
+            raise ValueError(f"{release}: emotions=True, but {fmt.NO_EMOTION_LABELS}")
+        return _join_emotions(load(release, config, split=split, streaming=streaming, revision=revision, aus=aus,
+                                   **kwargs), lookup)
     if aus:
         if config != "frames":
             raise ValueError(f"aus=True joins AUs to the frames config, not {config!r} (load config='aus' for the "
@@ -135,6 +151,37 @@ def _au_store(release: str | Path, revision: str | None) -> Any:
     return store
 
 
+def _join_emotions(ds: Any, lookup: dict[str, tuple[str | None, str | None]]) -> Any:
+    """``ds`` (frames: Dataset, IterableDataset or a dict of them) with ``emotion``/``emotion_megc`` joined."""
+    import datasets
+
+    features = datasets.Features({"emotion": datasets.Value("string"), "emotion_megc": datasets.Value("string")})
+
+    def join(ids: list[list[str]]) -> dict[str, list[str]]:
+        labels = [fmt.frame_emotions(i or [], lookup) for i in ids]
+        return {"emotion": [e for e, _ in labels], "emotion_megc": [m for _, m in labels]}
+
+    return _add_columns(ds, join, ["interval_ids"], features)
+
+
+def _add_columns(ds: Any, fn: Any, inputs: list[str], features: Any) -> Any:
+    """``ds`` with the columns ``fn(*inputs)`` computes (``features``): row by row as an IterableDataset streams; a
+    Dataset's columns computed once from ``inputs`` and joined column-wise (the images are not copied)."""
+    import datasets
+
+    def one(d: Any) -> Any:
+        if isinstance(d, datasets.IterableDataset):
+            merged = datasets.Features({**d.features, **features}) if d.features is not None else None
+            return d.map(fn, input_columns=inputs, batched=True, batch_size=100, features=merged)
+        cols = d.select_columns(inputs).map(fn, input_columns=inputs, batched=True, batch_size=1000,
+                                            remove_columns=inputs, features=features)
+        return datasets.concatenate_datasets([d, cols], axis=1)
+
+    if isinstance(ds, (datasets.DatasetDict, datasets.IterableDatasetDict)):
+        return type(ds)({name: one(d) for name, d in ds.items()})
+    return one(ds)
+
+
 def _join_aus(ds: Any, store: Any) -> Any:
     """``ds`` (frames: Dataset, IterableDataset or a dict of them) with the AU columns joined; see :func:`load`."""
     import datasets
@@ -151,15 +198,4 @@ def _join_aus(ds: Any, store: Any) -> Any:
                 start = i
         return out
 
-    def one(d: Any) -> Any:
-        if isinstance(d, datasets.IterableDataset):
-            merged = datasets.Features({**d.features, **features}) if d.features is not None else None
-            return d.map(join, input_columns=["video", "frame"], batched=True, batch_size=100, features=merged)
-        cols = d.select_columns(["video", "frame"]).map(join, input_columns=["video", "frame"], batched=True,
-                                                        batch_size=1000, remove_columns=["video", "frame"],
-                                                        features=features)
-        return datasets.concatenate_datasets([d, cols], axis=1)
-
-    if isinstance(ds, (datasets.DatasetDict, datasets.IterableDatasetDict)):
-        return type(ds)({name: one(d) for name, d in ds.items()})
-    return one(ds)
+    return _add_columns(ds, join, ["video", "frame"], features)

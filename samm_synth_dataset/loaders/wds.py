@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+import pyarrow.parquet as pq
 import webdataset as wds
 
 from samm_synth_dataset import format as fmt, images
 from samm_synth_dataset.images import IMAGE_EXTENSIONS
-from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore
+from samm_synth_dataset.loaders.au_tracks import AttachAUs, AUStore, sample_meta
 
 
 def decode_image(data: bytes, where: str = "image") -> np.ndarray:
@@ -145,6 +146,19 @@ def _check_count(url: str | None, n: int, expected: dict[str, int | None]) -> No
                          "verify` names it): rebuild it or load the Parquet frames")
 
 
+class AttachEmotions:
+    """WebDataset map stage: add ``emotion`` and ``emotion_megc`` (strings, ``format.frame_emotions``) to a sample
+    from the ``interval_ids`` of its ``json`` member (decoded or raw bytes)."""
+
+    def __init__(self, lookup: dict[str, tuple[str | None, str | None]]) -> None:
+        self.lookup = lookup
+
+    def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
+        meta = sample_meta(sample, "emotions on (interval_ids)")
+        sample["emotion"], sample["emotion_megc"] = fmt.frame_emotions(meta.get("interval_ids") or [], self.lookup)
+        return sample
+
+
 def load_webdataset(
     release: str | Path | Sequence[str],
     shuffle_seed: int | None = None,
@@ -156,6 +170,7 @@ def load_webdataset(
     empty_check: bool = True,
     epoch: int = 0,
     aus: bool = False,
+    emotions: bool = False,
 ) -> ReleaseWebDataset:
     """A :class:`ReleaseWebDataset` (a ``webdataset.WebDataset``) over ``release``'s ``data/wds/*.tar`` (or an
     explicit list of shard URLs).
@@ -174,6 +189,10 @@ def load_webdataset(
     matched on its json's ``video`` and ``frame`` (``loaders.aus``: ``<track>_au_r`` float32 (17,),
     ``<track>_au_c`` (18,), NaN where OpenFace failed, ``<track>_success``, ``<track>_confidence``); each worker
     reads only the AU files of the videos it streams. FileNotFoundError naming ``samm-synth aus`` without them.
+
+    ``emotions`` (a release directory only): add ``emotion`` and ``emotion_megc`` strings to each sample, the labels
+    of the intervals covering the frame (``format.frame_emotions``; ``""`` when none), from the ``intervals`` table;
+    a release without emotion labels (SAMM-LV) is refused with a ValueError saying so.
     """
     if isinstance(release, (str, Path)) and Path(release).is_dir():
         urls: list[str] = shard_urls(release)
@@ -203,4 +222,12 @@ def load_webdataset(
             raise ValueError("aus=True needs the release directory (the AU tracks live in its data/aus)")
         videos = {Path(u).stem.rsplit("-", 1)[0] for u in urls}
         ds = ds.map(AttachAUs(AUStore(release, videos, cache_videos=2)))
+    if emotions:
+        if not (isinstance(release, (str, Path)) and Path(release).is_dir()):
+            raise ValueError("emotions=True needs the release directory (the labels live in its intervals table)")
+        path = Path(release) / fmt.INTERVALS_PATH
+        lookup = fmt.interval_emotions(pq.read_table(path).to_pydict()) if path.is_file() else {}
+        if not lookup:
+            raise ValueError(f"{release}: emotions=True, but {fmt.NO_EMOTION_LABELS}")
+        ds = ds.map(AttachEmotions(lookup))
     return ds

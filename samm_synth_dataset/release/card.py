@@ -235,6 +235,7 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
     fixes = [{"flag": f, "meaning": fmt.FLAG_MEANINGS.get(f, "see samm_synth_dataset.sources.read_annotations"),
               "source_intervals": flag_src[f], "release_rows": flag_rows[f]} for f in flag_names]
     blink_rows = sum(1 for n in intervals["notes"] if n and "blink" in n.lower())
+    emotions = _emotion_counts(intervals, src_key)
 
     configs = []
     for name in present_configs(release):
@@ -310,6 +311,9 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "mae_rows": kinds_release.get("MaE", 0),
         "fixes": fixes,
         "blink_rows": blink_rows,
+        "emotions": emotions,
+        "no_emotion_labels": fmt.NO_EMOTION_LABELS,
+        "megc_classes": list(fmt.MEGC_CLASSES),
         "configs": configs,
         "has_aus": any(c["name"] == "aus" for c in configs),
         "wds_files": wds_files,
@@ -321,6 +325,23 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "quality": quality,
         "history": history,
     }
+
+
+def _emotion_counts(intervals: dict[str, list[Any]], src_key: list[str]) -> list[dict[str, Any]]:
+    """Per emotion column with a label: its classes with their source-interval and release-row counts (most
+    frequent first). Empty when the intervals carry no emotion label (SAMM-LV)."""
+    out = []
+    for column in ("emotion_megc", "emotion", "objective_class"):
+        values = intervals.get(column) or []
+        rows = Counter(v for v in values if v is not None)
+        if not rows:
+            continue
+        source = Counter(v for v in dict(zip(src_key, values)).values() if v is not None)
+        unlabelled = sum(1 for v in dict(zip(src_key, values)).values() if v is None)
+        out.append({"column": column, "unlabelled": unlabelled,
+                    "classes": [{"name": k, "source_intervals": source[k], "release_rows": n}
+                                for k, n in sorted(rows.items(), key=lambda kv: (-source[kv[0]], kv[0]))]})
+    return out
 
 
 def render_card(release: str | Path, history: list[dict[str, Any]] | None = None,

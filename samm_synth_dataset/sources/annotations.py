@@ -19,11 +19,16 @@ the 1-based row. The fixes (flags) are:
 ``apex_before_onset``   apex < onset: kept as written
 ``offset_clipped``      offset past the video's last frame: clipped to it (:func:`clip_offsets`)
 ``apex_outside_video``  apex past the video's last frame: set to null (:func:`clip_offsets`)
+
+Emotion columns (``format.emotions``): CAS(ME)² ``emotion`` is its column 9 (self-reported emotion) and
+``emotion_megc`` its column 7 (estimated emotion: negative, positive, surprise, others); CAS(ME)³ ``emotion`` is the
+JpgIndex ``emotion`` column, ``emotion_megc`` its MEGC class, ``objective_class`` its ``Objective class``; a generic
+CSV may have an ``emotion`` column; SAMM-LV has no emotion column: null. Emotion words are lower-cased, each change
+flagged ``emotion_case_normalised``.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from pathlib import Path
@@ -34,8 +39,9 @@ import pandas as pd
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources import casme3
 from samm_synth_dataset.sources.records import DATASETS, Dataset, VideoSource
-from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, drop_duplicate_rows,
-                                               expression_kind, frame_number, header_key, is_blank, unique_ids)
+from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, csv_rows, drop_duplicate_rows,
+                                               emotion_word, expression_kind, frame_number, header_key, is_blank,
+                                               unique_ids)
 
 OffsetFill = Literal["apex", "mirror", "error"]
 
@@ -45,7 +51,8 @@ OFFSET_FILL_RULES: tuple[str, ...] = ("apex", "mirror", "error")
 
 #: Flags in the order summaries list them.
 FLAGS: tuple[str, ...] = ("rounded", "apex_missing", "onset_zero", "offset_filled", "offset_before_apex",
-                          "apex_before_onset", "offset_clipped", "apex_outside_video", "duplicate_row")
+                          "apex_before_onset", "offset_clipped", "apex_outside_video", "duplicate_row",
+                          "emotion_case_normalised", "emotion_from_file")
 
 SAMM_SHEET = "FACS_Movement_Only"
 SAMM_HEADER: tuple[str, ...] = ("Subject", "Filename", "Inducement Code", "Onset", "Apex", "Offset", "Duration",
@@ -86,6 +93,8 @@ def _to_frame(rows: Sequence[Row], ids: Sequence[str]) -> pd.DataFrame:
         "action_units": pd.Series([r.action_units for r in rows], dtype=object),
         "notes": pd.Series([r.notes for r in rows], dtype=object),
         "flags": pd.Series([list(r.flags) for r in rows], dtype=object),
+        **{c: pd.Series([getattr(r, c) for r in rows], dtype=object)
+           for c in ("emotion", "emotion_megc", "objective_class")},
     })
     return df[list(fmt.ANNOTATION_COLUMNS)]
 
@@ -106,11 +115,6 @@ def _xlsx_sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     finally:
         wb.close()
-
-
-def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return [tuple(r) for r in csv.reader(f)]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -152,7 +156,7 @@ def _samm_subject(value: Any, where: Where, row: int) -> str:
 
 def _read_samm(path: Path) -> list[Row]:
     if path.suffix.lower() in (".csv", ".txt"):
-        sheets = {None: _csv_rows(path)}
+        sheets = {None: csv_rows(path)}
     else:
         workbook = _xlsx_sheets(path)
         # the only sheet is FACS_Movement_Only; prefer it by name, else the first sheet with the header
@@ -300,11 +304,13 @@ def _read_casme(path: Path, offset_fill: str) -> list[Row]:
         aus = cell_text(cells[5])
         if aus.lower() == "null":
             aus = ""
-        notes = "; ".join(f"{label}: {cell_text(v)}" for label, v in (("emotion", cells[6]),
-                                                                    ("self-report", cells[8]))
-                          if not is_blank(v))
+        estimated = emotion_word(cells[6], flags)
+        if estimated is not None and estimated not in (*fmt.MEGC_CLASSES, fmt.MEGC_OTHERS):
+            raise where.error(row, f"estimated emotion (column 7) {cell_text(cells[6])!r} is not one of "
+                                   f"{', '.join((*fmt.MEGC_CLASSES, fmt.MEGC_OTHERS))}")
         r = Row(source_id=name, subject=folder, video=video, onset=onset, apex=apex, offset=offset,
-                 kind=expression_kind(cells[7], where, row), action_units=aus, notes=notes, flags=flags)
+                 kind=expression_kind(cells[7], where, row), action_units=aus, flags=flags,
+                 emotion=emotion_word(cells[8], flags), emotion_megc=estimated)
         _check_order(r, where, row)
         out.append(r)
     return out
@@ -323,7 +329,7 @@ _GENERIC_ALIASES = {"vid": "video", "type": "kind", "start": "onset", "end": "of
 
 
 def _read_generic(path: Path) -> list[Row]:
-    rows = _csv_rows(path)
+    rows = csv_rows(path)
     where = Where(path, None)
     if not rows:
         raise AnnotationError(f"{path}: empty CSV; expected a header 'video,onset,offset,kind'")
@@ -331,7 +337,8 @@ def _read_generic(path: Path) -> list[Row]:
     missing = [c for c in ("video", "onset", "offset", "kind") if c not in header]
     if missing:
         raise where.error(1, f"header {rows[0]!r} lacks {missing}; expected 'video,onset,offset,kind' with "
-                             "optional 'apex,subject,action_units,notes' (or MEGC2023's 'vid,onset,offset,type')")
+                             "optional 'apex,subject,action_units,notes,emotion' (or MEGC2023's "
+                             "'vid,onset,offset,type')")
     col = {name: j for j, name in reversed(list(enumerate(header)))}
     out: list[Row] = []
     ids: list[str] = []
@@ -357,9 +364,10 @@ def _read_generic(path: Path) -> list[Row]:
         if onset < 0 or offset < 0 or (apex is not None and apex < 0):
             raise where.error(row, f"negative frame number in ({onset}, {apex}, {offset})")
         subject = cell_text(get("subject")) or video.split("_")[0]
+        emotion = emotion_word(get("emotion"), flags)
         r = Row(source_id="", subject=subject, video=video, onset=onset, apex=apex, offset=offset,
                  kind=expression_kind(get("kind"), where, row), action_units=cell_text(get("action_units")),
-                 notes=cell_text(get("notes")), flags=flags)
+                 notes=cell_text(get("notes")), flags=flags, emotion=emotion, emotion_megc=fmt.megc_class(emotion))
         _check_order(r, where, row)
         out.append(r)
         ids.append(cell_text(get("interval_id")))

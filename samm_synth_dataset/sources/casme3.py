@@ -24,6 +24,10 @@ Workbooks (``.xls`` read with python-calamine, ``.xlsx`` too)
 
 Frame numbers are kept as written (JPEG numbers, 1-based, ends inclusive) except where a fix below changes them.
 
+Emotion columns: ``objective_class`` is ``Objective class`` (``I``..``VII``, both workbooks); ``emotion`` is the
+JpgIndex ``emotion`` word lower-cased (``Others`` → ``others``, flagged ``emotion_case_normalised``), null for the
+``AU+Emotion`` sheet, which has none; ``emotion_megc`` its MEGC class (``format.megc_class``).
+
 Fixes (flags)
 -------------
 Each quirk has rules (:class:`Casme3Rules`, the first listed is the default); ``error`` refuses the file at the
@@ -65,8 +69,8 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.sources.folders import FrameGapError, frames_matching, numbered_video
 from samm_synth_dataset.sources.frames import FrameReadError, check_jpeg_complete
 from samm_synth_dataset.sources.records import VideoSource
-from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, expression_kind, frame_number,
-                                               header_key, is_blank)
+from samm_synth_dataset.sources.sheets import (AnnotationError, Row, Where, cell_text, emotion_word, expression_kind,
+                                               frame_number, header_key, is_blank)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,8 @@ RULES: dict[str, tuple[str, ...]] = {
 #: Every flag this reader sets, in summary order, with its meaning (the release format's wording).
 FLAGS: tuple[str, ...] = ("rounded", "onset_zero", "onset_raised", "apex_missing", "offset_filled",
                           "offset_filled_onset", "onset_after_offset_swapped", "apex_before_onset",
-                          "offset_before_apex", "apex_outside_interval", "long_me", "long_me_relabelled", "long_mae")
+                          "offset_before_apex", "apex_outside_interval", "long_me", "long_me_relabelled", "long_mae",
+                          "emotion_case_normalised")
 FLAG_MEANINGS: dict[str, str] = {flag: fmt.FLAG_MEANINGS[flag] for flag in FLAGS}
 
 #: The authors' column headers of the two expression sheets, in their order.
@@ -329,15 +334,16 @@ def read_casme3(path: str | Path, offset_fill: str = "apex", rules: Casme3Rules 
         elif kind == "MaE" and length > rules.long_mae_frames:
             fix("long_mae", f"macro-expression of {length} frames (> {rules.long_mae_frames})")
             flags.append("long_mae")
-        notes = [f"{label}: {cell_text(get(cells, name))}" for label, name in
-                 (("emotion", "emotion"), ("objective class", "Objective class")) if not is_blank(get(cells, name))]
+        notes = []
+        emotion = emotion_word(get(cells, "emotion"), flags)
         if (onset, apex, offset) != (sheet_values["Onset"], sheet_values["Apex"], sheet_values["Offset"]):
             notes.append("sheet: " + " ".join(f"{k.lower()}={'' if v is None else v}"
                                               for k, v in sheet_values.items()))
         aus = cell_text(get(cells, "AU"))
         out.append(Row(source_id=f"{subject}_{clip}_r{row}", subject=subject, video=video, onset=onset, apex=apex,
                         offset=offset, kind=kind, action_units="" if aus.lower() == "null" else aus,
-                        notes="; ".join(notes), flags=flags))
+                        notes="; ".join(notes), flags=flags, emotion=emotion, emotion_megc=fmt.megc_class(emotion),
+                        objective_class=cell_text(get(cells, "Objective class")) or None))
     return out
 
 

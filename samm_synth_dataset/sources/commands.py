@@ -11,12 +11,14 @@ from samm_synth_dataset.sources.records import DATASETS
 
 def inspect_source(dataset: str, root: str | None, annotations: str | None, *, offset_fill: str = "apex",
                    allow_gaps: bool = False, fps: float | None = None, casme3_rules: Any = None,
-                   keep_duplicate_rows: bool = False) -> dict[str, Any]:
-    """A summary of a source corpus: videos and frames, intervals by kind, every fix with its count.
+                   keep_duplicate_rows: bool = False, emotions: str | None = None) -> dict[str, Any]:
+    """A summary of a source corpus: videos and frames, intervals by kind, every fix with its count, the
+    intervals per emotion class (``emotions``: a user's emotion labels joined first, ``sources.join_emotions``).
 
     Offsets are clipped to the listed videos' last frames when both frames and annotations are given.
     """
     from samm_synth_dataset.sources.annotations import clip_offsets, fix_summary, read_annotations
+    from samm_synth_dataset.sources.emotions import emotion_counts, join_emotions
     from samm_synth_dataset.sources.listing import list_videos
 
     report: dict[str, Any] = {"dataset": dataset}
@@ -43,9 +45,12 @@ def inspect_source(dataset: str, root: str | None, annotations: str | None, *, o
             labelled = set(df["video"])
             report["videos_without_frames"] = sorted(labelled - listed)
             report["videos_without_intervals"] = sorted(listed - labelled)
+        if emotions is not None:
+            df = join_emotions(df, emotions)
         report["n_intervals"] = int(len(df))
         report["intervals_by_kind"] = {k: int((df["kind"] == k).sum()) for k in ("ME", "MaE")}
         report["fixes"] = fix_summary(df)
+        report["emotions"] = emotion_counts(df)
         report["offset_fill"] = offset_fill
     return report
 
@@ -63,6 +68,10 @@ def format_report(report: dict[str, Any]) -> str:
     if "n_intervals" in report:
         kinds = ", ".join(f"{k} {n}" for k, n in report["intervals_by_kind"].items())
         lines.append(f"intervals: {report['n_intervals']} ({kinds})")
+        lines.append("emotions:" + ("" if report["emotions"] else
+                                    " none (the annotations carry no emotion labels; SAMM-LV has none)"))
+        for column, counts in report["emotions"].items():
+            lines.append(f"  {column:<16} " + ", ".join(f"{k} {n}" for k, n in counts.items()))
         lines.append("fixes:" + ("" if report["fixes"] else " none"))
         for flag, n in report["fixes"].items():
             lines.append(f"  {flag:<20} {n}")
@@ -85,7 +94,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         rules = Casme3Rules.from_pairs(args.casme3_rule)
     report = inspect_source(args.dataset, args.root, args.annotations, offset_fill=args.offset_fill,
                             allow_gaps=args.allow_gaps, fps=args.fps, casme3_rules=rules,
-                            keep_duplicate_rows=args.keep_duplicate_rows)
+                            keep_duplicate_rows=args.keep_duplicate_rows, emotions=args.emotions)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -98,7 +107,7 @@ def _dataset(name: str) -> str:
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``inspect-source``."""
     p = subparsers.add_parser(
-        "inspect-source", help="summarise a source corpus: videos, frames, intervals by kind, every fix",
+        "inspect-source", help="summarise a source corpus: videos, frames, intervals by kind and emotion, every fix",
         description="List a source corpus's videos and frames and read its annotations; print intervals by "
                     "kind and every fix applied while reading, with its count.")
     p.add_argument("--dataset", required=True, type=_dataset, choices=DATASETS,
@@ -118,6 +127,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-duplicate-rows", action="store_true",
                    help="keep every copy of an exactly repeated annotation row (default: kept once, flagged "
                         "duplicate_row)")
+    p.add_argument("--emotions", help="CSV of your own emotion labels to join (emotion plus interval_id, or "
+                                      "video,onset,offset); a row matching no interval is refused")
     p.add_argument("--fps", type=float, help="frame rate override (needed for generic image folders)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_inspect)

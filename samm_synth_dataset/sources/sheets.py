@@ -6,6 +6,7 @@ adds the ``rounded`` flag. Rows are numbered 1-based, as a spreadsheet shows the
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from collections import Counter
@@ -33,6 +34,9 @@ class Row:
     action_units: str = ""
     notes: str = ""
     flags: list[str] = field(default_factory=list)
+    emotion: str | None = None
+    emotion_megc: str | None = None
+    objective_class: str | None = None
 
 
 class Where:
@@ -54,6 +58,12 @@ class Where:
         return AnnotationError(f"{self.at(row)}: {message}")
 
 
+def csv_rows(path: Path) -> list[tuple[Any, ...]]:
+    """Every row of a CSV file (UTF-8, a byte-order mark allowed) as a tuple of strings."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return [tuple(r) for r in csv.reader(f)]
+
+
 def is_blank(value: Any) -> bool:
     """None, NaN or whitespace-only text."""
     if value is None:
@@ -70,6 +80,17 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def emotion_word(value: Any, flags: list[str]) -> str | None:
+    """An emotion cell as a lower-case word (None when blank); a word written with capitals (``Others``) adds the
+    flag ``emotion_case_normalised`` to ``flags``."""
+    text = cell_text(value)
+    if not text:
+        return None
+    if text != text.lower() and "emotion_case_normalised" not in flags:
+        flags.append("emotion_case_normalised")
+    return text.lower()
 
 
 def header_key(value: Any) -> str:

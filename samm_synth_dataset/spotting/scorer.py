@@ -76,7 +76,7 @@ _KIND_ALIASES: dict[str, str] = {
 # Input normalisation
 
 
-def _read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFrame, str]:
+def read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFrame, str]:
     if isinstance(table, pd.DataFrame):
         return table.copy(), f"{what} table"
     path = Path(table)
@@ -84,7 +84,7 @@ def _read_table(table: pd.DataFrame | str | Path, what: str) -> tuple[pd.DataFra
         raise FileNotFoundError(f"{path}: {what} file not found")
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path), str(path)
-    str_cols = {c: str for c in ("vid", "video", "source_video", "type", "kind")}
+    str_cols = {c: str for c in ("vid", "video", "source_video", "type", "kind", "subject", "emotion")}
     try:
         return pd.read_csv(path, dtype=str_cols), str(path)  # ids like "011" stay strings
     except pd.errors.EmptyDataError:
@@ -101,7 +101,7 @@ def normalise_intervals(
     ``video_column`` picks the id column (``vid``, ``video`` or ``source_video``); by default ``vid``, else
     ``video``, else ``source_video``. Raises ValueError naming the source, row and what to fix.
     """
-    df, name = _read_table(table, what)
+    df, name = read_table(table, what)
     return _normalise(df, name, video_column)
 
 
@@ -129,30 +129,41 @@ def _normalise(df: pd.DataFrame, name: str, video_column: str | None) -> pd.Data
     for i, (video, onset, offset, kind) in enumerate(
             zip(out["video"], out["onset"], out["offset"], out["kind"])):
         where = f"{name}, row {i + 1} (data row, header excluded)"
-        if video is None or (isinstance(video, float) and math.isnan(video)) or str(video).strip() == "":
+        if is_blank(video):
             raise ValueError(f"{where}: empty video id")
         k = _KIND_ALIASES.get(str(kind).strip().lower())
         if k is None:
             raise ValueError(f"{where}: unknown expression type {kind!r}; use me/mae (MEGC2023) or ME/MaE")
-        try:
-            on_f, off_f = float(onset), float(offset)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} are not frame numbers") from None
-        if not (math.isfinite(on_f) and math.isfinite(off_f)) or on_f != int(on_f) or off_f != int(off_f):
-            raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} must be whole frame numbers")
-        if off_f < on_f:
-            raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
-                             "[onset, offset] with offset >= onset")
-        rows.append((canonical_video_id(str(video)), int(on_f), int(off_f), k))
+        on, off = whole_frames(onset, offset, where)
+        rows.append((canonical_video_id(str(video)), on, off, k))
     negative = [f"row {i + 1} ({on}, {off})" for i, (_, on, off, _) in enumerate(rows) if on < 0 or off < 0]
     if negative:
-        raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {_first(negative)}; "
+        raise ValueError(f"{name}: negative frame numbers in {len(negative)} data row(s): {first_items(negative)}; "
                          "frames are source frame numbers (>= 0)")
     result = pd.DataFrame(rows, columns=["video", "onset", "offset", "kind"])
     return result
 
 
-def _first(items: list[str], n: int = 5) -> str:
+def is_blank(value: Any) -> bool:
+    """True for None, NaN and text that is empty after trimming (an empty CSV cell)."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def whole_frames(onset: Any, offset: Any, where: str) -> tuple[int, int]:
+    """``(onset, offset)`` as ints; ValueError naming ``where`` unless both are whole numbers with offset >= onset."""
+    try:
+        on_f, off_f = float(onset), float(offset)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} are not frame numbers") from None
+    if not (math.isfinite(on_f) and math.isfinite(off_f)) or on_f != int(on_f) or off_f != int(off_f):
+        raise ValueError(f"{where}: onset/offset {onset!r}/{offset!r} must be whole frame numbers")
+    if off_f < on_f:
+        raise ValueError(f"{where}: offset {int(off_f)} < onset {int(on_f)}; intervals are inclusive "
+                         "[onset, offset] with offset >= onset")
+    return int(on_f), int(off_f)
+
+
+def first_items(items: list[str], n: int = 5) -> str:
     return ", ".join(items[:n]) + (f", … ({len(items)} in all)" if len(items) > n else "")
 
 
@@ -172,9 +183,9 @@ def check_prediction_ids(pred: pd.DataFrame, known: set[str], name: str) -> None
         by_unpadded.setdefault(_unpadded(k), k)
     hints = sorted({f"{v!r} → {by_unpadded[_unpadded(v)]!r}" for _, v in bad if _unpadded(v) in by_unpadded})
     hint = f"; did you mean {', '.join(hints[:5])}? (ids are zero-padded)" if hints else \
-        f"; the ground truth has {_first(sorted(repr(k) for k in known), 8) or 'no videos'}"
+        f"; the ground truth has {first_items(sorted(repr(k) for k in known), 8) or 'no videos'}"
     raise ValueError(f"{name}: {len(bad)} data row(s) name videos that are not in the ground truth: "
-                     f"{_first([f'row {i} {v!r}' for i, v in bad])}{hint}")
+                     f"{first_items([f'row {i} {v!r}' for i, v in bad])}{hint}")
 
 
 def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout: str = "onset") -> Path:
@@ -193,7 +204,7 @@ def write_megc(predictions: pd.DataFrame | str | Path, path: str | Path, layout:
     return path
 
 
-def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str,
+def choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: str,
                       pred_name: str = "predictions") -> str | None:
     """The ground truth's video column the predictions' ids are in. One id resolution: on a release's intervals
     (``video`` = synthetic ids, ``source_video`` = source ids), predictions that use both kinds are refused, and
@@ -212,8 +223,8 @@ def _choose_gt_column(gt: pd.DataFrame, pred_videos: set[str], gt_video_column: 
         only_synthetic = sorted(v for v in pred_videos if v in synthetic and v not in source)
         only_source = sorted(v for v in pred_videos if v in source and v not in synthetic)
         if only_synthetic and only_source:
-            raise ValueError(f"{pred_name}: the predictions mix synthetic video ids ({_first(only_synthetic, 3)}) "
-                             f"and source video ids ({_first(only_source, 3)}); score one kind at a time (source "
+            raise ValueError(f"{pred_name}: the predictions mix synthetic video ids ({first_items(only_synthetic, 3)}) "
+                             f"and source video ids ({first_items(only_source, 3)}); score one kind at a time (source "
                              "ids for spotting on the original videos, synthetic ids for the synthetic copies)")
         if not pred_videos & (synthetic | source):
             return "source_video"
@@ -258,6 +269,8 @@ class SpottingResult:
 
     counts: dict[str, dict[str, int]]
     entries: list[LogEntry]
+    #: with ``videos_with_kind``: per kind, the proposals left out (on videos without GT of that kind)
+    left_out: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, dict[str, float | int]]:
         out: dict[str, dict[str, float | int]] = {}
@@ -327,23 +340,27 @@ def match_spotting(
     matching: str = "megc2020",
     gt_video_column: str = "auto",
     videos: Collection[str] | None = None,
+    videos_with_kind: bool = False,
 ) -> SpottingResult:
     """Match predictions to ground truth per video and kind; see the module docstring for the rules.
 
     ``videos``: the videos scored (e.g. one LOSO fold's test videos, synthetic and/or source ids); GT of other
     videos is left out. A prediction whose video is neither in the (restricted) GT nor in ``videos`` is an error
     naming its rows; an empty prediction table is scored (every GT a miss) with a warning.
+    ``videos_with_kind``: score each kind only on the videos whose GT has that kind (SOFTNet's protocol, e.g. ME
+    on the 33 of 97 CAS(ME)² videos with an ME); the proposals of that kind on other videos are left out and
+    counted in ``left_out``. Default: every video (such proposals are false positives).
     """
     if matching not in MATCHING_RULES:
         raise ValueError(f"matching must be one of {MATCHING_RULES}, not {matching!r}")
     if not 0.0 < iou <= 1.0:
         raise ValueError(f"iou must be in (0, 1], not {iou}")
-    pred_raw, pred_name = _read_table(predictions, "predictions")
+    pred_raw, pred_name = read_table(predictions, "predictions")
     pred = _normalise(pred_raw, pred_name, None)
     if pred.empty:
         warnings.warn(f"{pred_name}: no predictions; every ground-truth interval counts as a miss", stacklevel=2)
-    gt_raw, gt_name = _read_table(ground_truth, "ground truth")
-    column = _choose_gt_column(gt_raw, set(pred["video"]), gt_video_column, pred_name)
+    gt_raw, gt_name = read_table(ground_truth, "ground truth")
+    column = choose_gt_column(gt_raw, set(pred["video"]), gt_video_column, pred_name)
     if column == "source_video":
         # Synthetic copies of one source interval (one per reference) are one GT on the source video.
         gt_raw = fmt.source_intervals(gt_raw).reset_index(drop=True)
@@ -360,10 +377,14 @@ def match_spotting(
     videos = sorted(set(pred["video"]) | set(gt["video"]))
     pred_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in pred.groupby(["video", "kind"], sort=False)}
     gt_groups = {key: list(zip(g["onset"], g["offset"])) for key, g in gt.groupby(["video", "kind"], sort=False)}
+    left_out = {k: 0 for k in fmt.KINDS} if videos_with_kind else None
     for video in videos:
         for kind in fmt.KINDS:
             p = [(int(a), int(b)) for a, b in pred_groups.get((video, kind), [])]
             g = sorted((int(a), int(b)) for a, b in gt_groups.get((video, kind), []))
+            if left_out is not None and not g:
+                left_out[kind] += len(p)
+                continue
             if not p and not g:
                 continue
             tp, e = match(video, kind, p, g, iou)
@@ -371,7 +392,7 @@ def match_spotting(
             counts[kind]["n_pred"] += len(p)
             counts[kind]["n_gt"] += len(g)
             entries.extend(e)
-    return SpottingResult(counts, entries)
+    return SpottingResult(counts, entries, left_out)
 
 
 def score_spotting(
@@ -381,13 +402,16 @@ def score_spotting(
     matching: str = "megc2020",
     gt_video_column: str = "auto",
     videos: Collection[str] | None = None,
+    videos_with_kind: bool = False,
 ) -> dict[str, dict[str, float | int]]:
     """Score interval proposals against GT: ``{"ME": {...}, "MaE": {...}, "overall": {...}}``.
 
     Each entry has ``tp, fp, fn, n_pred, n_gt, precision, recall, f1``; ``overall`` pools both kinds' counts.
     ``matching``: ``"megc2020"`` (organisers' rule, default) or ``"one-to-one"`` (SoftNet's greedy rule).
+    ``videos_with_kind``: see :func:`match_spotting`.
     """
-    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column, videos).as_dict()
+    return match_spotting(predictions, ground_truth, iou, matching, gt_video_column, videos,
+                          videos_with_kind).as_dict()
 
 
 def log_lines(result: SpottingResult, dataset_code: int = 1, kind: str | None = None) -> list[str]:
@@ -426,10 +450,16 @@ def release_videos(release: Path, fold: int | None = None) -> set[str]:
     return set(table["video"].astype(str)) | set(table["source_video"].astype(str))
 
 
-def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: str = "megc2020") -> str:
+#: How the output states the two protocols of ``videos_with_kind``.
+SCOPE_EVERY_VIDEO = "every video"
+SCOPE_VIDEOS_WITH_KIND = "each kind only on the videos whose ground truth has it (--videos-with-kind)"
+
+
+def format_table(scores: dict[str, dict[str, Any]], iou: float = 0.5, matching: str = "megc2020",
+                 scope: str = SCOPE_EVERY_VIDEO) -> str:
     """A plain-text table of :func:`score_spotting`'s result."""
     head = f"{'':8}{'TP':>6}{'FP':>6}{'FN':>6}{'N_pred':>8}{'N_gt':>6}{'P':>8}{'R':>8}{'F1':>8}"
-    lines = [f"MEGC spotting, IoU >= {iou}, matching {matching}", head]
+    lines = [f"MEGC spotting, IoU >= {iou}, matching {matching}, scored on {scope}", head]
     for key in (*fmt.KINDS, "overall"):
         s = scores[key]
         lines.append(f"{key:8}{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}{s['n_pred']:>8}{s['n_gt']:>6}"

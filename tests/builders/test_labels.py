@@ -6,11 +6,13 @@ from samm_synth_dataset.builders.labels import LabelIndex, intervals_rows, relea
 
 def _annotations() -> pd.DataFrame:
     rows = [
-        # interval_id, source_id, subject, video, onset, apex, offset, kind, aus, notes, flags
-        ("006_1_1", "006_1_1", "006", "006_1", 10, 15, 30, "MaE", "12", "", []),
-        ("006_1_2", "006_1_2", "006", "006_1", 20, None, 24, "ME", "4", "Micro inside of a macro", ["apex_missing"]),
-        ("006_1_3", "006_1_3", "006", "006_1", 0, 3, 5, "MaE", "1+2", "", ["onset_zero"]),
-        ("006_2_1", "006_2_1", "006", "006_2", 1, 2, 3, "ME", "", "", []),
+        # interval_id, source_id, subject, video, onset, apex, offset, kind, aus, notes, flags, emotion,
+        # emotion_megc, objective_class
+        ("006_1_1", "006_1_1", "006", "006_1", 10, 15, 30, "MaE", "12", "", [], "happy", "positive", "I"),
+        ("006_1_2", "006_1_2", "006", "006_1", 20, None, 24, "ME", "4", "Micro inside of a macro", ["apex_missing"],
+         None, None, None),
+        ("006_1_3", "006_1_3", "006", "006_1", 0, 3, 5, "MaE", "1+2", "", ["onset_zero"], None, None, None),
+        ("006_2_1", "006_2_1", "006", "006_2", 1, 2, 3, "ME", "", "", [], None, None, None),
     ]
     df = pd.DataFrame(rows, columns=list(fmt.ANNOTATION_COLUMNS))
     df["apex"] = df["apex"].astype("Int64")
@@ -26,6 +28,9 @@ def test_intervals_rows_select_the_video_and_make_release_ids() -> None:
     assert by_id["006_1-ref01/006_1_2"]["apex"] is None
     assert by_id["006_1-ref01/006_1_2"]["flags"] == ["apex_missing"]
     assert by_id["006_1-ref01/006_1_3"]["onset"] == 0  # onset 0 is kept
+    emotions = by_id["006_1-ref01/006_1_1"], by_id["006_1-ref01/006_1_2"]
+    assert [(r["emotion"], r["emotion_megc"], r["objective_class"]) for r in emotions] == [
+        ("happy", "positive", "I"), (None, None, None)]
     assert set(rows[0]) == set(fmt.INTERVALS_SCHEMA.names)
     assert intervals_rows(None, "006_1", "x") == []
 

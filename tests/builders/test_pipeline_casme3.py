@@ -118,3 +118,37 @@ def test_the_spotting_benchmark_runs_on_the_casme3_release(casme3_corpus, casme3
     splits = {s.test_subject: s.k for s in fmt.loso_splits(release)}
     assert {f["test_subject"]: f["k"] for f in doc["folds"]} == splits
     assert set(doc["pooled"]) == {"real", "synthetic"} and fmt.verify(release).ok
+
+
+@pytest.fixture(scope="module")
+def casme3_emotion_release(casme3_corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three clips built from the JpgIndex-style ME workbook, whose `emotion` column gives the words."""
+    from samm_synth_dataset.release.release import make_release
+
+    build_dir = tmp_path_factory.mktemp("casme3_label_build") / "build"
+    summary = build(BuildConfig(source_root=casme3_corpus.root, references=casme3_corpus.references_csv,
+                                out=build_dir, dataset="casme3", annotations=casme3_corpus.label_workbook,
+                                videos=("spNO1_a", "spNO1_c", "spNO216_e"), image_size=32, face_samples=3,
+                                formats=("parquet",), progress=False))
+    assert summary.complete, summary.format()
+    release = build_dir.parent / "release"
+    make_release(build_dir, "1.0.0", out=release)
+    return release
+
+
+def test_a_jpgindex_release_carries_emotion_megc_class_and_objective_class(casme3_release: Path,
+                                                                          casme3_emotion_release: Path) -> None:
+    assert fmt.verify(casme3_emotion_release).ok
+    intervals = fmt.source_intervals(pd.read_parquet(casme3_emotion_release / fmt.INTERVALS_PATH))
+    got = intervals.set_index("source_video")[["emotion", "emotion_megc", "objective_class"]]
+    assert got.to_dict("index") == {
+        "spNO1_a": {"emotion": "disgust", "emotion_megc": "negative", "objective_class": "II"},
+        "spNO1_c": {"emotion": "others", "emotion_megc": "others", "objective_class": "II"},
+        "spNO216_e": {"emotion": "others", "emotion_megc": "others", "objective_class": "III"}}
+    assert "emotion_case_normalised" in intervals.set_index("source_video").loc["spNO216_e", "flags"]  # 'Others'
+    card = (casme3_emotion_release / fmt.CARD).read_text()
+    assert "| `emotion_megc` | others | 2 |" in card and "| `objective_class` | II | 2 |" in card
+    # the AU+Emotion build: objective classes only, no emotion word
+    v2 = pd.read_parquet(casme3_release / fmt.INTERVALS_PATH)
+    assert v2["objective_class"].notna().all() and v2["emotion"].isna().all()
+    assert "| `objective_class` | II |" in (casme3_release / fmt.CARD).read_text()

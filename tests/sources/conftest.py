@@ -77,7 +77,7 @@ CASME_ROWS: list[tuple[Any, ...]] = [
     (1, "happy1_1", 300, 320, 0, "12", "positive", "macro-expression", "happiness"),   # offset 0
     (17, "anger1_1", 1763, 0, 1787, "NULL", "negative", "macro-expression", "anger"),   # apex 0
     (9, "disgust1_5", 1221, 1230, 1224, 4, "negative", "macro-expression", "disgust"),  # offset < apex
-    (1, "happy2_1", 40, 60, 70, "null", "others", "micro-expression", "happyiness"),
+    (1, "happy2_1", 40, 60, 70, "null", "Others", "micro-expression", "happyiness"),  # capital O
 ]
 # naming rule1: (folder number, folder name, subject index), one per data row
 CASME_SUBJECTS = {1: (15, "s15"), 9: (25, "s25"), 17: (34, "s34")}

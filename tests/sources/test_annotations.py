@@ -172,7 +172,8 @@ def test_casme_every_rule(casme_xlsx):
     r = _row(df, "15_0101_1")
     assert (r["subject"], r["video"], r["source_id"]) == ("s15", "15_0101", "disgust1_1")
     assert (r["onset"], r["apex"], r["offset"], r["kind"]) == (557, 572, 608, "MaE")
-    assert r["action_units"] == "4+7" and r["notes"] == "emotion: negative; self-report: disgust"
+    assert r["action_units"] == "4+7" and r["notes"] == ""
+    assert (r["emotion"], r["emotion_megc"], r["objective_class"]) == ("disgust", "negative", None)
     assert _row(df, "15_0101_2")["kind"] == "ME"
     r = _row(df, "15_0502_1")  # offset 0 -> apex (default rule)
     assert (r["onset"], r["apex"], r["offset"]) == (300, 320, 320) and r["flags"] == ["offset_filled"]
@@ -181,8 +182,25 @@ def test_casme_every_rule(casme_xlsx):
     r = _row(df, "25_0101_5")  # offset < apex kept
     assert (r["apex"], r["offset"]) == (1230, 1224) and r["flags"] == ["offset_before_apex"]
     assert r["action_units"] == "4"
-    assert _row(df, "15_0503_1")["video"] == "15_0503"  # leading zero of the text code kept
-    assert fix_summary(df) == {"apex_missing": 1, "offset_filled": 1, "offset_before_apex": 1}
+    r = _row(df, "15_0503_1")
+    assert r["video"] == "15_0503"  # leading zero of the text code kept
+    # both emotion columns kept: 'Others' lower-cased (flagged), the self-report's typo kept as written
+    assert (r["emotion"], r["emotion_megc"], r["flags"]) == ("happyiness", "others", ["emotion_case_normalised"])
+    assert fix_summary(df) == {"apex_missing": 1, "offset_filled": 1, "offset_before_apex": 1,
+                               "emotion_case_normalised": 1}
+
+
+def test_casme_refuses_an_unknown_estimated_emotion(casme_xlsx, helpers):
+    rows = list(helpers.CASME_ROWS)
+    rows[1] = rows[1][:6] + ("sad",) + rows[1][7:]
+    with pytest.raises(AnnotationError, match=r"row 2: estimated emotion \(column 7\) 'sad' is not one of "
+                                              r"negative, positive, surprise, others"):
+        read_annotations(casme_xlsx(rows=rows), "casme2")
+
+
+def test_samm_has_no_emotion_columns(samm_xlsx):
+    df = read_annotations(samm_xlsx(), "samm-lv")
+    assert df[["emotion", "emotion_megc", "objective_class"]].isna().all().all()
 
 
 def test_casme_offset_fill_rules(casme_xlsx):
@@ -377,3 +395,30 @@ def test_an_exact_duplicate_row_is_kept_once_and_flagged(tmp_path, helpers):
     kept = read_annotations(path, "samm-lv", keep_duplicate_rows=True)
     assert list(kept["interval_id"]) == ["006_1_1", "006_1_1-2", "006_1_2", "006_1_2-2"]
     assert all("duplicate_row" in f for f in kept["flags"].iloc[:2])
+
+
+def test_join_emotions_by_id_or_frames(casme_xlsx, samm_xlsx, tmp_path):
+    from samm_synth_dataset.sources import join_emotions
+
+    df = read_annotations(samm_xlsx(), "samm-lv")
+    first, second = df.iloc[0], df.iloc[1]
+    mine = tmp_path / "mine.csv"
+    mine.write_text(f"interval_id,emotion\n{first['interval_id']},Contempt\n")
+    out = join_emotions(df, mine)
+    assert (out["emotion"].iloc[0], out["emotion_megc"].iloc[0]) == ("contempt", "negative")
+    assert out["flags"].iloc[0][-1] == "emotion_from_file" and out["emotion"].iloc[1:].isna().all()
+    assert df["emotion"].isna().all()                           # a new table; the input is unchanged
+    mine.write_text(f"source_video,onset,offset,emotion\n{second['video']},{second['onset']},{second['offset']},"
+                    "tense\n")
+    out = join_emotions(df, mine)
+    assert (out["emotion"].iloc[1], out["emotion_megc"].iloc[1]) == ("tense", "others")
+    mine.write_text(f"interval_id,emotion\n{first['interval_id']},fear\n{first['interval_id']},anger\n")
+    with pytest.raises(AnnotationError, match=r"mine.csv, row 3: gives interval .* the emotion 'anger', but row 2 "
+                                              r"gave it 'fear'"):
+        join_emotions(df, mine)
+    mine.write_text("interval_id,emotion\nnope,fear\n")
+    with pytest.raises(AnnotationError, match=r"mine.csv, row 2: interval id 'nope' matches no interval"):
+        join_emotions(df, mine)
+    mine.write_text("video,emotion\n006_1,fear\n")
+    with pytest.raises(AnnotationError, match=r"mine.csv, row 1: header .* needs 'emotion' and either"):
+        join_emotions(df, mine)

@@ -55,7 +55,9 @@ def test_clean_rows_ids_and_notes(tmp_path):
     assert df["kind"].tolist() == ["ME", "MaE", "ME"]
     assert df["source_id"].tolist() == ["spNO.1_a_r2", "spNO.1_a_r3", "spNO.3_J_r4"]
     assert df["action_units"].tolist() == ["4+7", "12", ""]
-    assert df["notes"].iloc[0] == "objective class: II"
+    assert df["notes"].iloc[0] == ""
+    assert df["objective_class"].tolist() == ["II", "I", None]
+    assert df["emotion"].isna().all() and df["emotion_megc"].isna().all()  # AU+Emotion has no emotion word
     assert [f for f in df["flags"]] == [[], [], []]
     assert all(fmt.check_id(v) for v in [*df["interval_id"], *df["video"]])  # release-safe: no dots
 
@@ -142,8 +144,10 @@ def test_jpgindex_label_sheet(tmp_path):
                           blinks=False)
     df = read_annotations(path, "casme3")
     assert df["kind"].tolist() == ["ME", "ME"]  # micro-expressions only
-    assert df["notes"].tolist()[0] == "emotion: disgust; objective class: II"
-    assert df["flags"].tolist() == [[], ["offset_filled"]]
+    assert df["notes"].tolist()[0] == ""
+    assert df["emotion"].tolist() == ["disgust", "others"] and df["emotion_megc"].tolist() == ["negative", "others"]
+    assert df["objective_class"].tolist() == ["II", "I"]
+    assert df["flags"].tolist() == [[], ["offset_filled", "emotion_case_normalised"]]  # 'Others' lower-cased
     assert describe_workbook(path)["layout"] == "label"
 
 
@@ -241,7 +245,8 @@ EXPECTED_FLAGS = {("v2", "apex_before_onset"): ["apex_before_onset"],
                   ("v2", "long_me"): ["long_me"],
                   ("v2", "onset_apex_zero"): ["apex_missing", "onset_zero"],
                   ("label", "offset_zero"): ["offset_filled"],
-                  ("label", "onset_after_offset"): ["onset_after_offset_swapped", "apex_before_onset"]}
+                  ("label", "onset_after_offset"): ["onset_after_offset_swapped", "apex_before_onset"],
+                  ("label", "emotion_case"): ["emotion_case_normalised"]}
 
 
 def test_corpus_reads_with_every_quirk_flagged(casme3_corpus):
@@ -277,7 +282,10 @@ def test_inspect_source_casme3(casme3_corpus, capsys):
     assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(casme3_corpus.label_workbook),
                  "--json", "--casme3-rule", "onset_after_offset=swap", "--casme3-rule", "apex_outside=null"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["fixes"] == {"offset_filled": 1, "apex_outside_interval": 1, "onset_after_offset_swapped": 1}
+    assert report["fixes"] == {"offset_filled": 1, "apex_outside_interval": 1, "onset_after_offset_swapped": 1,
+                               "emotion_case_normalised": 1}
+    assert report["emotions"]["emotion"] == {"others": 2, "disgust": 1, "happy": 1, "surprise": 1}
+    assert report["emotions"]["emotion_megc"] == {"others": 2, "negative": 1, "positive": 1, "surprise": 1}
     assert report["intervals_by_kind"] == {"ME": 5, "MaE": 0}
     assert report["workbook"]["sheet"] == "label" and sorted(report["workbook"]["ignored"]) == ["Sheet1", "Sheet3"]
     assert main(["inspect-source", "--dataset", "casme3", "--annotations", str(casme3_corpus.annotations),

@@ -22,6 +22,8 @@ def test_inspect_source_demo_corpus(demo_corpus, capsys):
     assert report["n_frames"] == sum(v["frames"] for v in report["videos"])
     assert sum(report["intervals_by_kind"].values()) == report["n_intervals"]
     assert report["fixes"]["offset_clipped"] >= 1 and report["videos_without_frames"] == []
+    assert report["emotions"] == {}                             # SAMM-LV has no emotion column
+    assert "emotions: none (the annotations carry no emotion labels; SAMM-LV has none)" in out
 
 
 def test_inspect_source_casme_annotations_only(tmp_path, helpers, capsys):
@@ -29,6 +31,22 @@ def test_inspect_source_casme_annotations_only(tmp_path, helpers, capsys):
     assert main(["inspect-source", "--dataset", "casme2", "--annotations", str(path)]) == 0
     out = capsys.readouterr().out
     assert "intervals: 6 (ME 2, MaE 4)" in out and "offset_filled" in out and "offset_before_apex" in out
+    # both emotion columns, counted per class ('Others' read as others)
+    assert "  emotion_megc     negative 4, others 1, positive 1" in out
+    assert "  emotion          disgust 3, anger 1, happiness 1, happyiness 1" in out
+
+
+def test_inspect_source_joins_a_users_emotions(tmp_path, helpers, capsys):
+    path = helpers.write_casme_xlsx(tmp_path / "CAS(ME)^2code_final.xlsx")
+    mine = tmp_path / "mine.csv"
+    mine.write_text("interval_id,emotion\n15_0101_1,Fear\n")
+    assert main(["inspect-source", "--dataset", "casme2", "--annotations", str(path), "--emotions", str(mine),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["emotions"]["emotion"]["fear"] == 1 and report["fixes"]["emotion_from_file"] == 1
+    mine.write_text("video,onset,offset,emotion\n15_0101,557,608,fear\n15_0101,1,2,fear\n")
+    assert main(["inspect-source", "--dataset", "casme2", "--annotations", str(path), "--emotions", str(mine)]) == 1
+    assert "mine.csv, row 3: video, onset, offset ('15_0101', 1, 2) matches no interval" in capsys.readouterr().err
 
 
 def test_inspect_source_errors(tmp_path, helpers, capsys):

@@ -377,3 +377,30 @@ def test_one_id_resolution_mixed_spellings_are_refused_and_the_ground_truth_neve
     args = _score_args("--pred", str(empty), "--release", str(rel), "--json")
     assert args.func(args) == 0
     assert json.loads(capsys.readouterr().out)["MaE"]["n_gt"] == with_predictions["n_gt"] == 2
+
+
+def test_videos_with_kind_scores_each_kind_on_its_own_videos(tmp_path, capsys):
+    """SOFTNet's protocol as an option: the ME proposal on v2 (a video with MaE ground truth only) is left out and
+    counted instead of being a false positive; the default stays every video, and the output says which."""
+    gt = megc([("v1", 10, 20, "me"), ("v2", 30, 90, "mae")])
+    pred = megc([("v1", 10, 20, "me"), ("v2", 40, 45, "me"), ("v2", 30, 90, "mae")])
+    every = match_spotting(pred, gt)
+    assert counts(every.as_dict()["ME"]) == (1, 1, 0, 2, 1) and every.left_out is None
+    only = match_spotting(pred, gt, videos_with_kind=True)
+    assert counts(only.as_dict()["ME"]) == (1, 0, 0, 1, 1) and counts(only.as_dict()["MaE"]) == (1, 0, 0, 1, 1)
+    assert only.left_out == {"ME": 1, "MaE": 0}
+    p, g = tmp_path / "p.csv", tmp_path / "g.csv"
+    pred.to_csv(p, index=False)
+    gt.to_csv(g, index=False)
+    args = _score_args("--pred", str(p), "--gt", str(g), "--videos-with-kind")
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "scored on each kind only on the videos whose ground truth has it (--videos-with-kind)" in out
+    assert "proposals left out (on videos without ground truth of their kind): ME 1, MaE 0" in out
+    args = _score_args("--pred", str(p), "--gt", str(g), "--json", "--videos-with-kind")
+    assert args.func(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["scope"]["proposals_left_out"] == {"ME": 1, "MaE": 0} and doc["ME"]["fp"] == 0
+    args = _score_args("--pred", str(p), "--gt", str(g))
+    assert args.func(args) == 0
+    assert "scored on every video" in capsys.readouterr().out
