@@ -34,6 +34,8 @@ FORMAT_VERSION = "1.0"
 
 MANIFEST = "manifest.json"
 CARD = "README.md"
+#: The release's Croissant 1.0 metadata with its Responsible-AI fields (``format.croissant``).
+CROISSANT = "croissant.json"
 FRAMES_DIR = "data/frames"
 WDS_DIR = "data/wds"
 INTERVALS_PATH = "data/intervals/intervals.parquet"
