@@ -106,7 +106,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f
 th:first-child{text-align:left}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption,caption{font-size:.9em;color:#555;text-align:left;caption-side:top;padding:.3em 0}
 code{background:#f3f3f3;padding:0 .2em}.table{max-width:100%}.table table{max-width:100%}
-th{font-size:.85em;vertical-align:bottom}th,td{overflow-wrap:anywhere;padding:.2em .4em}"""
+th{font-size:.85em;vertical-align:bottom;overflow-wrap:anywhere}td{overflow-wrap:break-word}th,td{padding:.2em .4em}"""
 
 
 def to_html(doc: Document, figures_dir: Path, title: str) -> str:
