@@ -24,7 +24,8 @@ import pyarrow as pa
 
 from samm_synth_dataset.format.files import atomic_write_json
 from samm_synth_dataset.format.flags import FLAG_MEANINGS
-from samm_synth_dataset.format.layout import CONFIGS, CROISSANT, INTERVALS_PATH, SPLITS_PATH, VIDEOS_PATH, WDS_DIR
+from samm_synth_dataset.format.layout import (CONFIGS, CROISSANT, INTERVALS_PATH, SPLITS_PATH, VIDEOS_PATH, WDS_DIR,
+                                              source_interval_keys)
 from samm_synth_dataset.format.quality import IDENTITY_EXPECTED, read_quality
 
 #: The Croissant version this file conforms to (``dct:conformsTo``).
@@ -143,8 +144,7 @@ def _rai(release: Path, manifest: dict[str, Any], videos: pd.DataFrame, interval
     else:
         fixes = "; ".join(f"{flag}: {flags[flag]} ({FLAG_MEANINGS.get(flag, 'see the card')})"
                           for flag in sorted(flags)) or "none"
-        n_source = intervals.assign(_s=intervals["interval_id"].map(lambda i: str(i).split("/", 1)[-1]))[
-            ["source_video", "_s"]].drop_duplicates().shape[0]
+        n_source = len(set(source_interval_keys(intervals)))
         annotation = (
             f"No new annotation: the {_plural(len(intervals), 'interval')} ({kinds.get('ME', 0)} ME, "
             f"{kinds.get('MaE', 0)} MaE) are the source datasets' expert labels of {n_source} annotated source "
@@ -162,7 +162,7 @@ def _rai(release: Path, manifest: dict[str, Any], videos: pd.DataFrame, interval
         f"`{method}` is meant to leave the source person's identity "
         f"{'changed' if expected == 'changed' else 'recognisable' if expected else 'as the method leaves it'}. "
         f"{measured} Frames are derived from licensed source videos: access requires the source dataset licence.")
-    glasses = int(videos["glasses"].fillna(False).astype(bool).sum()) if "glasses" in videos else 0
+    glasses = int(videos["glasses"].eq(True).sum()) if "glasses" in videos else 0  # null: not known
     subjects = Counter(videos["subject"])
     biases = (
         f"The source population only: {_plural(n_subjects, 'subject')} of {datasets}, with "
