@@ -161,7 +161,10 @@ def _rai(release: Path, manifest: dict[str, Any], videos: pd.DataFrame, interval
         f"Faces: every frame shows a human face ({_plural(n_subjects, 'source subject')}), biometric data. "
         f"`{method}` is meant to leave the source person's identity "
         f"{'changed' if expected == 'changed' else 'recognisable' if expected else 'as the method leaves it'}. "
-        f"{measured} Frames are derived from licensed source videos: access requires the source dataset licence.")
+        f"{measured} "
+        + ("The source videos are a generated demo corpus (the manifest's source_corpus), not licensed recordings."
+           if manifest.get("source_corpus") else
+           "Frames are derived from licensed source videos: access requires the source dataset licence."))
     glasses = int(videos["glasses"].eq(True).sum()) if "glasses" in videos else 0  # null: not known
     subjects = Counter(videos["subject"])
     biases = (

@@ -23,7 +23,7 @@ from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DI
 
 #: Manifest keys written by the build and the release, never by a stage's ``record``.
 OWN_KEYS: frozenset[str] = frozenset({"format_version", "status", "config", "versions", "files", "summary", "units",
-                                      "release", PENDING})
+                                      "release", "source_corpus", PENDING})
 
 
 def versions() -> dict[str, str]:

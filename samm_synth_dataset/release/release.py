@@ -224,7 +224,8 @@ def _make_release(build_dir: str | Path, version: str | Version, notes: str | No
         if quality.is_dir():
             recorded += [p.relative_to(work).as_posix() for p in sorted(quality.rglob("*")) if p.is_file()]
         final = fmt.add_files(work, recorded)
-        write_croissant(work, {**final, "release": release_info}, cardmod.LICENSE_ID)  # the files as listed now
+        license = cardmod.split_front_matter(text)[0].get("license") or cardmod.LICENSE_ID  # the card's licence
+        write_croissant(work, {**final, "release": release_info}, str(license))  # the files as listed now
         recorded.append(fmt.CROISSANT)
         final = fmt.add_files(work, [fmt.CROISSANT])
         final["release"] = release_info

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.release.release import make_release
@@ -76,6 +77,9 @@ def test_croissant_states_the_release(released: Path) -> None:
     assert "apex_missing: 3" in doc["rai:dataAnnotationProtocol"]                # MINI: one per synthetic video
     assert "offset_clipped: 3" in doc["rai:dataAnnotationProtocol"]
     assert "not measured" in doc["rai:personalSensitiveInformation"]
+    assert "access requires the source dataset licence" in doc["rai:personalSensitiveInformation"]
+    header = yaml.safe_load((released / fmt.CARD).read_text().split("---")[1])
+    assert doc["license"] == header["license"]                                  # the card's licence
     assert "Version 1.2.0" in doc["rai:dataReleaseMaintenancePlan"]
     assert "version = {1.2.0}" in doc["citeAs"] and "org/samm-synth" in doc["citeAs"]
     assert fmt.verify(released).ok
