@@ -24,8 +24,9 @@ from samm_synth_dataset.format.emotions import (MEGC_CLASSES, MEGC_MAPPING, MEGC
                                                 frame_emotions, interval_emotions, megc_class)
 from samm_synth_dataset.format.flags import COMMON_FLAGS, FLAG_MEANINGS
 from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS,
-                                              AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_SCHEMA, BUILD_DIR, CARD,
-                                              CONFIGS, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
+                                              AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_RECORD, AUS_SCHEMA, BUILD_DIR,
+                                              CARD,
+                                              CONFIGS, CROISSANT, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
                                               MANIFEST, METHODS, PARTIAL_SUFFIX, PENDING, QUALITY_DIR, REPORT_JSON,
@@ -48,7 +49,8 @@ __all__ = [
     "COMMON_FLAGS", "FLAG_MEANINGS", "MEGC_CLASSES", "MEGC_MAPPING", "MEGC_OTHERS", "NO_EMOTION_LABELS", "frame_emotions",
     "interval_emotions", "megc_class",
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
-    "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
+    "AU_TRACKS", "AUS_RECORD", "BUILD_DIR", "CARD", "CONFIGS", "CROISSANT", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR",
+    "FRAMES_FEATURES",
     "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IDENTITY_EXPECTED", "IMAGE_TYPE",
     "INTERVALS_FEATURES",
     "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PARQUET_COMPRESSION", "PARTIAL_SUFFIX",

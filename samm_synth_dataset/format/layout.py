@@ -34,11 +34,16 @@ FORMAT_VERSION = "1.0"
 
 MANIFEST = "manifest.json"
 CARD = "README.md"
+#: The release's Croissant 1.0 metadata with its Responsible-AI fields (``format.croissant``).
+CROISSANT = "croissant.json"
 FRAMES_DIR = "data/frames"
 WDS_DIR = "data/wds"
 INTERVALS_PATH = "data/intervals/intervals.parquet"
 VIDEOS_PATH = "data/videos/videos.parquet"
 AUS_DIR = "data/aus"
+#: The manifest key recording how ``data/aus`` was made: ``{"source": "openface" | "precomputed", "au_static": bool,
+#: "openface_args": [extra FeatureExtraction options]}``.
+AUS_RECORD = "aus"
 QUALITY_DIR = "quality"
 SPLITS_PATH = "splits/loso.json"
 REPORT_JSON = f"{QUALITY_DIR}/report.json"

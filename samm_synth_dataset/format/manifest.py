@@ -12,7 +12,7 @@ import json
 import platform
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pyarrow.parquet as pq
 
@@ -20,6 +20,10 @@ from samm_synth_dataset import __version__
 from samm_synth_dataset.format.files import atomic_write_json, file_record
 from samm_synth_dataset.format.layout import (AUS_DIR, FORMAT_VERSION, FRAMES_DIR, MANIFEST, PARTIAL_SUFFIX, PENDING,
                                               STATUS_BUILDING, STATUS_COMPLETE, ReleaseError)
+
+#: Manifest keys written by the build and the release, never by a stage's ``record``.
+OWN_KEYS: frozenset[str] = frozenset({"format_version", "status", "config", "versions", "files", "summary", "units",
+                                      "release", "source_corpus", PENDING})
 
 
 def versions() -> dict[str, str]:
@@ -101,11 +105,13 @@ def begin_stage(release: str | Path, stage: str, rerun: str) -> None:
 
 
 def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None] | None = None,
-              remove: list[str] | tuple[str, ...] = (), finish_stage: str | None = None) -> dict[str, Any]:
+              remove: list[str] | tuple[str, ...] = (), finish_stage: str | None = None,
+              record: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Add or refresh files (paths relative to the release) in a complete release's manifest: recompute bytes
     and sha256 (rows from ``rows``, else Parquet row counts, else None). For later stages (AU tracks, quality
     report, the full card). ``remove``: entries to drop (files no longer made); ``finish_stage``: the stage
-    whose ``begin_stage`` mark this same write removes. Returns the new manifest."""
+    whose ``begin_stage`` mark this same write removes; ``record``: top-level entries to set (e.g. ``aus``: how
+    the AU tracks were made), never the manifest's own keys. Returns the new manifest."""
     release = Path(release)
     manifest = read_manifest(release)
     by_path = {f["path"]: f for f in manifest["files"] if f["path"] not in set(remove)}
@@ -117,6 +123,10 @@ def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None]
         if n is None and rel.endswith(".parquet"):
             n = pq.ParquetFile(p).metadata.num_rows
         by_path[rel] = file_record(release, rel, n).as_dict()
+    for key, value in (record or {}).items():
+        if key in OWN_KEYS:
+            raise ValueError(f"add_files: {key!r} is the manifest's own entry, not a stage record")
+        manifest[key] = value
     manifest["files"] = [by_path[k] for k in sorted(by_path)]
     manifest["summary"]["files"] = len(manifest["files"])
     manifest["summary"]["bytes"] = sum(f["bytes"] for f in manifest["files"])

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from samm_synth_dataset.format import layout as fmt
+from samm_synth_dataset.format.croissant import croissant_problems
 from samm_synth_dataset.format.files import sha256_file
 from samm_synth_dataset.format.manifest import read_manifest
 
@@ -159,6 +160,11 @@ def _claims(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[s
             problems.append(f"{fmt.MANIFEST}: summary says {summary[key]} {key}, the listed files hold {actual}")
     problems += _units_agree(release, manifest, rows)
     version = (manifest.get("release") or {}).get("version")
+    if version and fmt.CROISSANT not in listed:
+        problems.append(f"{fmt.CROISSANT}: a release lists its Croissant metadata in the manifest, this one does not; "
+                        "re-run `samm-synth release` to write it")
+    elif version:
+        problems += croissant_problems(release, manifest)
     card = release / fmt.CARD
     if version and card.is_file():
         if not re.search(rf"\bversion {re.escape(str(version))}\b", card.read_text(encoding="utf-8")):

@@ -23,9 +23,8 @@ import pandas as pd
 
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import data
-from samm_synth_dataset.metrics.openface import (
-    find_openface, read_openface_csv, run_openface, track_table, write_aus,
-)
+from samm_synth_dataset.metrics.openface import (find_openface, parse_openface_args, read_openface_csv, run_openface,
+                                                 track_table, write_aus)
 from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ def _openface_task(task: Task, dirs: TaskDirs) -> None:
     else:
         export_original_frames(a["source_root"], pd.Series(a["row"]), a["frames"], frames_dir)
     csv = run_openface(frames_dir, dirs.scratch / "openface", binary=a["exe"], au_static=a["au_static"],
-                       name="track", log_file=dirs.log)
+                       name="track", extra_args=a["openface_args"], log_file=dirs.log)
     shutil.copyfile(csv, dirs.out / "track.csv")
 
 
@@ -126,15 +125,16 @@ def _rerun(release: Path, options: dict[str, Any]) -> str:
     for flag, value in options.items():
         if value is True:
             words.append(flag)
-        elif value not in (None, False):
-            words += [flag, str(value)]
+        elif value not in (None, False):  # a value that starts with "-" must be glued to its flag for argparse
+            words += [f"{flag}={value}"] if str(value).startswith("-") else [flag, str(value)]
     return shlex.join(words)
 
 
 def export_aus(release: str | Path, source_root: str | Path | None = None, openface_bin: str | Path | None = None,
                original_csv_dir: str | Path | None = None, synthetic_csv_dir: str | Path | None = None,
                au_static: bool = False, work_dir: str | Path | None = None, keep_frames: bool = False,
-               progress: bool = True, workers: int | None = None) -> pd.DataFrame:
+               progress: bool = True, workers: int | None = None,
+               openface_args: str | list[str] | None = None) -> pd.DataFrame:
     """Write ``data/aus/<video>.parquet`` for every synthetic video and add them to the manifest, all or nothing.
 
     Either ``original_csv_dir`` and ``synthetic_csv_dir`` (precomputed CSVs: ``<video>.csv``; for originals also
@@ -152,6 +152,10 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
     if (original_csv_dir is None) != (synthetic_csv_dir is None):
         raise ValueError("give both --original-csv-dir and --synthetic-csv-dir, or neither (then OpenFace runs)")
     precomputed = original_csv_dir is not None
+    extra = parse_openface_args(openface_args)
+    if precomputed and (extra or au_static):
+        raise ValueError("--openface-args and --au-static apply when OpenFace runs, not to precomputed CSVs "
+                         "(--original-csv-dir/--synthetic-csv-dir): pass them to the OpenFace that made the CSVs")
     exe = None
     if not precomputed:
         exe = find_openface(openface_bin)
@@ -161,11 +165,13 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
     rerun = _rerun(release, {"--source-root": source_root if not precomputed else None,
                              "--openface-bin": openface_bin, "--original-csv-dir": original_csv_dir,
                              "--synthetic-csv-dir": synthetic_csv_dir, "--au-static": au_static,
-                             "--work-dir": work_dir, "--keep-frames": keep_frames, "--workers": workers})
+                              "--openface-args": shlex.join(extra) if extra else None, "--work-dir": work_dir,
+                             "--keep-frames": keep_frames, "--workers": workers})
     videos = data.read_videos(release)
     rows = [r for _, r in videos.iterrows()]
     frames = {str(r["video"]): data.synthetic_frame_numbers(release, str(r["video"])) for r in rows}
-    settings: dict[str, Any] = {"release": release_digest(manifest), "au_static": au_static}
+    made = {"source": "precomputed" if precomputed else "openface", "au_static": au_static, "openface_args": extra}
+    settings: dict[str, Any] = {"release": release_digest(manifest), **made}
     with Stage(release, "aus", rerun=rerun, workers=workers, progress=progress, scratch=work_dir,
                keep_scratch=keep_frames) as stage:
         csvs: dict[str, tuple[Path, Path]] = {}
@@ -179,7 +185,8 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
         else:
             settings.update(openface=str(Path(exe).resolve()), openface_sha256=fmt.sha256_file(exe),
                             source_root=str(Path(source_root).resolve()))
-            common = {"release": release, "exe": exe, "au_static": au_static, "source_root": Path(source_root)}
+            common = {"release": release, "exe": exe, "au_static": au_static, "openface_args": extra,
+                      "source_root": Path(source_root)}
             tasks: list[Task] = []
             original_of: dict[str, str] = {}   # video -> its original's task id
             originals: set[str] = set()
@@ -202,5 +209,5 @@ def export_aus(release: str | Path, source_root: str | Path | None = None, openf
         coverage = pd.DataFrame([json.loads((tracks[v] / "coverage.json").read_text()) for v in frames])
         if stage.is_main:
             stage.commit({f"{fmt.AUS_DIR}/{v}.parquet": tracks[v] / f"{v}.parquet" for v in frames},
-                         replace_folder=fmt.AUS_DIR)
+                         replace_folder=fmt.AUS_DIR, record={fmt.AUS_RECORD: made})
     return coverage

@@ -14,8 +14,8 @@ def _cmd_aus(args: argparse.Namespace) -> int:
 
     coverage = export_aus(args.release, source_root=args.source_root, openface_bin=args.openface_bin,
                           original_csv_dir=args.original_csv_dir, synthetic_csv_dir=args.synthetic_csv_dir,
-                          au_static=args.au_static, work_dir=args.work_dir, keep_frames=args.keep_frames,
-                          progress=not args.quiet, workers=args.workers)
+                          au_static=args.au_static, openface_args=args.openface_args, work_dir=args.work_dir,
+                          keep_frames=args.keep_frames, progress=not args.quiet, workers=args.workers)
     if not dist_info().is_main:
         return 0
     print(f"wrote {len(coverage)} AU track files to {Path(args.release) / 'data' / 'aus'}")
@@ -42,6 +42,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                               "<source video>.csv)")
     p.add_argument("--synthetic-csv-dir", help="precomputed OpenFace CSVs of the synthetic videos (<video>.csv)")
     p.add_argument("--au-static", action="store_true", help="OpenFace's static AU models (-au_static)")
+    p.add_argument("--openface-args", metavar="ARGS",
+                   help="extra FeatureExtraction options, one shell-quoted string glued to the flag with '=', "
+                        "recorded in the manifest; e.g. --openface-args='-mloc model/main_clnf_general.txt' for an "
+                        "install without the CE-CLM model files (-fdir, -out_dir, -of, -aus are set by this command "
+                        "and refused)")
     p.add_argument("--work-dir", help="where the exported frames and OpenFace outputs go (default: a temp dir)")
     p.add_argument("--keep-frames", action="store_true", help="keep the exported image folders")
     p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)

@@ -100,16 +100,18 @@ def to_markdown(doc: Document) -> str:
     return "\n".join(out)
 
 
-_CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.9em}
+_CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:.85em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,
 th:first-child{text-align:left}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption,caption{font-size:.9em;color:#555;text-align:left;caption-side:top;padding:.3em 0}
-code{background:#f3f3f3;padding:0 .2em}.table{overflow-x:auto;max-width:100%}"""
+code{background:#f3f3f3;padding:0 .2em}.table{max-width:100%}.table table{max-width:100%}
+th{font-size:.85em;vertical-align:bottom;overflow-wrap:anywhere}td{overflow-wrap:break-word}th,td{padding:.2em .4em}"""
 
 
 def to_html(doc: Document, figures_dir: Path, title: str) -> str:
-    """One HTML page; each figure is read from ``figures_dir`` and embedded; wide tables scroll."""
+    """One HTML page; each figure is read from ``figures_dir`` and embedded. Wide tables never scroll (a column
+    scrolled out of view is a column unread): headers break after ``_`` and cells wrap, so a table fits the page."""
     e = html.escape
     out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
            f"<style>{_CSS}</style></head><body>"]
@@ -125,7 +127,7 @@ def to_html(doc: Document, figures_dir: Path, title: str) -> str:
             head, body = _rows(df, digits)
             rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
             out.append(f"<div class=\"table\"><table><caption>{e(caption)}</caption><thead><tr>"
-                       + "".join(f"<th>{e(h)}</th>" for h in head)
+                       + "".join(f"<th>{e(h).replace('_', '_<wbr>')}</th>" for h in head)
                        + f"</tr></thead><tbody>{rows}</tbody></table></div>")
         elif kind == "figure":
             name, caption = val

@@ -145,25 +145,61 @@ def interval_flow(interval_id: str, video: str, kind: str, onset: int, apex: int
                         farneback(s_on, s_ap, params), o_show, synthetic_frames[1])
 
 
-def shared_scale(flows: Sequence[np.ndarray], percentile: float = 99.0, floor: float = 0.5) -> float:
-    """One fixed display scale (px) for a set of flows: the ``percentile`` of all their magnitudes, at least
-    ``floor`` px, so every panel of a figure uses the same brightness for the same speed."""
+def shared_scale(flows: Sequence[np.ndarray], percentile: float = 90.0,
+                 floor: float = MOVING_THRESHOLD_PX) -> float:
+    """One robust display scale (px) for a set of flows: the ``percentile`` of the magnitudes of the pixels that
+    move (more than ``MOVING_THRESHOLD_PX``), pooled over the flows, at least ``floor`` px. Static pixels (most
+    of a face) and a few fast outliers (edges, background) do not set it, so the motion is visible; faster
+    pixels saturate."""
     if not flows:
         return floor
     mags = np.concatenate([magnitude(f).ravel() for f in flows])
-    return float(max(floor, np.percentile(mags, percentile)))
+    moving = mags[mags > MOVING_THRESHOLD_PX]
+    return float(max(floor, np.percentile(moving, percentile))) if moving.size else floor
 
 
-def plot_flow_grid(items: Sequence[IntervalFlow], max_magnitude: float) -> Figure:
-    """Fig 6: per interval, the original and synthetic apex frames and their onset→apex flows (HSV, one shared
-    fixed scale ``max_magnitude`` px = full brightness)."""
+def flow_overlay(flow: np.ndarray, max_magnitude: float, background: np.ndarray) -> np.ndarray:
+    """The flow over its frame: hue = direction (as :func:`flow_to_rgb`, full saturation and value), opacity =
+    speed, ``min(|flow| / max_magnitude, 1)``; where nothing moves the frame shows, greyscale at half brightness
+    (``background``: H×W or H×W×3 uint8, RGB). RGB uint8."""
+    if max_magnitude <= 0:
+        raise ValueError("max_magnitude must be > 0")
+    mag, ang = cv2.cartToPolar(flow[..., 0].astype(np.float32), flow[..., 1].astype(np.float32))
+    hsv = np.full(flow.shape[:2] + (3,), 255, dtype=np.uint8)
+    hsv[..., 0] = (ang * (90.0 / np.pi)).astype(np.uint8) % 180
+    colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
+    grey = to_grey(background, (flow.shape[1], flow.shape[0])).astype(np.float32)[..., None] * 0.5
+    alpha = np.clip(mag / max_magnitude, 0.0, 1.0)[..., None]
+    return np.rint(alpha * colour + (1.0 - alpha) * grey).astype(np.uint8)
+
+
+def wheel_key(size: int = 121) -> np.ndarray:
+    """The key of :func:`flow_overlay`: a ``size``×``size`` RGB disc whose pixel at (x, y) from the centre shows
+    the flow (x, y) / radius at scale 1 over mid grey (hue = direction in image axes, x right and y DOWN; opacity =
+    speed: grey at the centre, full colour at the rim); white outside the disc."""
+    r = (size - 1) / 2
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    flow = np.stack([(x - r) / r, (y - r) / r], axis=-1)
+    rgb = flow_overlay(flow, 1.0, np.full((size, size), 255, np.uint8))
+    rgb[np.hypot(flow[..., 0], flow[..., 1]) > 1.0] = 255
+    return rgb
+
+
+def plot_flow_grid(items: Sequence[IntervalFlow], scales: Sequence[float]) -> Figure:
+    """Fig 6: per interval, the original and synthetic apex frames and their onset→apex flows drawn over the apex
+    frame (:func:`flow_overlay`: hue = direction, opacity = speed, full at ``scales[i]`` px for row i, the same for
+    its two flows), and a key: the colour wheel (direction) whose radius is the speed (rim = the row's scale)."""
+    from matplotlib.patches import Circle
 
     n = len(items)
-    fig, axes = subplots(n, 4, figsize=(8.4, 2.2 * n + 0.5), squeeze=False)
+    if len(scales) != n:
+        raise ValueError(f"one scale per interval: {n} intervals, {len(scales)} scales")
+    fig, axes = subplots(n, 5, figsize=(10.0, 2.2 * max(n, 2) + 0.6), squeeze=False,
+                         gridspec_kw={"width_ratios": [1, 1, 1, 1, 1.1]})
     heads = ("original apex", "synthetic apex", "original flow", "synthetic flow")
-    for i, it in enumerate(items):
-        panels = (it.original_apex, it.synthetic_apex, flow_to_rgb(it.original, max_magnitude),
-                  flow_to_rgb(it.synthetic, max_magnitude))
+    for i, (it, scale) in enumerate(zip(items, scales)):
+        panels = (it.original_apex, it.synthetic_apex, flow_overlay(it.original, scale, it.original_apex),
+                  flow_overlay(it.synthetic, scale, it.synthetic_apex))
         for j, img in enumerate(panels):
             ax = axes[i, j]
             ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
@@ -172,7 +208,26 @@ def plot_flow_grid(items: Sequence[IntervalFlow], max_magnitude: float) -> Figur
             if i == 0:
                 ax.set_title(heads[j], fontsize=9)
         axes[i, 0].set_ylabel(f"{it.video}\n{it.kind} {it.onset}→{it.apex}", fontsize=7)
-    fig.suptitle(f"Onset→apex Farneback flow; hue = direction, brightness = speed "
-                 f"(full at {max_magnitude:.2f} px, same for all panels)", fontsize=9)
+        axes[i, 3].yaxis.set_label_position("right")
+        axes[i, 3].set_ylabel(f"full at {scale:.2f} px", fontsize=7)
+        axes[i, 4].axis("off")
+    key = axes[0, 4]
+    size = 121
+    c = (size - 1) / 2
+    key.imshow(wheel_key(size))
+    key.add_patch(Circle((c, c), c / 2, fill=False, ls="--", lw=0.7, color="black"))
+    key.text(c + c / 2 * 0.72, c - c / 2 * 0.72, "½", fontsize=7, ha="left", va="bottom")
+    pad = 0.1 * size
+    for text, (dx, dy) in {"→ right": (1, 0), "↓ down": (0, 1), "left ←": (-1, 0), "↑ up": (0, -1)}.items():
+        key.text(c + dx * (c + 3), c + dy * (c + 3), text, fontsize=7,
+                 ha="center" if dx == 0 else ("left" if dx > 0 else "right"),
+                 va="center" if dy == 0 else ("top" if dy > 0 else "bottom"))
+    key.set_xlim(-3 * pad, size + 3 * pad)
+    key.set_ylim(size + 2 * pad, -2 * pad)
+    key.set_title("key: hue = direction", fontsize=8)
+    key.text(c, size + 2.2 * pad, "radius = speed: centre still,\ndashed ½, rim ≥ the row's\n\"full at\" speed",
+             fontsize=7, ha="center", va="top")
+    fig.suptitle("Onset→apex Farneback flow over the apex frame; hue = direction, opacity = speed, full at each "
+                 f"row's scale (90th percentile of its moving pixels, > {MOVING_THRESHOLD_PX} px)", fontsize=8)
     fig.tight_layout()
     return fig

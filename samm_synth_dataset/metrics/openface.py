@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import warnings
@@ -36,6 +37,12 @@ INSTALL_HELP = (
     "FeatureExtraction on PATH or pass its path (--openface-bin PATH), or run it elsewhere and pass the "
     "precomputed CSVs named <video>.csv (--original-csv-dir DIR --synthetic-csv-dir DIR)."
 )
+
+
+#: FeatureExtraction options the ``aus`` command itself sets (input, output place and name, the AU switch) or
+#: that would read another input (a camera, a video file, a root folder); refused in ``--openface-args``.
+CONTROLLED_ARGS: tuple[str, ...] = ("-f", "-fdir", "-device", "-inroot", "-outroot", "-out_dir", "-of", "-aus",
+                                    "-au_static")
 
 
 class OpenFaceCSVError(ValueError):
@@ -173,17 +180,46 @@ def find_openface(binary: str | Path | None = None) -> Path:
     return Path(found)
 
 
+def parse_openface_args(text: str | Sequence[str] | None) -> list[str]:
+    """Extra ``FeatureExtraction`` arguments: a shell-quoted string (split like a POSIX shell) or a list.
+
+    E.g. ``"-mloc model/main_clnf_general.txt"`` for an OpenFace install without the CE-CLM model files. Refuses
+    (ValueError, one line) the options this package sets itself (:data:`CONTROLLED_ARGS`: input, ``-out_dir``,
+    ``-of``, ``-aus``; ``-au_static`` is ``--au-static``) and a string that does not split.
+    """
+    if text is None:
+        return []
+    if isinstance(text, str):
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            raise ValueError(f"--openface-args {text!r}: cannot be split like a shell command line ({exc}); "
+                             "check its quotes") from exc
+    else:
+        words = [str(w) for w in text]
+    controlled = [w for w in words if w in CONTROLLED_ARGS]
+    if controlled:
+        raise ValueError(f"--openface-args: {', '.join(controlled)} is set by `samm-synth aus` itself (it runs "
+                         "FeatureExtraction -fdir FRAMES -aus -out_dir DIR -of NAME; -au_static is --au-static); "
+                         "remove it")
+    return words
+
+
 def run_openface(frames_dir: str | Path, out_dir: str | Path, binary: str | Path | None = None,
                  au_static: bool = False, name: str | None = None, extra_args: Sequence[str] = (),
                  timeout: float | None = None, log_file: str | Path | None = None) -> Path:
-    """Run ``FeatureExtraction -fdir FRAMES_DIR -aus -out_dir OUT_DIR [-of NAME] [-au_static]``; return the CSV.
+    """Run ``FeatureExtraction -fdir FRAMES_DIR -aus -out_dir OUT_DIR -of NAME [-au_static] [EXTRA_ARGS]``; return
+    the CSV.
 
     ``frames_dir`` holds one image per frame, named so that sorted order is frame order (OpenFace numbers them
     1, 2, ...). The CSV is ``OUT_DIR/<name>.csv`` (``name`` defaults to the folder's name). OpenFace inherits
-    this process's environment (thread caps included). ``log_file``: a file that receives the command line and
-    OpenFace's whole stdout and stderr. Raises FileNotFoundError (binary missing, with install help) or
+    this process's environment (thread caps included). ``extra_args``: more options, checked by
+    :func:`parse_openface_args` (e.g. ``["-mloc", "model/main_clnf_general.txt"]``). ``log_file``: a file that
+    receives the command line and OpenFace's whole stdout and stderr. Raises FileNotFoundError (binary missing,
+    with install help), ValueError (an option of ``extra_args`` this function sets itself) or
     RuntimeError (non-zero exit or no CSV written, with the tail of OpenFace's output and the log's path).
     """
+    extra = parse_openface_args(list(extra_args))
     exe = find_openface(binary)
     frames_dir = Path(frames_dir)
     out_dir = Path(out_dir)
@@ -194,18 +230,18 @@ def run_openface(frames_dir: str | Path, out_dir: str | Path, binary: str | Path
     cmd = [str(exe), "-fdir", str(frames_dir), "-aus", "-out_dir", str(out_dir), "-of", name]
     if au_static:
         cmd.append("-au_static")
-    cmd.extend(extra_args)
-    log.info("running %s", " ".join(cmd))
+    cmd.extend(extra)
+    log.info("running %s", shlex.join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     csv = out_dir / f"{name}.csv"
     output = proc.stdout + proc.stderr
     where = ""
     if log_file is not None:
-        Path(log_file).write_text(f"$ {' '.join(cmd)}\n# exit {proc.returncode}\n--- stdout\n{proc.stdout}\n"
+        Path(log_file).write_text(f"$ {shlex.join(cmd)}\n# exit {proc.returncode}\n--- stdout\n{proc.stdout}\n"
                              f"--- stderr\n{proc.stderr}")
         where = f" (whole output: {log_file})"
     if proc.returncode != 0:
-        raise RuntimeError(f"OpenFace failed on {frames_dir} (exit {proc.returncode}): {' '.join(cmd)}{where}\n"
+        raise RuntimeError(f"OpenFace failed on {frames_dir} (exit {proc.returncode}): {shlex.join(cmd)}{where}\n"
                            f"{output[-2000:]}")
     if not csv.is_file():
         raise RuntimeError(f"OpenFace wrote no {csv} for {frames_dir}{where}; its output:\n{output[-2000:]}")

@@ -13,8 +13,9 @@ Steps, in order (nothing is marked released unless all succeed):
 4. with ``previous`` (an earlier release), compare records and refuse a version bump that understates the change
    (PATCH: same records; MINOR: added fields or videos; MAJOR: changed records or splits);
 5. render the dataset card (README.md) with the real numbers and validate it locally;
-6. record README.md, the splits and quality files in the manifest (bytes, sha256) and the version, date, change
-   level and notes under ``manifest["release"]`` (written last).
+6. record README.md, the splits and quality files in the manifest (bytes, sha256), then write ``croissant.json``
+   (``format.croissant``: Croissant 1.0 with its RAI fields, from the files as listed) and record it, and the
+   version, date, change level and notes under ``manifest["release"]`` (written last).
 
 A released directory is immutable: re-running with the same version is a no-op refresh; another version needs a
 new ``out`` directory.
@@ -34,6 +35,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from samm_synth_dataset import __version__, format as fmt
+from samm_synth_dataset.format.croissant import write_croissant
 from samm_synth_dataset.identity.expectation import check_identity
 from samm_synth_dataset.release import card as cardmod
 from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version, check_version, compare_releases,
@@ -63,7 +65,7 @@ def _now_date() -> str:
 
 #: Files this stage (re)writes before it records them: an in-place release killed in between leaves them
 #: differing from the manifest, and re-running the same command must finish the job.
-RELEASE_OUTPUTS: tuple[str, ...] = (fmt.CARD, fmt.SPLITS_PATH)
+RELEASE_OUTPUTS: tuple[str, ...] = (fmt.CARD, fmt.SPLITS_PATH, fmt.CROISSANT)
 
 
 def verify_build(build: Path, own: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -147,7 +149,7 @@ def _make_release(build_dir: str | Path, version: str | Version, notes: str | No
     new_version = version if isinstance(version, Version) else Version.parse(version)
     dest = Path(out).resolve() if out is not None else build
     in_place = dest == build
-    manifest = verify_build(build, own=RELEASE_OUTPUTS if in_place else (fmt.CARD,))  # the card is rendered anew
+    manifest = verify_build(build, own=RELEASE_OUTPUTS if in_place else (fmt.CARD, fmt.CROISSANT))  # rendered anew
     identity = check_identity(build)
     for line in identity.contradictions:
         log.warning("identity check: %s", line)
@@ -222,6 +224,10 @@ def _make_release(build_dir: str | Path, version: str | Version, notes: str | No
         if quality.is_dir():
             recorded += [p.relative_to(work).as_posix() for p in sorted(quality.rglob("*")) if p.is_file()]
         final = fmt.add_files(work, recorded)
+        license = cardmod.split_front_matter(text)[0].get("license") or cardmod.LICENSE_ID  # the card's licence
+        write_croissant(work, {**final, "release": release_info}, str(license))  # the files as listed now
+        recorded.append(fmt.CROISSANT)
+        final = fmt.add_files(work, [fmt.CROISSANT])
         final["release"] = release_info
         fmt.write_manifest(work, final)
         cardmod.validate_card(work)

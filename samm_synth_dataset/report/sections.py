@@ -155,7 +155,7 @@ def flow_section(ctx: ReportContext) -> Section:
         return sec.skip(m.no_originals() if m.none_found else "no interval has both an onset and a distinct apex",
                         intervals_skipped=m.intervals_skipped, videos_skipped=m.videos_skipped)
     summary = flow_summary(m.per_interval)
-    scale = flow.shared_scale([f for it in m.shown for f in (it.original, it.synthetic)])
+    scales = [flow.shared_scale([it.original, it.synthetic]) for it in m.shown]
     sec.doc.p(f"Farneback flow (OpenCV, parameters {flow.FARNEBACK}) from each interval's onset to its apex, for "
               "the original (the video's crop, resized to the synthetic size, greyscale) and the synthetic "
               f"(greyscale). {m.per_interval['interval_id'].nunique()} intervals; {len(m.intervals_skipped)} "
@@ -166,16 +166,21 @@ def flow_section(ctx: ReportContext) -> Section:
               "(see Settings).")
     sec.doc.table(summary, "Flow similarity per interval kind and region (means over intervals; magnitude r "
                            "as Fisher-z mean).")
-    sec.doc.figure(save_figure(flow.plot_flow_grid(m.shown, scale), ctx.figures / "fig6_flow.png"),
+    sec.doc.figure(save_figure(flow.plot_flow_grid(m.shown, scales), ctx.figures / "fig6_flow.png"),
                    f"Figure 6. Onset→apex flow of the {len(m.shown)} intervals with the strongest original "
-                   f"motion; hue = direction, brightness = speed on one fixed scale (full at {scale:.2f} px) for "
-                   "every panel.")
+                   "motion, drawn over the apex frame (grey where nothing moves); hue = direction (key: the "
+                   "colour wheel, image axes with y down), opacity = speed, full colour at the row's scale (its "
+                   "right-hand label: the 90th percentile of the speeds of the row's moving pixels, > "
+                   f"{flow.MOVING_THRESHOLD_PX} px, original and synthetic pooled; faster pixels saturate). A row's "
+                   "original and synthetic flows share one scale; rows differ, so compare colour strength within a "
+                   "row, and speeds across rows by their scales. Scales (px): "
+                   + ", ".join(f"{s:.2f}" for s in scales) + ".")
     bars = plot_region_bars(summary, ("mag_original_px", "mag_synthetic_px"), ("original", "synthetic"),
                             "mean |flow| (px)", "Onset→apex motion per region")
     sec.doc.figure(save_figure(bars, ctx.figures / "fig7_flow_regions.png"),
                    "Figure 7. Mean onset→apex flow magnitude per region, original vs synthetic.")
     sec.result = {"params": flow.FARNEBACK, "moving_threshold_px": flow.MOVING_THRESHOLD_PX,
-                  "display_scale_px": scale, "per_interval": m.per_interval, "summary": summary,
+                  "display_scale_px": scales, "per_interval": m.per_interval, "summary": summary,
                   "intervals_skipped": m.intervals_skipped, "videos_skipped": m.videos_skipped,
                   "figure_intervals": [it.interval_id for it in m.shown]}
     return sec

@@ -159,33 +159,108 @@ def plot_protocol_f1(doc: dict[str, Any]) -> Any:
     return fig
 
 
-def plot_timeline(entry: dict[str, Any], protocols: list[str]) -> Any:
-    """One panel per kind: the smoothed score curve of each protocol (dotted: its threshold) against the
-    ground-truth intervals (shaded), predicted intervals as bars under the curves."""
+def lanes(intervals: list[tuple[int, int]]) -> list[int]:
+    """A lane (0, 1, ...) for each ``(onset, offset)`` interval (inclusive ends) so that no two intervals of one
+    lane overlap: each takes the lowest free lane, in onset order (the greedy interval-graph colouring)."""
+    ends: list[int] = []                      # last offset of each lane
+    out = [0] * len(intervals)
+    for i in sorted(range(len(intervals)), key=lambda j: (intervals[j][0], intervals[j][1])):
+        onset, offset = intervals[i]
+        lane = next((n for n, end in enumerate(ends) if end < onset), len(ends))
+        if lane == len(ends):
+            ends.append(offset)
+        else:
+            ends[lane] = offset
+        out[i] = lane
+    return out
 
-    fig, axes = subplots(2, 1, figsize=(8.0, 4.4), sharex=True)
-    for ax, kind in zip(axes, ("ME", "MaE")):
-        for onset, offset, k in entry["ground_truth"]:
-            if k == kind:
-                ax.axvspan(onset, offset, color=KIND_COLOURS[kind], alpha=0.18, lw=0)
-        for i, p in enumerate(protocols):
+
+def peak_of(onset: int, offset: int, first: float, k: int | None) -> float:
+    """The peak a predicted interval came from: its window is ``[c − k, c + k]`` clipped to the video, so ``c`` is
+    the middle of an unclipped window, ``offset − k`` when clipped at the first frame ``first``, else
+    ``onset + k`` (clipped at the end). Without ``k``: the middle."""
+    if k is None or offset - onset == 2 * k:
+        return (onset + offset) / 2
+    return offset - k if onset <= first else onset + k
+
+
+def plot_timeline(entry: dict[str, Any], protocols: list[str], k: dict[str, int] | None = None) -> Any:
+    """Per kind, two panels: the smoothed score curve of each protocol with its threshold (dashed) and, on the
+    curve, the peaks its predicted intervals came from; below, each protocol's predicted intervals as thin bars,
+    overlapping ones in separate lanes. Ground truth shaded in both. The legend is outside the plotting area; the
+    bars have their own axes, so they never cover tick labels. ``k``: the fold's k per kind (frames)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    by_kind: dict[str, dict[str, list[tuple[int, int]]]] = {
+        kind: {p: [(int(a), int(b)) for a, b, kk in entry["predicted"].get(p, []) if kk == kind] for p in protocols}
+        for kind in ("ME", "MaE")}
+    lane_of = {kind: {p: lanes(ivs) for p, ivs in per.items()} for kind, per in by_kind.items()}
+    n_lanes = {kind: {p: max(ls, default=-1) + 1 for p, ls in per.items()} for kind, per in lane_of.items()}
+    heights = []
+    for kind in ("ME", "MaE"):
+        heights += [3.0, max(0.6, 0.16 * sum(max(1, n) for n in n_lanes[kind].values()))]
+    fig, axes = subplots(4, 1, figsize=(9.0, 1.0 + 0.9 * sum(heights)), sharex=True,
+                         gridspec_kw={"height_ratios": heights})
+    for row, kind in enumerate(("ME", "MaE")):
+        ax, bars = axes[2 * row], axes[2 * row + 1]
+        for onset, offset, kk in entry["ground_truth"]:
+            if kk == kind:
+                for a in (ax, bars):
+                    a.axvspan(onset, offset + 1, color=KIND_COLOURS[kind], alpha=0.18, lw=0)
+        ticks, labels = [], []
+        base = 0.0
+        for p in protocols:
             c = entry["curves"].get(p, {})
             colour = PROTOCOL_COLOURS.get(p)
             if kind in c:
-                ax.plot(c["frames"][:len(c[kind])], c[kind], color=colour, lw=1.2, label=p)
-                ax.axhline(c[f"threshold_{kind}"], color=colour, lw=0.8, ls=":")
-            y = -0.06 - 0.05 * i
-            for onset, offset, k in entry["predicted"].get(p, []):
-                if k == kind:
-                    ax.plot([onset, offset], [y, y], color=colour, lw=3, solid_capstyle="butt",
-                            transform=ax.get_xaxis_transform(), clip_on=False)
-        ax.set_ylabel(f"{kind} score")
+                frames = np.asarray(c["frames"][:len(c[kind])], dtype=float)
+                curve = np.asarray(c[kind], dtype=float)
+                ax.plot(frames, curve, color=colour, lw=1.2)
+                ax.axhline(c[f"threshold_{kind}"], color=colour, lw=0.9, ls="--")
+                centres = [peak_of(a, b, frames[0], (k or {}).get(kind)) for a, b in by_kind[kind][p]]
+                if centres and frames.size:
+                    ax.plot(centres, np.interp(centres, frames, curve), ls="none", marker="v", ms=4, color=colour)
+            lanes_here = max(1, n_lanes[kind][p])
+            for (onset, offset), lane in zip(by_kind[kind][p], lane_of[kind][p]):
+                y = base + lanes_here - 1 - lane
+                bars.broken_barh([(onset, offset + 1 - onset)], (y + 0.15, 0.7), color=colour, lw=0)
+            ticks.append(base + lanes_here / 2)
+            labels.append(p)
+            base += lanes_here
+            bars.axhline(base, color="#999", lw=0.5)
+        bars.set_ylim(base, 0)
+        bars.set_yticks(ticks, labels, fontsize=6)
+        bars.tick_params(axis="y", length=0)
+        bars.set_ylabel("predicted", fontsize=7)
+        ax.set_ylabel(f"{kind} score" + (f"\n(k = {k[kind]})" if k and kind in k else ""), fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, ncol=len(protocols), loc="upper right")
+        bars.grid(alpha=0.3, axis="x")
     axes[-1].set_xlabel("source frame")
+    handles = [Line2D([], [], color=PROTOCOL_COLOURS.get(p), lw=1.2, label=p) for p in protocols]
+    handles += [Line2D([], [], color="#555", lw=0.9, ls="--", label="threshold"),
+                Line2D([], [], color="#555", ls="none", marker="v", ms=4, label="peak → interval"),
+                Patch(color=KIND_COLOURS["ME"], alpha=0.18, label="ME (truth)"),
+                Patch(color=KIND_COLOURS["MaE"], alpha=0.18, label="MaE (truth)")]
     fig.suptitle(f"{entry['video']} (held-out subject {entry['test_subject']})", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.8, 1))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.805, 0.93), fontsize=7, frameon=False)
     return fig
+
+
+def timeline_caption(entry: dict[str, Any], k: dict[str, int] | None) -> str:
+    """Figure 12's caption: what is drawn, and why a score above its threshold can give no interval."""
+    ks = ", ".join(f"{kind} {k[kind]}" for kind in ("ME", "MaE") if k and kind in k)
+    return (f"{entry['video']} (seed {entry['seed']}): smoothed score per protocol with its threshold (dashed; "
+            "T = mean + p·(max − mean) of that curve), ground truth shaded (ME red, MaE green); below each score "
+            "panel, the predicted intervals as thin bars, one row of lanes per protocol, overlapping intervals in "
+            "separate lanes; ▼ marks the peak each came from. A predicted interval is the decoding window "
+            "[c − k, c + k] around a peak c of the smoothed score above the threshold"
+            + (f" (k = {ks} frames in this fold)" if ks else "") + ". A stretch above the threshold gives no "
+            "interval when it has no peak of its own: peaks must be at least k frames apart (a higher peak "
+            "nearby wins), the first and last frames of the video are never peaks (a curve still rising at the "
+            "edge has none), and the curve drawn is thinned (one point in every few frames of a long video), so a "
+            "narrow peak can look lower than the one decoded.")
 
 
 def fill_section(sec: Any, release: Path, figures: Path) -> Any:
@@ -217,12 +292,12 @@ def fill_section(sec: Any, release: Path, figures: Path) -> Any:
     sec.doc.figure(save_figure(plot_protocol_f1(doc), figures / "fig11_spotting_f1.png"),
                    "Figure 11. Pooled F1 per protocol and kind with its interval over held-out subjects (error "
                    "bars) and the true positives behind it.")
+    k_of = {f["test_subject"]: f["k"] for f in doc["folds"]}
     for i, entry in enumerate(doc["timelines"]):
         name = f"fig12_spotting_timeline_{i + 1}.png"
-        sec.doc.figure(save_figure(plot_timeline(entry, doc["protocols"]), figures / name),
-                       f"Figure 12.{i + 1}. {entry['video']} (seed {entry['seed']}): smoothed score per protocol "
-                       "(dotted: its threshold), ground truth shaded (ME red, MaE green), predicted intervals as "
-                       "bars below each panel.")
+        k = k_of.get(entry["test_subject"])
+        sec.doc.figure(save_figure(plot_timeline(entry, doc["protocols"], k), figures / name),
+                       f"Figure 12.{i + 1}. " + timeline_caption(entry, k))
     sec.result = {"pooled": table, "verdicts": verdicts, "folds": folds, "claim": claim(doc),
                   "protocols": doc["protocols"], "bootstrap": doc["bootstrap"], "n_subjects": doc["n_subjects"],
                   "n_intervals": doc["n_intervals"], "seeds": doc["seeds"],

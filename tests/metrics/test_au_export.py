@@ -99,6 +99,8 @@ def test_aus_precomputed_csvs(tint_release: Path, fake_bin: Path, tmp_path: Path
                "--synthetic-csv-dir", str(tmp_path / "scsv")])
     assert rc == 0
     assert len(list((tint_release / fmt.AUS_DIR).glob("*.parquet"))) == 2
+    assert fmt.read_manifest(tint_release)[fmt.AUS_RECORD] == {"source": "precomputed", "au_static": False,
+                                                               "openface_args": []}
     # one directory alone is refused; a CSV too long for the video is refused with its name
     assert main(["aus", str(tint_release), "--original-csv-dir", str(tmp_path / "ocsv")]) == 1
     v = videos["video"].iloc[0]
@@ -119,6 +121,51 @@ def test_aus_without_openface_says_how(tint_release: Path, tmp_path: Path, monke
     assert main(["aus", str(tint_release)]) == 1
     err = capsys.readouterr().err
     assert "FeatureExtraction" in err and "--synthetic-csv-dir" in err
+
+
+def test_openface_args_arrive_are_recorded_and_never_reuse_other_runs(tint_release: Path, demo_corpus,
+                                                                       fake_bin: Path, tmp_path: Path,
+                                                                       capsys) -> None:
+    """Issue 25 item 5: ``--openface-args`` reaches every FeatureExtraction call (shell-split), is recorded in the
+    manifest, and is part of the stage's settings: a run stopped with other arguments is redone, not reused."""
+    marker, calls = tmp_path / "fail-on", tmp_path / "calls"
+    wrapper = tmp_path / "openface-wrapper"
+    wrapper.write_text(f"""#!/bin/sh
+for a in "$@"; do printf '%s|' "$a"; done >> {calls}; echo >> {calls}
+if [ -f {marker} ] && echo "$@" | grep -q "$(cat {marker})"; then echo "boom" >&2; exit 3; fi
+exec {fake_bin} "$@"
+""")
+    wrapper.chmod(0o755)
+    victim = sorted(pd.read_parquet(tint_release / fmt.VIDEOS_PATH)["video"])[-1]
+    marker.write_text(f"s-{victim}")
+    base = ["aus", str(tint_release), "--source-root", str(demo_corpus.root), "--openface-bin", str(wrapper),
+            "--workers", "1"]
+    assert main([*base, "--openface-args=-wild"]) == 1             # one video fails, three runs are kept
+    assert "--openface-args=-wild" in capsys.readouterr().err      # the command that finishes the job
+    assert all(line.endswith("|-wild|") for line in calls.read_text().splitlines())
+    marker.unlink()
+    calls.write_text("")
+    assert main([*base, "--openface-args", "-mloc 'model/main clnf general.txt' -multi_view 1"]) == 0
+    lines = calls.read_text().splitlines()
+    assert len(lines) == 4                                         # other arguments: nothing reused
+    assert all(line.endswith("|-mloc|model/main clnf general.txt|-multi_view|1|") for line in lines)
+    manifest = fmt.read_manifest(tint_release)
+    assert manifest[fmt.AUS_RECORD] == {"source": "openface", "au_static": False,
+                                        "openface_args": ["-mloc", "model/main clnf general.txt", "-multi_view",
+                                                          "1"]}
+    assert fmt.verify(tint_release).ok
+    # the options the command sets are refused with one line; so are quotes that do not close
+    capsys.readouterr()
+    assert main([*base, "--openface-args", "-mloc x -out_dir /tmp/elsewhere"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "-out_dir is set by `samm-synth aus` itself" in err[0], err
+    assert main([*base, "--openface-args", "-mloc 'x"]) == 1
+    assert "cannot be split" in capsys.readouterr().err
+    # precomputed CSVs were made elsewhere: OpenFace options cannot apply to them
+    assert main(["aus", str(tint_release), "--original-csv-dir", str(tmp_path), "--synthetic-csv-dir",
+                 str(tmp_path), "--openface-args=-wild"]) == 1
+    assert "not to precomputed CSVs" in capsys.readouterr().err
+    assert fmt.read_manifest(tint_release)[fmt.AUS_RECORD]["openface_args"][0] == "-mloc"
 
 
 def test_original_key_includes_the_frames() -> None:

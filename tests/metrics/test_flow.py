@@ -125,3 +125,50 @@ def test_interval_flow_resizes_original() -> None:
     assert 1.3 < ms < 2.3 and mo == pytest.approx(ms, abs=0.15)        # both measured in synthetic pixels
     assert np.abs(it.synthetic[inner][..., 1]).mean() < 0.2
     assert it.synthetic_apex.ndim == 3 and it.original_apex.shape == (128, 128)
+
+
+def test_flow_overlay_and_its_key() -> None:
+    """Issue 25 item 4: the flow is drawn over its frame (opacity = speed, grey where still) and the key's colours
+    are the panels' colours: the wheel's pixel in a direction at the rim equals a panel pixel moving that way at
+    full scale."""
+    background = np.full((4, 4), 200, np.uint8)
+    flow = np.zeros((4, 4, 2), np.float32)
+    flow[0, 0] = (2.0, 0.0)                 # right, full scale
+    flow[0, 1] = (0.0, 1.0)                 # down, half scale
+    img = F.flow_overlay(flow, 2.0, background)
+    assert img[3, 3].tolist() == [100, 100, 100]                         # still: the frame at half brightness
+    assert img[0, 0].tolist() == [255, 0, 0]                             # right = red, full colour
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    assert hsv[0, 1, 0] == pytest.approx(45, abs=2)                      # down = OpenCV hue 45 (90°), as flow_to_rgb
+    assert 100 < int(img[0, 1].max()) < 255                              # half speed: half way to the colour
+    key = F.wheel_key(101)
+    assert key[50, 100].tolist() == [255, 0, 0] and key[0, 0].tolist() == [255, 255, 255]
+    down = F.flow_overlay(np.array([[[0.0, 1.0]]], np.float32), 1.0, np.zeros((1, 1), np.uint8))[0, 0]
+    assert np.abs(key[100, 50].astype(int) - down.astype(int)).max() <= 2
+    with pytest.raises(ValueError):
+        F.flow_overlay(flow, 0.0, background)
+
+
+def test_shared_scale_is_robust_to_static_pixels_and_outliers() -> None:
+    """The display scale is a percentile of the MOVING pixels: a face that is mostly still, with a few fast
+    outliers at the border, still gets a scale near its real motion (so the motion is visible)."""
+    flow = np.zeros((100, 100, 2), np.float32)
+    flow[40:60, 40:60, 0] = 0.5                                          # 4% of the pixels move 0.5 px
+    flow[0, :5, 0] = 40.0                                                # five outliers
+    assert F.shared_scale([flow]) == pytest.approx(0.5)
+    assert F.shared_scale([np.zeros((8, 8, 2), np.float32)]) == F.MOVING_THRESHOLD_PX   # nothing moves: the floor
+    assert F.shared_scale([]) == F.MOVING_THRESHOLD_PX
+
+
+def test_flow_grid_figure_is_deterministic(tmp_path) -> None:
+    from samm_synth_dataset.metrics.document import save_figure
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    flow = np.zeros((32, 32, 2), np.float32)
+    flow[10:20, 10:20] = (0.3, -0.4)
+    items = [F.IntervalFlow("v/1", "v", "ME", 1, 5, flow, flow * 0.9, frame, frame)]
+    names = [save_figure(F.plot_flow_grid(items, [0.5]), tmp_path / f"f{i}.png") for i in range(2)]
+    assert (tmp_path / names[0]).read_bytes() == (tmp_path / names[1]).read_bytes()
+    with pytest.raises(ValueError, match="one scale per interval"):
+        F.plot_flow_grid(items, [0.5, 1.0])

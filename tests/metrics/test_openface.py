@@ -227,6 +227,10 @@ def test_run_openface_subprocess(fake_openface: Path, tmp_path: Path, monkeypatc
     csv = run_openface(frames, tmp_path / "out2", binary=fake_openface, au_static=True, name="vid")
     assert "-au_static" in (tmp_path / "out2" / "calls.log").read_text()
     assert read_openface_csv(csv)["success"].tolist()[1] == 0
+    run_openface(frames, tmp_path / "out4", binary=fake_openface, name="vid", extra_args=["-mloc", "a b.txt"])
+    assert (tmp_path / "out4" / "calls.log").read_text().rstrip().endswith("-of vid -mloc a b.txt")
+    with pytest.raises(ValueError, match="-of is set by"):
+        run_openface(frames, tmp_path / "out5", binary=fake_openface, extra_args=["-of", "x"])
     # found on PATH
     monkeypatch.setenv("PATH", f"{fake_openface.parent}{os.pathsep}{os.environ['PATH']}")
     assert find_openface() == fake_openface
@@ -282,3 +286,17 @@ def test_missing_au_columns_are_named_and_rows_without_aus_are_failed_frames(rea
         df = read_openface_csv(_rewrite(src, tmp_path / "blank.csv", sep=",", edit=blank))
     assert df["success"].iloc[2] == 0 and ref["success"].iloc[2] == 1
     assert (df["success"].drop(df.index[2]) == ref["success"].drop(ref.index[2])).all()
+
+
+def test_parse_openface_args() -> None:
+    """Extra FeatureExtraction options are split like a shell; the ones `aus` sets itself are refused by name."""
+    from samm_synth_dataset.metrics.openface import parse_openface_args
+
+    assert parse_openface_args(None) == [] and parse_openface_args("") == []
+    assert parse_openface_args("-mloc 'model/main clnf.txt' -wild") == ["-mloc", "model/main clnf.txt", "-wild"]
+    assert parse_openface_args(["-mloc", "a b"]) == ["-mloc", "a b"]
+    for bad in ("-of x", "-fdir d", "-f v.avi", "-aus", "-au_static", "-out_dir o", "-device 0"):
+        with pytest.raises(ValueError, match=f"{bad.split()[0]} is set by `samm-synth aus` itself"):
+            parse_openface_args(bad)
+    with pytest.raises(ValueError, match="cannot be split"):
+        parse_openface_args('-mloc "x')

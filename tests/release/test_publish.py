@@ -45,6 +45,7 @@ def test_publish_uploads_everything_then_tags_last(release_dir: Path, fake_hub):
     assert tag_commit == result.tagged_commit == repo["branches"]["main"]
     files = fake_hub.files_at(REPO_ID, "v1.0.0")
     assert {k: v for k, v in files.items() if k != ".gitattributes"} == _expected(release_dir)
+    assert fmt.CROISSANT in files                                # the Croissant metadata goes with the release
     # README.md goes in the last commit, after every data file
     commits = [p for n, p in fake_hub.calls if n == "create_commit"]
     last_paths = [op.path_in_repo for op in commits[-1]["operations"]]
