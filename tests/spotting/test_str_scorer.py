@@ -50,6 +50,27 @@ def test_the_worked_example_scores_strs_0_2_in_both_modes():
                                                                            mode="strict")) == {}
 
 
+# The reference scorer's README example (genbing99/STRS-Metric, "Brief Example"), which prints STRS 0.2.
+README_PRED = table([("1", "EP02_01f", 10, 70, "happiness"), ("1", "EP03_02", 100, 170, "others"),
+                     ("1", "EP04_02", 0, 70, "others"), ("2", "EP01_11f", 20, 90, "happiness"),
+                     ("2", "EP02_04f", 70, 140, "happiness")])
+README_GT = table([("1", "EP02_01f", 45, 85, "happiness"), ("1", "EP03_02", 130, 160, "others"),
+                   ("1", "EP04_02", 20, 75, "others"), ("2", "EP01_11f", 45, 95, "repression"),
+                   ("2", "EP02_04f", 30, 140, "repression")])
+
+
+def test_the_reference_readme_example_scores_strs_0_2() -> None:
+    """Spotting (IoU of inclusive ranges): EP02_01f 26/76 and EP03_02 31/71 miss; EP04_02 51/76, EP01_11f 46/76
+    and EP02_04f 71/111 hit -> TP 3, FP 2, FN 2, F1 0.6. Pairs (gt, pred): (others, others), (repression, happiness)
+    twice; classes happiness, others, repression: P 0/1/0 (0/0 counted 0), R 0/1/0 -> analysis F1 1/3.
+    STRS 0.6 × 1/3 = 0.2."""
+    for mode in ("megc", "strict"):
+        r = score_str(README_PRED, README_GT, mode=mode)
+        assert (r["spotting"]["tp"], r["spotting"]["fp"], r["spotting"]["fn"]) == (3, 2, 2), mode
+        assert r["analysis"]["f1"] == pytest.approx(1 / 3), mode
+        assert round(r["strs"], 4) == 0.2, mode
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Independent implementations of the rules (sets of frames for IoU, a numpy confusion matrix that must unpack)
 
