@@ -15,10 +15,10 @@ reference's own example has them). IoU counts inclusive frames (:func:`scorer.in
 4. **"UAR" is the mean per-class precision**; the true mean recall is reported beside it as ``mean_recall``.
 5. **a class whose binary confusion matrix cannot be unpacked** (the pairs hold one value only for it, or no pair
    exists) gets precision = recall = F1 = 0.
-6. **divisions by zero give NaN** (numpy's 0/0), which spreads through the means: e.g. when every analysed class
-   gets 0/0/0 the analysis F1 (harmonic mean of mean precision and mean recall) is 0/0 = NaN, and so is STRS.
-   Per-class F1 is ``2TP / (2TP + FP + FN)``; spotting F1 is ``2TP / (2TP + FP + FN)`` too. (Points 5 and 6
-   follow the reference's rules as published: numpy's 0/0 where its code divides by zero.)
+6. **a zero denominator gives 0** for a class's (and the spotting) precision, recall and F1 (``P = TP / (TP + FP)``
+   or 0, ``R`` likewise, ``F1 = 2PR / (P + R)`` or 0), but the analysis F1, ``2·P̄·R̄ / (P̄ + R̄)`` over the mean
+   precision and mean recall, is numpy's 0/0 = NaN when both means are 0 (e.g. every analysed class gets 0/0/0),
+   and so is STRS. The reference's own README example (5 predictions, 5 GTs) scores STRS 0.2 this way.
    (The reference also needs pandas < 2; this module does not.)
 
 ``strict`` mode keeps the STRS definition (the analysis F1 is the harmonic mean of the mean per-class precision and
@@ -217,10 +217,9 @@ def spot_strict(pred: pd.DataFrame, gt: pd.DataFrame, videos: Collection[str], i
 # Analysis
 
 
-def _div(a: float, b: float, mode: str) -> float:
-    if b == 0:
-        return math.nan if mode == "megc" else 0.0
-    return a / b
+def _div(a: float, b: float) -> float:
+    """``a / b``, or 0 when ``b`` is 0 (the reference's per-class and spotting rule; strict's everywhere)."""
+    return a / b if b else 0.0
 
 
 def _mean(values: Sequence[float], mode: str) -> float:
@@ -245,15 +244,17 @@ def analyse(pairs: list[Pair], classes: Sequence[str], mode: str) -> dict[str, A
         if mode == "megc" and not unpacks:   # the 1×1 (or empty) matrix does not unpack
             precision = recall = f1 = 0.0
         else:
-            precision, recall, f1 = _div(tp, tp + fp, mode), _div(tp, tp + fn, mode), _div(2 * tp, 2 * tp + fp + fn,
-                                                                                            mode)
+            precision, recall, f1 = _div(tp, tp + fp), _div(tp, tp + fn), _div(2 * tp, 2 * tp + fp + fn)
         per_class[c] = {"tp": tp, "fp": fp, "fn": fn, "support": support,
                         "precision": precision, "recall": recall, "f1": f1, "matrix_unpacks": unpacks}
     averaged = list(classes) if mode == "megc" else [c for c in classes if per_class[c]["support"] > 0]
     precision = _mean([float(per_class[c]["precision"]) for c in averaged], mode)
     recall = _mean([float(per_class[c]["recall"]) for c in averaged], mode)
     f1_values = [float(per_class[c]["f1"]) for c in averaged]
-    f1 = _div(2 * precision * recall, precision + recall, mode) if not math.isnan(precision + recall) else math.nan
+    if math.isnan(precision + recall) or (mode == "megc" and precision + recall == 0):
+        f1 = math.nan  # numpy's 0/0 in the reference
+    else:
+        f1 = _div(2 * precision * recall, precision + recall)
     return {"n_pairs": len(scored), "classes": list(classes), "averaged_over": averaged, "per_class": per_class,
             "precision": precision, "recall": recall, "f1": f1, "uf1": _mean(f1_values, mode),
             "uar": precision if mode == "megc" else recall, "mean_recall": recall}
@@ -313,8 +314,8 @@ def score_str(
         left_out, pred, known = int((~keep).sum()), pred[keep].reset_index(drop=True), set(gt["video"])
     spotting = spot_megc(pred, gt, iou) if mode == "megc" else spot_strict(pred, gt, known, iou)
     tp, fp, fn = spotting.tp, spotting.fp, spotting.fn
-    spot = {"tp": tp, "fp": fp, "fn": fn, "precision": _div(tp, tp + fp, mode), "recall": _div(tp, tp + fn, mode),
-            "f1": _div(2 * tp, 2 * tp + fp + fn, mode)}
+    spot = {"tp": tp, "fp": fp, "fn": fn, "precision": _div(tp, tp + fp), "recall": _div(tp, tp + fn),
+            "f1": _div(2 * tp, 2 * tp + fp + fn)}
     analysis = analyse(spotting.pairs, chosen, mode)
     return {"mode": mode, "iou": iou, "classes": chosen, "spotting": spot, "analysis": analysis,
             "strs": spot["f1"] * analysis["f1"],

@@ -63,12 +63,13 @@ def test_the_reference_readme_example_scores_strs_0_2() -> None:
     """Spotting (IoU of inclusive ranges): EP02_01f 26/76 and EP03_02 31/71 miss; EP04_02 51/76, EP01_11f 46/76
     and EP02_04f 71/111 hit -> TP 3, FP 2, FN 2, F1 0.6. Pairs (gt, pred): (others, others), (repression, happiness)
     twice; classes happiness, others, repression: P 0/1/0 (0/0 counted 0), R 0/1/0 -> analysis F1 1/3.
-    STRS 0.6 × 1/3 = 0.2."""
-    for mode in ("megc", "strict"):
-        r = score_str(README_PRED, README_GT, mode=mode)
-        assert (r["spotting"]["tp"], r["spotting"]["fp"], r["spotting"]["fn"]) == (3, 2, 2), mode
-        assert r["analysis"]["f1"] == pytest.approx(1 / 3), mode
-        assert round(r["strs"], 4) == 0.2, mode
+    STRS 0.6 × 1/3 = 0.2. Strict averages over the classes the pairs' ground truth has (others, repression):
+    analysis F1 1/2, STRS 0.3."""
+    megc, strict = score_str(README_PRED, README_GT, mode="megc"), score_str(README_PRED, README_GT, mode="strict")
+    for r in (megc, strict):
+        assert (r["spotting"]["tp"], r["spotting"]["fp"], r["spotting"]["fn"]) == (3, 2, 2)
+    assert megc["analysis"]["f1"] == pytest.approx(1 / 3) and round(megc["strs"], 4) == 0.2
+    assert strict["analysis"]["f1"] == pytest.approx(1 / 2) and round(strict["strs"], 4) == 0.3
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -105,20 +106,25 @@ def reference_strs(pred: pd.DataFrame, gt: pd.DataFrame, classes: list[str]) -> 
                 fp += not hit
             fn += done.count(False)
     tp = len(pairs)
+
+    def metrics(ctp: int, cfp: int, cfn: int) -> tuple[float, float, float]:   # zero denominators give 0
+        prec = ctp / (ctp + cfp) if ctp + cfp else 0.0
+        rec = ctp / (ctp + cfn) if ctp + cfn else 0.0
+        return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        spot_f1 = np.float64(2 * tp) / np.float64(2 * tp + fp + fn)
+        spot_f1 = metrics(tp, fp, fn)[2]
         kept = [(g, p) for g, p in pairs if g in classes]
         precisions, recalls, f1s = [], [], []
         for c in classes:
             try:
                 _, cfp, cfn, ctp = _unpack([g == c for g, _ in kept], [p == c for _, p in kept])
-                precisions.append(ctp / (ctp + cfp))
-                recalls.append(ctp / (ctp + cfn))
-                f1s.append(2 * ctp / (2 * ctp + cfp + cfn))
             except ValueError:
-                precisions.append(0.0), recalls.append(0.0), f1s.append(0.0)
+                cfp = cfn = ctp = 0
+            for values, v in zip((precisions, recalls, f1s), metrics(ctp, cfp, cfn)):
+                values.append(v)
         p_all, r_all = np.mean(precisions), np.mean(recalls)
-        f1 = 2 * p_all * r_all / (p_all + r_all)
+        f1 = 2 * p_all * r_all / (p_all + r_all)   # numpy: 0/0 = NaN
     return {"tp": tp, "fp": fp, "fn": fn, "spot_f1": float(spot_f1), "f1": float(f1), "uf1": float(np.mean(f1s)),
             "uar": float(np.mean(precisions)), "strs": float(spot_f1 * f1)}
 
@@ -276,8 +282,9 @@ def test_quirk_uar_is_a_mean_of_precisions():
     assert megc["analysis"]["uar"] == pytest.approx(2 / 3) and strict["analysis"]["uar"] == pytest.approx(2 / 3)
     gt.loc[3, "emotion"] = "surprise"   # surprise: TP 0 FP 0 FN 1 -> P 0/0, R 0
     megc, strict = score_str(pred, gt, mode="megc"), score_str(pred, gt, mode="strict")
-    # negative P 1 R 1/2; positive P 1/3 R 1; surprise: megc P NaN (numpy 0/0), strict P 0.
-    assert math.isnan(megc["analysis"]["uar"]) and math.isnan(megc["strs"])
+    # negative P 1 R 1/2; positive P 1/3 R 1; surprise P 0/0 = 0 (the reference's rule), R 0: both modes average
+    # the three classes; megc's "UAR" is the mean precision, strict's the mean recall.
+    assert megc["analysis"]["uar"] == pytest.approx((1 + 1 / 3 + 0) / 3) and not math.isnan(megc["strs"])
     assert strict["analysis"]["uar"] == pytest.approx((1 / 2 + 1 + 0) / 3)
     assert strict["analysis"]["precision"] == pytest.approx((1 + 1 / 3 + 0) / 3)
 
