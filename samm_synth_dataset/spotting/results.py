@@ -57,6 +57,7 @@ def summarise(folds: list[dict[str, Any]], protocols: Sequence[str], seeds: Sequ
                                         else None for s in seeds]) for kind in SCORE_KINDS} for p in protocols}
     baseline = "real" if "real" in protocols else protocols[0]
     bootstrap: dict[str, Any] = {"resamples": resamples, "seed": bootstrap_seed, "level": level,
+                                 "min_subjects": utility.MIN_SUBJECTS,
                                  "baseline": baseline, "subjects": sorted(f["test_subject"] for f in folds),
                                  "f1": {}, "differences": {}, "verdicts": {}}
     for kind in SCORE_KINDS:

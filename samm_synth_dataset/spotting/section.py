@@ -113,7 +113,12 @@ def claim(doc: dict[str, Any]) -> str:
         text += "; differences " + "; ".join(parts)
     text += f" ({evidence(doc)}; test videos: {doc['test_videos']})."
     verdicts = [v for kind in SCORE_KINDS for v in boot["verdicts"][kind].values()]
-    if verdicts and all(v == "inconclusive" for v in verdicts):
+    minimum = boot.get("min_subjects", 0)
+    if verdicts and doc["n_subjects"] < minimum:
+        text += (f" A verdict needs at least {minimum} held-out subjects and this run has {doc['n_subjects']}, so "
+                 "every difference is inconclusive: these numbers do not show that the synthetic videos help or "
+                 "hurt.")
+    elif verdicts and all(v == "inconclusive" for v in verdicts):
         text += (" Every interval of a difference includes 0, so these numbers do not show that the synthetic "
                  "videos help or hurt.")
     return text
@@ -125,10 +130,12 @@ def support(doc: dict[str, Any]) -> str:
     text = (f"These numbers rest on {evidence(doc)}. The bootstrap resamples people, not intervals, because "
             "intervals of one person are not independent; a verdict is \"helps\" or \"hurts\" only when the whole "
             "interval of the difference is on one side of 0.")
-    if n < 5:
-        text += (f" With {n} held-out subjects a resample can only mix {n} people, so the intervals are wide and "
-                 "say little: treat any difference here as a smoke test of the pipeline, not as evidence about "
-                 "synthetic data. A real answer needs the full corpus (e.g. SAMM-LV's 32 subjects).")
+    minimum = doc["bootstrap"].get("min_subjects", 5)
+    if n < minimum:
+        text += (f" With {n} held-out subjects a resample can only mix {n} people, so even a narrow interval says "
+                 f"nothing about other people: below {minimum} subjects every verdict is \"inconclusive\". Treat "
+                 "any difference here as a smoke test of the pipeline, not as evidence about synthetic data. A real "
+                 "answer needs the full corpus (e.g. SAMM-LV's 32 subjects).")
     return text
 
 

@@ -10,7 +10,9 @@ protocol's F1 and each difference ``protocol − baseline``. The interval is the
 (default 95 %): the (1 − level)/2 and (1 + level)/2 quantiles (numpy's linear interpolation) of the resampled
 values; resamples whose F1 is undefined are left out (their number is reported). A difference's verdict follows
 from its interval alone: "helps" when the whole interval is above 0, "hurts" when it is below 0, "inconclusive"
-otherwise. With few subjects the interval is wide: the verdict then says so instead of ranking point estimates.
+otherwise. A verdict also needs at least :data:`MIN_SUBJECTS` held-out subjects: with fewer, the resamples only
+re-mix a handful of people (2 subjects give 3 distinct sums), so a narrow interval says nothing about other people,
+and the verdict is "inconclusive" whatever the interval.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import numpy as np
 RESAMPLES = 2000
 LEVEL = 0.95
 VERDICTS: tuple[str, ...] = ("helps", "hurts", "inconclusive")
+#: Fewest held-out subjects for a "helps"/"hurts" verdict (see the module docstring).
+MIN_SUBJECTS = 5
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,10 @@ class Estimate:
                 "undefined_resamples": self.undefined_resamples}
 
 
-def verdict(low: float | None, high: float | None) -> str:
-    """"helps" (interval above 0), "hurts" (below 0) or "inconclusive" (contains 0, or undefined)."""
-    if low is None or high is None:
+def verdict(low: float | None, high: float | None, n_subjects: int = MIN_SUBJECTS) -> str:
+    """"helps" (interval above 0), "hurts" (below 0) or "inconclusive" (contains 0, undefined, or fewer than
+    :data:`MIN_SUBJECTS` held-out subjects behind it)."""
+    if low is None or high is None or n_subjects < MIN_SUBJECTS:
         return "inconclusive"
     if low > 0:
         return "helps"
@@ -131,7 +136,7 @@ def paired_bootstrap(counts: Mapping[str, Mapping[str, Counts]], baseline: str =
             continue
         value = None if point[p] is None or point[baseline] is None else point[p] - point[baseline]
         differences[p] = Estimate(value, *_interval(boot[i] - boot[base], level))
-    verdicts = {p: verdict(d.low, d.high) for p, d in differences.items()}
+    verdicts = {p: verdict(d.low, d.high, len(subjects)) for p, d in differences.items()}
     return Comparison(estimates, differences, verdicts, subjects, resamples, level, seed, baseline)
 
 

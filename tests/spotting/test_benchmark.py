@@ -96,7 +96,8 @@ def test_the_json_has_seeds_intervals_and_verdicts(bench):
     for kind in ("ME", "MaE", "overall"):
         assert set(boot["differences"][kind]) == {"synthetic - real", "real+synthetic - real"}
         for name, d in boot["differences"][kind].items():
-            expected = ("helps" if d["low"] is not None and d["low"] > 0 else
+            expected = ("inconclusive" if len(boot["subjects"]) < boot["min_subjects"] else
+                        "helps" if d["low"] is not None and d["low"] > 0 else
                         "hurts" if d["high"] is not None and d["high"] < 0 else "inconclusive")
             assert boot["verdicts"][kind][name] == expected
         for protocol, e in boot["f1"][kind].items():

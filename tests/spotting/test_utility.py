@@ -81,3 +81,19 @@ def test_spread_of_seeds() -> None:
     assert s["n"] == 2 and s["mean"] == pytest.approx(0.3) and s["min"] == 0.2 and s["max"] == 0.4
     assert s["sd"] == pytest.approx(0.141421, abs=1e-6)
     assert spread([None])["mean"] is None
+
+
+def test_fewer_subjects_than_the_minimum_give_no_verdict() -> None:
+    """Two subjects on which synthetic wins both times: the resamples only re-mix the two (the interval is narrow and
+    above 0), yet that says nothing about other people, so the verdict stays inconclusive below MIN_SUBJECTS."""
+    from samm_synth_dataset.spotting.utility import MIN_SUBJECTS
+
+    def counts(n: int) -> dict[str, dict[str, Counts]]:
+        subjects = [f"s{i}" for i in range(n)]
+        return {"real": {s: Counts(1, 1, 4) for s in subjects}, "synthetic": {s: Counts(4, 1, 1) for s in subjects}}
+
+    few = paired_bootstrap(counts(2), resamples=500, seed=0)
+    assert few.differences["synthetic"].low > 0 and few.verdicts == {"synthetic": "inconclusive"}
+    enough = paired_bootstrap(counts(MIN_SUBJECTS), resamples=500, seed=0)
+    assert enough.verdicts == {"synthetic": "helps"}
+    assert verdict(0.1, 0.2, n_subjects=MIN_SUBJECTS - 1) == "inconclusive"
