@@ -470,10 +470,11 @@ class Stage:
         return failures
 
     def commit(self, files: Mapping[str, Path], replace_folder: str | None = None,
-               update_manifest: bool = True) -> None:
+               update_manifest: bool = True, sections: dict[str, Any] | None = None) -> None:
         """Move ``files`` (release path -> staged file) into the release, all or nothing (see the module
         docstring); ``replace_folder``: afterwards that folder holds exactly the files of ``files`` under it
-        (listed files no longer made and stray files are removed). Main rank only."""
+        (listed files no longer made and stray files are removed); ``sections``: top-level manifest keys written
+        in the same manifest write (``format.add_files``). Main rank only."""
         if not self.is_main:
             raise RuntimeError("Stage.commit runs on the main rank only")
         self._close_pool()
@@ -494,6 +495,6 @@ class Stage:
                 (release / rel).unlink(missing_ok=True)
         kill_point(self.name, "commit")
         if update_manifest:
-            fmt.add_files(release, sorted(files), remove=remove, finish_stage=self.name)
+            fmt.add_files(release, sorted(files), remove=remove, finish_stage=self.name, sections=sections)
         shutil.rmtree(self.root, ignore_errors=True)
         log.info("%s: %d files added to %s", self.name, len(files), release)

@@ -21,7 +21,7 @@ from samm_synth_dataset.format.files import (LOCK_FILE, PARQUET_COMPRESSION, TMP
                                              sha256_file, tmp_path, write_table_atomic)
 from samm_synth_dataset.format.flags import COMMON_FLAGS, FLAG_MEANINGS
 from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS,
-                                              AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_SCHEMA, BUILD_DIR, CARD,
+                                              AU_TRACKS, AUS_DIR, AUS_FEATURES, FEATURES_DIR, FEATURES_KEY, AUS_SCHEMA, BUILD_DIR, CARD,
                                               CONFIGS, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
@@ -29,7 +29,7 @@ from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_C
                                               SPOTTING_JSON, SPOTTING_PREDICTIONS_DIR,
                                               SPLITS_PATH, STAGES_DIR, STATUS_BUILDING, STATUS_COMPLETE,
                                               VIDEOS_FEATURES, VIDEOS_PATH, VIDEOS_SCHEMA, WDS_DIR, ReleaseError,
-                                              check_id, part_name,
+                                              check_id, feature_schema, part_name,
                                               schema_for, source_interval_keys, source_intervals,
                                               synthetic_video_id, wds_key, with_hf_metadata)
 from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, file_entries,

@@ -101,11 +101,13 @@ def begin_stage(release: str | Path, stage: str, rerun: str) -> None:
 
 
 def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None] | None = None,
-              remove: list[str] | tuple[str, ...] = (), finish_stage: str | None = None) -> dict[str, Any]:
+              remove: list[str] | tuple[str, ...] = (), finish_stage: str | None = None,
+              sections: dict[str, Any] | None = None) -> dict[str, Any]:
     """Add or refresh files (paths relative to the release) in a complete release's manifest: recompute bytes
     and sha256 (rows from ``rows``, else Parquet row counts, else None). For later stages (AU tracks, quality
     report, the full card). ``remove``: entries to drop (files no longer made); ``finish_stage``: the stage
-    whose ``begin_stage`` mark this same write removes. Returns the new manifest."""
+    whose ``begin_stage`` mark this same write removes; ``sections``: top-level manifest keys set (replaced) in
+    the same write (e.g. ``features``). Returns the new manifest."""
     release = Path(release)
     manifest = read_manifest(release)
     by_path = {f["path"]: f for f in manifest["files"] if f["path"] not in set(remove)}
@@ -121,6 +123,7 @@ def add_files(release: str | Path, paths: list[str], rows: dict[str, int | None]
     manifest["summary"]["files"] = len(manifest["files"])
     manifest["summary"]["bytes"] = sum(f["bytes"] for f in manifest["files"])
     manifest["summary"]["configs"] = declared_configs(release)
+    manifest.update(sections or {})
     if finish_stage is not None:
         pending = manifest.get(PENDING, {})
         pending.pop(finish_stage, None)

@@ -10,14 +10,16 @@ from pathlib import Path
 
 from samm_synth_dataset import format as fmt, settings
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
+from samm_synth_dataset.spotting.features_command import add_features_command
 from samm_synth_dataset.spotting.scorer import (MATCHING_RULES, MEGC_LAYOUTS, format_table, match_spotting,
                                                 release_videos, write_log, write_megc)
 from samm_synth_dataset.stages import WORKERS_HELP
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``samm-synth score-spotting`` and ``samm-synth spotting-benchmark``."""
+    """Register ``samm-synth score-spotting``, ``samm-synth features`` and ``samm-synth spotting-benchmark``."""
     add_score_command(subparsers)
+    add_features_command(subparsers)
     p = subparsers.add_parser(
         "spotting-benchmark",
         help="train the SOFTNet spotting baseline on real / synthetic / real+synthetic videos, test on real ones",

@@ -4,7 +4,8 @@
 height × width × channels u, v, ε) in the recipe's dtype, i = 0-based position in the frames given. The ``default``
 recipe is ``features.flow_features_by_k`` (today's baseline, unchanged values, one stream); ``softnet`` and ``mtsn``
 follow ``softnet``'s steps on greyscale crops resized to the recipe's ``flow_size``. Only ``max(ks) + 1`` small
-frames are held. ``Landmarks`` says where the softnet regions come from (stated in the output's metadata).
+frames are held. TV-L1 runs on one OpenCV thread (a 128 px pair is too small to share; parallelism comes from the
+stage's worker processes), restored afterwards. ``Landmarks`` says where the softnet regions come from (stated in the output's metadata).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import cv2
 import numpy as np
 
 from samm_synth_dataset.metrics.flow import to_grey
@@ -64,6 +66,17 @@ def video_features(frames: Iterable[np.ndarray], recipe: Recipe, ks: Sequence[in
     if recipe.flow == "farneback":
         out = flow_features_by_k(frames, ks, default_params(recipe), None, video)
         return {k: v[:, None].astype(dtype, copy=False) for k, v in out.items()}, None
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return _tvl1_features(frames, recipe, ks, landmarks, video)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def _tvl1_features(frames: Iterable[np.ndarray], recipe: Recipe, ks: list[int], landmarks: str, video: str
+                   ) -> tuple[dict[int, np.ndarray], Landmarks | None]:
+    dtype = np.dtype(recipe.dtype)
     size = (recipe.flow_size, recipe.flow_size)
     window: deque[np.ndarray] = deque(maxlen=ks[-1] + 1)
     ones: deque[np.ndarray] = deque(maxlen=ks[-1] + 1)  # stream "1": ones[j] = pair (j, j + 1), aligned to window
