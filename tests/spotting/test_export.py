@@ -116,3 +116,17 @@ def test_bad_input_gets_one_line(tiny_release: Path, tmp_path: Path, capsys):
     with pytest.raises(FeaturesError, match="has no ME interval, so the ME k is undefined; pass --kinds MaE"):
         kinds_k(only_mae, SOFTNET, ["ME", "MaE"], "intervals.parquet")
     assert kinds_k(only_mae, SOFTNET, ["MaE"], "x") == {"MaE": 4}  # floor((8 + 1) / 2)
+
+
+def test_verify_checks_the_features(exported: Path, tmp_path: Path):
+    import shutil
+
+    release = tmp_path / "release"
+    shutil.copytree(exported, release)
+    manifest = fmt.read_manifest(release)
+    manifest[fmt.FEATURES_KEY]["mtsn"]["shape"] = [1, 28, 28, 3]
+    del manifest[fmt.FEATURES_KEY]["softnet"]
+    fmt.write_manifest(release, manifest)
+    problems = fmt.verify(release).problems
+    assert any("data/features/softnet: listed files without a features block" in p for p in problems)
+    assert any("arrays of 4704 values, the block's shape [1, 28, 28, 3] has 2352" in p for p in problems)
