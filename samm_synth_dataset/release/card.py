@@ -297,7 +297,25 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "data_bytes": sum(p.stat().st_size for p in data_files),
         "quality": _quality(release),
         "history": history,
+        "features": _features(manifest),
+        "features_example": "softnet" if "softnet" in (manifest.get(fmt.FEATURES_KEY) or {}) else
+                            next(iter(sorted(manifest.get(fmt.FEATURES_KEY) or {})), ""),
     }
+
+
+def _features(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's spotting-feature recipes for the card's features section, by name."""
+    out = []
+    for name, block in sorted((manifest.get(fmt.FEATURES_KEY) or {}).items()):
+        recipe = block.get("recipe") or {}
+        out.append({"name": name, "version": recipe.get("version"), "flow": recipe.get("flow"),
+                    "k": ", ".join(f"{kind} {k}" for kind, k in (block.get("k") or {}).items()),
+                    "shape": " × ".join(str(n) for n in block.get("shape") or []), "dtype": block.get("dtype"),
+                    "rows": int(block.get("rows") or 0), "files": int(block.get("files") or 0),
+                    "landmarks": (block.get("landmarks") or {}).get("source", "none"),
+                    "substitution": (block.get("landmarks") or {}).get("substitution"),
+                    "licence": (block.get("landmarks") or {}).get("licence")})
+    return out
 
 
 def render_card(release: str | Path, history: list[dict[str, Any]] | None = None,
