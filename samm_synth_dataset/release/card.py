@@ -298,9 +298,19 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "quality": _quality(release),
         "history": history,
         "features": _features(manifest),
+        "spotting_features": _spotting_features(release),
         "features_example": "softnet" if "softnet" in (manifest.get(fmt.FEATURES_KEY) or {}) else
                             next(iter(sorted(manifest.get(fmt.FEATURES_KEY) or {})), ""),
     }
+
+
+def _spotting_features(release: Path) -> dict[str, Any] | None:
+    """The feature recipe, k rule and decoding the release's ``quality/spotting.json`` states, if any."""
+    path = release / fmt.SPOTTING_JSON
+    try:
+        return json.loads(path.read_text()).get("features") if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def _features(manifest: dict[str, Any]) -> list[dict[str, Any]]:

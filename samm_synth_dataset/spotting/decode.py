@@ -88,6 +88,14 @@ def spot_intervals(curve: np.ndarray, k: int, frames: Sequence[int] | np.ndarray
     return [(int(numbers[max(0, q - k)]), int(numbers[min(last, q + k)])) for q in peaks]
 
 
+def softnet_curve(pair_scores: np.ndarray, k: int) -> np.ndarray:
+    """SOFTNet's smoothed curve ``agg[j] = mean(s[j : j + 2k])``, j = 0 .. M − 2k − 1 (empty when M <= 2k)."""
+    s = np.asarray(pair_scores, dtype=np.float64)
+    if s.size <= 2 * k:
+        return np.zeros(0)
+    return np.convolve(s, np.ones(2 * k) / (2 * k), mode="valid")[:-1]
+
+
 def softnet_spot(pair_scores: np.ndarray, k: int, frames: Sequence[int] | np.ndarray, p: float = P,
                  video: str = "video") -> list[tuple[int, int]]:
     """SOFTNet's decoding (module docstring) of the ``M`` pair scores of a video of ``N = M + k`` frames whose
@@ -104,7 +112,7 @@ def softnet_spot(pair_scores: np.ndarray, k: int, frames: Sequence[int] | np.nda
     dummy = [(int(numbers[min(k, last)]), int(numbers[min(k, last)]))]
     if s.size <= 2 * k:
         return dummy
-    agg = np.convolve(s, np.ones(2 * k) / (2 * k), mode="valid")[:-1]  # agg[j] = mean(s[j : j + 2k])
+    agg = softnet_curve(s, k)
     peaks, _ = find_peaks(agg, height=threshold(agg, p), distance=k) if np.ptp(agg) > 0 else ([], None)
     if len(peaks) == 0:
         return dummy

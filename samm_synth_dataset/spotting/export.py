@@ -22,7 +22,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,7 @@ class VideoJob:
     intervals: dict[str, list[tuple[int, int]]]
     recipe: Recipe
     landmarks: str
+    extra: tuple[int, ...] = ()
 
 
 def _frames(job: VideoJob) -> Iterator[np.ndarray]:
@@ -99,7 +100,7 @@ def _frames(job: VideoJob) -> Iterator[np.ndarray]:
 def feature_tables(job: VideoJob) -> tuple[dict[int, pa.Table], dict[str, Any]]:
     """The video's feature rows split by part (part -> table, parts without rows left out) and its notes."""
     numbers, recipe = job.numbers, job.recipe
-    ks = sorted({k for k in job.ks.values() if k < len(numbers)})
+    ks = sorted({k for k in (*job.ks.values(), *job.extra) if k < len(numbers)})
     short = sorted(kind for kind, k in job.ks.items() if k >= len(numbers))
     notes: dict[str, Any] = {"short": short}
     if not ks:
@@ -112,7 +113,7 @@ def feature_tables(job: VideoJob) -> tuple[dict[int, pa.Table], dict[str, Any]]:
     for k in ks:
         m = arrays[k].shape[0]
         labels = {kind: pseudo_labels(numbers, job.intervals.get(kind, []), k, video=job.video)
-                  if job.ks[kind] == k else None for kind in fmt.KINDS if kind in job.ks}
+                  if job.ks.get(kind) == k else None for kind in fmt.KINDS}
         columns["video"] += [job.video] * m
         columns["frame"].append(numbers[:m])
         columns["end_frame"].append(numbers[k:k + m])
@@ -171,11 +172,13 @@ def kinds_k(intervals: pd.DataFrame, recipe: Recipe, kinds: Sequence[str], where
 
 def export_features(release: str | Path, recipe: str | Recipe = "default", kinds: Sequence[str] = fmt.KINDS,
                     workers: int | None = None, landmarks: str = "proportional", source_root: str | Path | None = None,
-                    originals_out: str | Path | None = None, ks: Mapping[str, int] | None = None,
+                    originals_out: str | Path | None = None, extra_ks: Sequence[int] = (),
                     progress: bool = True) -> dict[str, Any]:
     """Write the recipe's features into ``release`` (and the originals' into ``originals_out``); return the
-    recipe's block (also in the manifest). ``ks`` overrides k per kind. Bad input raises FeaturesError (one line).
-    Under torchrun every rank does its share; only the main rank commits and returns the block ({} elsewhere)."""
+    recipe's block (also in the manifest). ``extra_ks``: more k values whose pairs are written too (the spotting
+    benchmark's per-fold k; their rows carry a pseudo-label only where a kind has that k). Bad input raises
+    FeaturesError (one line). Under torchrun every rank does its share; only the main rank commits and returns the
+    block ({} elsewhere)."""
     release = Path(release)
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     check_landmarks(recipe, landmarks)
@@ -193,16 +196,22 @@ def export_features(release: str | Path, recipe: str | Recipe = "default", kinds
     except (FileNotFoundError, fmt.ReleaseError) as exc:
         raise FeaturesError(str(exc)) from None
     videos = videos.sort_values("video").reset_index(drop=True)
-    k_of = dict(ks) if ks is not None else kinds_k(intervals, recipe, kinds, str(release / fmt.INTERVALS_PATH))
-    jobs = _jobs(release, videos, intervals, recipe, k_of, landmarks, source_root)
+    k_of = kinds_k(intervals, recipe, kinds, str(release / fmt.INTERVALS_PATH))
+    extra = tuple(sorted(set(int(k) for k in extra_ks) - set(k_of.values())))
+    if extra and extra[0] < 1:
+        raise FeaturesError(f"k must be >= 1 frame, got {extra[0]}")
+    jobs = _jobs(release, videos, intervals, recipe, k_of, landmarks, source_root, extra)
     outside = Path(originals_out).resolve() if originals_out is not None else None
-    if outside is not None and (outside == release.resolve() or release.resolve() in outside.parents):
+    build = (release / fmt.BUILD_DIR).resolve()
+    if outside is not None and (outside == release.resolve() or release.resolve() in outside.parents) \
+            and build not in (outside, *outside.parents):
         raise FeaturesError(f"--originals-out {outside}: must be outside the release (the sources' licences "
                             "forbid redistributing features of the original videos)")
     rerun = (f"samm-synth features {release} --recipe {recipe.name} --kinds {' '.join(kinds)}"
              + (f" --landmarks {landmarks}" if landmarks != "proportional" else "")
              + (f" --source-root {source_root} --originals-out {originals_out}" if source_root else ""))
-    settings = {"release": release_digest(manifest), "recipe": recipe.as_dict(), "k": k_of,
+    made_from = release_digest(manifest)
+    settings = {"release": made_from, "recipe": recipe.as_dict(), "k": k_of, "extra_k": list(extra),
                 "landmarks": landmarks, "source_root": str(Path(source_root).resolve()) if source_root else None}
     with Stage(release, f"features-{recipe.name}", rerun=rerun, workers=workers, progress=progress,
                unit="video") as stage:
@@ -211,7 +220,7 @@ def export_features(release: str | Path, recipe: str | Recipe = "default", kinds
         if not stage.is_main:
             return {}
         notes = {t.id: json.loads((done[t.id] / "notes.json").read_text()) for t in tasks}
-        block = _block(recipe, k_of, landmarks, jobs, notes)
+        block = {**_block(recipe, k_of, landmarks, jobs, notes), "extra_k": list(extra), "release": made_from}
         folder = recipe_folder(recipe.name)
         synthetic = {f"{folder}/{p.name}": p for j in jobs if j.origin == "synthetic"
                      for p in sorted(done[f"synthetic-{j.video}"].glob("*.parquet"))}
@@ -228,7 +237,7 @@ def export_features(release: str | Path, recipe: str | Recipe = "default", kinds
 
 
 def _jobs(release: Path, videos: pd.DataFrame, intervals: pd.DataFrame, recipe: Recipe, k_of: dict[str, int],
-          landmarks: str, source_root: str | Path | None) -> list[VideoJob]:
+          landmarks: str, source_root: str | Path | None, extra: tuple[int, ...]) -> list[VideoJob]:
     iv = fmt.source_intervals(intervals)
     by_source = {str(s): {kind: [(int(a), int(b)) for a, b in zip(g.loc[g["kind"] == kind, "onset"],
                                                                    g.loc[g["kind"] == kind, "offset"])]
@@ -242,7 +251,7 @@ def _jobs(release: Path, videos: pd.DataFrame, intervals: pd.DataFrame, recipe: 
             raise FeaturesError(f"{release / fmt.FRAMES_DIR}: no Parquet frames of video {video}; features read "
                                 "the Parquet frames (build with --formats parquet)")
         job = VideoJob(release, None, "synthetic", video, row, synthetic_frame_numbers(release, video),
-                       tuple(starts), k_of, by_source.get(source, {}), recipe, landmarks)
+                       tuple(starts), k_of, by_source.get(source, {}), recipe, landmarks, extra)
         jobs.append(job)
         firsts.setdefault(source, job)
     if source_root is not None:
@@ -260,7 +269,7 @@ def _jobs(release: Path, videos: pd.DataFrame, intervals: pd.DataFrame, recipe: 
                 raise FeaturesError(f"--source-root {root} does not match the release: source video {source} has "
                                     f"no frames {missing[:5]} (of {len(missing)}) that the release covers")
             jobs.append(VideoJob(release, root, "original", source, first.row, first.numbers, first.starts, k_of,
-                                 first.intervals, recipe, landmarks))
+                                 first.intervals, recipe, landmarks, extra))
     return jobs
 
 
@@ -303,3 +312,49 @@ def _write_originals(out: Path, folder: str, files: dict[str, Path], block: dict
         shutil.copyfile(src, tmp)
         fmt.commit(tmp, dst)
     fmt.atomic_write_json(target / ORIGINALS_BLOCK, block)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading back (the spotting benchmark)
+
+
+def features_ready(release: Path, recipe: Recipe, kinds: Sequence[str], extra_ks: Sequence[int], landmarks: str,
+                   originals_out: Path | None) -> bool:
+    """True when the release (and ``originals_out``) already hold this recipe's features for the kinds and
+    extra k values, made from the release's current frames and intervals: ``export_features`` need not run."""
+    manifest = fmt.read_manifest(release)
+    block = (manifest.get(fmt.FEATURES_KEY) or {}).get(recipe.name)
+
+    def same(b: dict[str, Any] | None) -> bool:
+        return (b is not None and b.get("recipe") == recipe.as_dict() and sorted(b.get("k", {})) == sorted(kinds)
+                and set(extra_ks) <= set(b.get("extra_k", [])) | set(b.get("k", {}).values())
+                and b.get("release") == release_digest(manifest)
+                and b.get("landmarks", {}).get("source") == (landmarks if recipe.uses_landmarks else "none"))
+
+    if not same(block):
+        return False
+    if originals_out is None:
+        return True
+    path = originals_out / recipe_folder(recipe.name) / ORIGINALS_BLOCK
+    theirs = json.loads(path.read_text()) if path.is_file() else None
+    return same(theirs) and len(list(path.parent.glob("*.parquet"))) == (theirs or {}).get("files")
+
+
+def video_files(folder: Path, video: str) -> list[Path]:
+    """The feature parts of ``video`` in a recipe folder, in part order."""
+    return sorted(folder.glob(f"{fmt.check_id(video, 'video id')}-[0-9][0-9][0-9][0-9][0-9].parquet"))
+
+
+def read_features(files: Sequence[Path], k: int, shape: Sequence[int], video: str = "video") -> np.ndarray:
+    """A video's features at ``k`` from its parts: float32 ``M × shape`` (the recipe's streams × H × W × 3) in
+    pair order (i = 0 .. M − 1); ValueError naming the video when the rows are not exactly the pairs 0 .. M − 1."""
+    if not files:
+        raise ValueError(f"{video}: no feature files; run `samm-synth features`")
+    tables = [pq.read_table(p, filters=[("k", "=", int(k))], columns=["position", "feature"]) for p in files]
+    table = pa.concat_tables(tables)
+    position = table.column("position").to_numpy()
+    if not np.array_equal(position, np.arange(position.size)):
+        raise ValueError(f"{video}: the feature rows at k = {k} are not the pairs 0 .. {position.size - 1} in "
+                         f"order (files {files[0].parent}); re-run `samm-synth features`")
+    flat = table.column("feature").combine_chunks().flatten().to_numpy()
+    return flat.reshape(position.size, *shape).astype(np.float32, copy=False)

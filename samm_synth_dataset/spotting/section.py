@@ -188,6 +188,15 @@ def plot_timeline(entry: dict[str, Any], protocols: list[str]) -> Any:
     return fig
 
 
+def _choices(doc: dict[str, Any]) -> str:
+    """The feature recipe, k rule and decoding ``spotting.json`` states (absent in files of older versions)."""
+    f = doc.get("features")
+    if not f:
+        return ""
+    return (f" Features: the `{f['recipe']['name']}` recipe (version {f['recipe']['version']}, {f['recipe']['flow']} "
+            f"flow), read from `{f['export']}` (`samm-synth features`); k: {f['k']}; decoding: {f['decoding']}.")
+
+
 def fill_section(sec: Any, release: Path, figures: Path) -> Any:
     """Fill the report's spotting ``Section`` ``sec`` from the release's ``quality/spotting.json`` (figures into
     ``figures``), or skip it when the benchmark has not run. The section records the sha256 of the file it was
@@ -200,7 +209,7 @@ def fill_section(sec: Any, release: Path, figures: Path) -> Any:
               f"spotting-benchmark RELEASE --source-root CORPUS --settings quality/spotting.json` reruns them): "
               f"{s['epochs']} epochs, SGD lr {s['lr']}, batch {s['batch_size']}, p {s['p']}, features "
               f"{s['flow_size']} px flow → {s['input_size']}² input, test videos: {s['test_videos']}. Predictions per "
-              "protocol, fold and seed: `quality/spotting/*.csv`.")
+              "protocol, fold and seed: `quality/spotting/*.csv`." + _choices(doc))
     sec.doc.p("**Result**: " + claim(doc))
     sec.doc.p("**What these numbers can support**: " + support(doc))
     verdicts, table = verdict_table(doc), pooled_table(doc)
