@@ -233,7 +233,8 @@ def training_jobs(inputs: Inputs, settings: BenchmarkSettings, features: dict[st
 
 
 def run_benchmark(release: str | Path, source_root: str | Path | None, settings: BenchmarkSettings | None = None,
-                  progress: bool = True, update_manifest: bool = True, workers: int | None = None) -> dict[str, Any]:
+                  progress: bool = True, update_manifest: bool = True, workers: int | None = None,
+                  recipe: Recipe | None = None) -> dict[str, Any]:
     """Run every protocol with every seed over every LOSO fold; write ``quality/spotting.json`` and the prediction
     CSVs and return the JSON document. Everything runs as the stage ``spotting`` (``stages``): the features, one
     task per video, then the training runs, one task per (protocol, fold, seed) (``workers`` processes; under
@@ -242,12 +243,15 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
     ``update_manifest`` is False; the prediction folder then holds exactly this run's CSVs). From the start of the
     run to that commit the manifest marks the stage as pending, so a run that fails or is killed leaves a release
     that ``verify`` rejects, naming the command; re-running it reuses the finished tasks and completes it. The
-    document is the same bytes for any number of workers and ranks."""
+    document is the same bytes for any number of workers and ranks. ``recipe``: a recipe object of the settings'
+    recipe name to use instead of ``benchmark_recipe(settings)`` (e.g. cheaper flow in tests)."""
     settings = settings or BenchmarkSettings()
     train.resolve_device(settings.device)
     inputs = read_inputs(release, source_root)
     release = inputs.release
-    recipe = benchmark_recipe(settings)
+    recipe = recipe or benchmark_recipe(settings)
+    if recipe.name != settings.recipe:
+        raise SpottingBenchmarkError(f"recipe {recipe.name!r} given for settings.recipe {settings.recipe!r}")
     whole = dataset_ks(inputs, recipe) if settings.recipe == "softnet" else None
     ks = sorted({k for k in (whole.values() if whole else [k for f in inputs.folds for k in f.k.values()])
                  if k is not None})

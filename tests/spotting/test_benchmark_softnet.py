@@ -1,5 +1,6 @@
 """``spotting-benchmark --recipe softnet`` on the tests' tiny release: it reads the exported softnet features
-(TV-L1 at 128 px, made by ``samm-synth features`` when missing, the originals' outside the release), uses the
+(TV-L1, here on 40 px flow: 128 px takes minutes on a shared CPU, and every step at 128 px is checked in
+test_recipes; made by ``samm-synth features`` when missing, the originals' outside the release), uses the
 whole release's k and decodes by SOFTNet's rule (intervals of 2k + 1 frames, the [0, 0] dummy prediction), and
 says so in ``spotting.json``."""
 
@@ -15,6 +16,9 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics.data import source_root_of
 from samm_synth_dataset.spotting import benchmark as B
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
+from samm_synth_dataset.spotting.recipes import SOFTNET
+
+SMALL_SOFTNET = SOFTNET.replace(flow_size=40, roi_margin=4, eye_push=5)
 
 
 def test_softnet_recipe_reads_the_export_and_decodes_by_softnets_rule(tiny_release: Path, tmp_path: Path):
@@ -22,7 +26,8 @@ def test_softnet_recipe_reads_the_export_and_decodes_by_softnets_rule(tiny_relea
     shutil.copytree(tiny_release, release)
     settings = BenchmarkSettings(recipe="softnet", epochs=1, seeds=1, lr=0.01, batch_size=32, bootstrap=50,
                                  protocols=("real", "synthetic"))
-    doc = B.run_benchmark(release, source_root_of(tiny_release), settings=settings, progress=False, workers=1)
+    doc = B.run_benchmark(release, source_root_of(tiny_release), settings=settings, progress=False, workers=1,
+                          recipe=SMALL_SOFTNET)
     manifest = fmt.read_manifest(release)
     block = manifest[fmt.FEATURES_KEY]["softnet"]
     assert block["k"] == {"ME": 1, "MaE": 5} and block["recipe"]["flow"] == "tvl1"
@@ -40,5 +45,6 @@ def test_softnet_recipe_reads_the_export_and_decodes_by_softnets_rule(tiny_relea
                 for r in rows.itertuples():
                     k = 1 if r.type == "me" else 5
                     assert r.offset == r.onset or r.offset - r.onset <= 2 * k  # [j, j + 2k] positions or dummy
-    again = B.run_benchmark(release, source_root_of(tiny_release), settings=settings, progress=False, workers=1)
+    again = B.run_benchmark(release, source_root_of(tiny_release), settings=settings, progress=False, workers=1,
+                          recipe=SMALL_SOFTNET)
     assert again == doc  # the export is reused: same features, same numbers

@@ -130,3 +130,21 @@ def test_verify_checks_the_features(exported: Path, tmp_path: Path):
     problems = fmt.verify(release).problems
     assert any("data/features/softnet: listed files without a features block" in p for p in problems)
     assert any("arrays of 4704 values, the block's shape [1, 28, 28, 3] has 2352" in p for p in problems)
+
+
+def test_the_command_writes_a_recipe_and_says_what(tiny_release: Path, tmp_path: Path, capsys):
+    import shutil
+
+    release = tmp_path / "release"
+    shutil.copytree(tiny_release, release)
+    assert main(["features", str(release), "--recipe", "default", "--kinds", "MaE", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "pairs of default features (MaE k=5; 1 × 42 × 42 × 3 float32)" in out
+    assert fmt.verify(release).ok
+    assert "--landmarks" in _help(capsys) and "restriction" in _help(capsys)
+
+
+def _help(capsys) -> str:
+    with pytest.raises(SystemExit):
+        main(["features", "--help"])
+    return " ".join(capsys.readouterr().out.split())
