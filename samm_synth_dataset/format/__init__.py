@@ -21,7 +21,8 @@ from samm_synth_dataset.format.files import (LOCK_FILE, PARQUET_COMPRESSION, TMP
                                              sha256_file, tmp_path, write_table_atomic)
 from samm_synth_dataset.format.flags import COMMON_FLAGS, FLAG_MEANINGS
 from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS,
-                                              AU_TRACKS, AUS_DIR, AUS_FEATURES, FEATURES_DIR, FEATURES_KEY, AUS_SCHEMA, BUILD_DIR, CARD,
+                                              AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_SCHEMA, BUILD_DIR, CARD,
+                                              FEATURES_BLOCK, FEATURES_DIR, FEATURES_KEY,
                                               CONFIGS, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
@@ -41,10 +42,11 @@ from samm_synth_dataset.format.splits import (SPLITS_VERSION, TEST_ON, Split, lo
 from samm_synth_dataset.format.verify import VerifyReport, count_rows, verify
 
 __all__ = [
+    "FEATURES_BLOCK", "FEATURES_DIR", "FEATURES_KEY", "feature_schema",
     "AU_FIELDS", "AU_INTENSITY_RANGE", "AU_PRESENCE_VALUES", "au_arrays", "au_key", "au_path",
     "COMMON_FLAGS", "FLAG_MEANINGS",
     "ANNOTATION_COLUMNS", "AUS_DIR", "AUS_FEATURES", "AUS_SCHEMA", "AU_INTENSITY_COLUMNS", "AU_PRESENCE_COLUMNS",
-    "AU_TRACKS", "FEATURES_DIR", "FEATURES_KEY", "feature_schema", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
+    "AU_TRACKS", "BUILD_DIR", "CARD", "CONFIGS", "CROP_TYPE", "FORMAT_VERSION", "FRAMES_DIR", "FRAMES_FEATURES",
     "FRAMES_SCHEMA", "FRAME_ROW_GROUP_SIZE", "FileRecord", "HeadlineTable", "IDENTITY_EXPECTED", "IMAGE_TYPE",
     "INTERVALS_FEATURES",
     "INTERVALS_PATH", "INTERVALS_SCHEMA", "KINDS", "MANIFEST", "METHODS", "PARQUET_COMPRESSION", "PARTIAL_SUFFIX",

@@ -43,6 +43,8 @@ AUS_DIR = "data/aus"
 #: manifest's ``features`` block holds each recipe's parameters, version, k per kind and array shape.
 FEATURES_DIR = "data/features"
 FEATURES_KEY = "features"
+#: Beside the originals' features (written outside the release): the recipe's block, as in the manifest.
+FEATURES_BLOCK = "features.json"
 QUALITY_DIR = "quality"
 SPLITS_PATH = "splits/loso.json"
 REPORT_JSON = f"{QUALITY_DIR}/report.json"

@@ -28,8 +28,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from samm_synth_dataset import format as fmt
-
-ORIGINALS_BLOCK = "features.json"
+from samm_synth_dataset.loaders.clips import placement
 
 
 def _frame_labels(intervals: Any, key: str) -> dict[str, dict[str, list[tuple[int, int]]]]:
@@ -69,8 +68,8 @@ class FeatureDataset(IterableDataset):
                  if f["path"].startswith(folder + "/") and f["path"].endswith(".parquet")]
         if originals is not None:
             other = Path(originals) / folder
-            theirs = json.loads((other / ORIGINALS_BLOCK).read_text()) if (other / ORIGINALS_BLOCK).is_file() \
-                else None
+            path = other / fmt.FEATURES_BLOCK
+            theirs = json.loads(path.read_text()) if path.is_file() else None
             if theirs is None:
                 raise FileNotFoundError(f"{other}: no originals' {recipe} features; run `samm-synth features "
                                         f"{self.release} --recipe {recipe} --source-root DIR --originals-out "
@@ -97,11 +96,7 @@ class FeatureDataset(IterableDataset):
         self.epoch = epoch
 
     def _placement(self) -> tuple[int, int]:
-        if self.world_size is not None:
-            return int(self.rank), int(self.world_size)  # type: ignore[arg-type]
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            return torch.distributed.get_rank(), torch.distributed.get_world_size()
-        return 0, 1
+        return placement(self.rank, self.world_size)
 
     def order(self) -> list[tuple[int, int]]:
         """This rank's ``(file number, row)`` pairs for the current epoch."""

@@ -46,8 +46,8 @@ from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics.data import OriginalFrames, read_intervals, read_videos, synthetic_frame_numbers
 from samm_synth_dataset.spotting import decode, train
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
-from samm_synth_dataset.spotting.export import (FeaturesError, export_features, features_ready, kinds_k,
-                                                recipe_folder, video_files)
+from samm_synth_dataset.spotting.export import (FeaturesError, export_features, features_ready, kinds_k, recipe_folder,
+                                                video_files)
 from samm_synth_dataset.spotting.folds import RUN_JSON, TrainJob, train_task
 from samm_synth_dataset.spotting.recipes import DEFAULT, Recipe, get_recipe
 from samm_synth_dataset.spotting.results import run_scores, summarise

@@ -38,8 +38,6 @@ from samm_synth_dataset.spotting.pseudo_labels import pseudo_labels
 from samm_synth_dataset.spotting.recipes import DLIB68_LICENCE, Recipe, check_landmarks, dataset_k, get_recipe
 from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
 
-#: The file beside the originals' features holding the recipe's block.
-ORIGINALS_BLOCK = "features.json"
 PSEUDO_LABEL_RULE = ("1.0 when the SOURCE frames [frame, end_frame] overlap an interval of the kind (IoU > 0), "
                      "else 0.0 (SOFTNet's pseudo-label)")
 
@@ -311,7 +309,7 @@ def _write_originals(out: Path, folder: str, files: dict[str, Path], block: dict
         tmp = fmt.tmp_path(dst)
         shutil.copyfile(src, tmp)
         fmt.commit(tmp, dst)
-    fmt.atomic_write_json(target / ORIGINALS_BLOCK, block)
+    fmt.atomic_write_json(target / fmt.FEATURES_BLOCK, block)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -335,7 +333,7 @@ def features_ready(release: Path, recipe: Recipe, kinds: Sequence[str], extra_ks
         return False
     if originals_out is None:
         return True
-    path = originals_out / recipe_folder(recipe.name) / ORIGINALS_BLOCK
+    path = originals_out / recipe_folder(recipe.name) / fmt.FEATURES_BLOCK
     theirs = json.loads(path.read_text()) if path.is_file() else None
     return same(theirs) and len(list(path.parent.glob("*.parquet"))) == (theirs or {}).get("files")
 

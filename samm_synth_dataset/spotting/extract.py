@@ -5,7 +5,8 @@ height × width × channels u, v, ε) in the recipe's dtype, i = 0-based positio
 recipe is ``features.flow_features_by_k`` (today's baseline, unchanged values, one stream); ``softnet`` and ``mtsn``
 follow ``softnet``'s steps on greyscale crops resized to the recipe's ``flow_size``. Only ``max(ks) + 1`` small
 frames are held. TV-L1 runs on one OpenCV thread (a 128 px pair is too small to share; parallelism comes from the
-stage's worker processes), restored afterwards. ``Landmarks`` says where the softnet regions come from (stated in the output's metadata).
+stage's worker processes), restored afterwards. ``Landmarks`` says where the softnet regions come from (stated in
+the output's metadata).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""Flow features on a tiny synthetic moving pattern, and the .npz feature files with their keys."""
+"""Flow features (the ``default`` recipe) on a tiny synthetic moving pattern."""
 
 from __future__ import annotations
-
 
 import cv2
 import numpy as np
