@@ -211,16 +211,15 @@ def run_identity(release: Path, source_root: Path, samples: int, workers: int) -
 
 
 def run_features(release: Path, source_root: Path, workers: int) -> float:
-    from samm_synth_dataset.spotting.benchmark import extract_features, read_inputs
-    from samm_synth_dataset.spotting.features import FeatureParams
-    from samm_synth_dataset.stages import Stage
+    from samm_synth_dataset.spotting.benchmark import ORIGINALS_FEATURES, read_inputs
+    from samm_synth_dataset.spotting.export import export_features
 
     clear_caches(release)
     inputs = read_inputs(release, source_root)
     ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
     t0 = time.perf_counter()
-    with Stage(release, "spotting", rerun="-", workers=workers, progress=False) as stage:
-        extract_features(inputs, FeatureParams(), ks, stage)
+    export_features(release, "default", workers=workers, source_root=source_root,
+                    originals_out=release / ORIGINALS_FEATURES, extra_ks=ks, progress=False)
     return time.perf_counter() - t0
 
 

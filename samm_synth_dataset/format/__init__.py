@@ -25,15 +25,15 @@ from samm_synth_dataset.format.emotions import (MEGC_CLASSES, MEGC_MAPPING, MEGC
 from samm_synth_dataset.format.flags import COMMON_FLAGS, FLAG_MEANINGS
 from samm_synth_dataset.format.layout import (ANNOTATION_COLUMNS, AU_INTENSITY_COLUMNS, AU_PRESENCE_COLUMNS,
                                               AU_TRACKS, AUS_DIR, AUS_FEATURES, AUS_RECORD, AUS_SCHEMA, BUILD_DIR,
-                                              CARD,
-                                              CONFIGS, CROISSANT, CROP_TYPE, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
+                                              CARD, CONFIGS, CROISSANT, CROP_TYPE, FEATURES_BLOCK, FEATURES_DIR,
+                                              FEATURES_KEY, FORMAT_VERSION, FRAME_ROW_GROUP_SIZE,
                                               FRAMES_DIR, FRAMES_FEATURES, FRAMES_SCHEMA, IMAGE_TYPE,
                                               INTERVALS_FEATURES, INTERVALS_PATH, INTERVALS_SCHEMA, KINDS,
                                               MANIFEST, METHODS, PARTIAL_SUFFIX, PENDING, QUALITY_DIR, REPORT_JSON,
                                               SPOTTING_JSON, SPOTTING_PREDICTIONS_DIR,
                                               SPLITS_PATH, STAGES_DIR, STATUS_BUILDING, STATUS_COMPLETE,
                                               VIDEOS_FEATURES, VIDEOS_PATH, VIDEOS_SCHEMA, WDS_DIR, ReleaseError,
-                                              check_id, part_name,
+                                              check_id, feature_schema, part_name,
                                               schema_for, source_interval_keys, source_intervals,
                                               synthetic_video_id, wds_key, with_hf_metadata)
 from samm_synth_dataset.format.manifest import (add_files, begin_stage, declared_configs, file_entries,
@@ -45,6 +45,7 @@ from samm_synth_dataset.format.splits import (SPLITS_VERSION, TEST_ON, Split, lo
 from samm_synth_dataset.format.verify import VerifyReport, count_rows, verify
 
 __all__ = [
+    "FEATURES_BLOCK", "FEATURES_DIR", "FEATURES_KEY", "feature_schema",
     "AU_FIELDS", "AU_INTENSITY_RANGE", "AU_PRESENCE_VALUES", "au_arrays", "au_key", "au_path",
     "COMMON_FLAGS", "FLAG_MEANINGS", "MEGC_CLASSES", "MEGC_MAPPING", "MEGC_OTHERS", "NO_EMOTION_LABELS", "frame_emotions",
     "interval_emotions", "megc_class",

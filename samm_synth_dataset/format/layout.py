@@ -44,6 +44,12 @@ AUS_DIR = "data/aus"
 #: The manifest key recording how ``data/aus`` was made: ``{"source": "openface" | "precomputed", "au_static": bool,
 #: "openface_args": [extra FeatureExtraction options]}``.
 AUS_RECORD = "aus"
+#: Spotting features by recipe: ``data/features/<recipe>/<video>-<part>.parquet`` (``feature_schema``); the
+#: manifest's ``features`` block holds each recipe's parameters, version, k per kind and array shape.
+FEATURES_DIR = "data/features"
+FEATURES_KEY = "features"
+#: Beside the originals' features (written outside the release): the recipe's block, as in the manifest.
+FEATURES_BLOCK = "features.json"
 QUALITY_DIR = "quality"
 SPLITS_PATH = "splits/loso.json"
 REPORT_JSON = f"{QUALITY_DIR}/report.json"
@@ -278,6 +284,19 @@ AUS_SCHEMA = pa.schema(
 )
 
 #: config name -> (schema, features, glob relative to the release root)
+def feature_schema(dtype: str) -> pa.Schema:
+    """One row per frame pair (i, i + k) of a video: ``video`` (synthetic video id, or the source video id of an
+    original), ``frame``/``end_frame`` (SOURCE frame numbers of frames i and i + k), ``position`` (i, 0-based in
+    the video), ``k``, ``stream`` (the recipe's streams, comma-joined), ``feature`` (the flat C-order array of the
+    recipe's shape streams × height × width × channels u, v, ε; ``dtype`` float16 or float32) and the recipe's
+    pseudo-label of each kind whose k this row has (``pseudo_ME``/``pseudo_MaE``: 1.0 when frames [i, i + k]
+    overlap an interval of the kind, else 0.0; null for a kind with another k)."""
+    value = {"float16": pa.float16(), "float32": pa.float32()}[dtype]
+    return pa.schema([("video", pa.string()), ("frame", pa.int64()), ("end_frame", pa.int64()),
+                      ("position", pa.int32()), ("k", pa.int32()), ("stream", pa.string()),
+                      ("feature", pa.list_(value)), ("pseudo_ME", pa.float32()), ("pseudo_MaE", pa.float32())])
+
+
 CONFIGS: dict[str, tuple[pa.Schema, dict[str, Any], str]] = {
     "frames": (FRAMES_SCHEMA, FRAMES_FEATURES, f"{FRAMES_DIR}/*.parquet"),
     "intervals": (INTERVALS_SCHEMA, INTERVALS_FEATURES, INTERVALS_PATH),

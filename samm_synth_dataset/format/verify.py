@@ -170,7 +170,53 @@ def _claims(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[s
         if not re.search(rf"\bversion {re.escape(str(version))}\b", card.read_text(encoding="utf-8")):
             problems.append(f"{fmt.CARD}: does not state version {version}, the manifest's release version "
                             "(re-run `samm-synth release` to render it)")
-    return problems + _quality_agrees(release, manifest, listed)
+    return problems + _quality_agrees(release, manifest, listed) + _features_agree(release, manifest, listed)
+
+
+def _features_agree(release: Path, manifest: dict[str, Any], listed: set[str]) -> list[str]:
+    """Each recipe folder under ``data/features/`` has its block in the manifest (parameters, shape, dtype) with
+    the number of files listed, and each file has the feature schema of that dtype with arrays of that shape."""
+    blocks = manifest.get(fmt.FEATURES_KEY) or {}
+    problems = []
+    by_recipe: dict[str, list[str]] = {}
+    for rel in sorted(listed):
+        if rel.startswith(fmt.FEATURES_DIR + "/"):
+            by_recipe.setdefault(rel.split("/")[2], []).append(rel)
+    for recipe in sorted(set(by_recipe) | set(blocks)):
+        block, files = blocks.get(recipe), by_recipe.get(recipe, [])
+        fix = f"re-run `samm-synth features {release} --recipe {recipe}`"
+        if block is None:
+            problems.append(f"{fmt.FEATURES_DIR}/{recipe}: listed files without a features block in "
+                            f"{fmt.MANIFEST}; {fix}")
+            continue
+        if block.get("files") != len(files):
+            problems.append(f"{fmt.MANIFEST}: the {recipe} features block says {block.get('files')} files, "
+                            f"{len(files)} are listed; {fix}")
+            continue
+        try:
+            want = fmt.feature_schema(str(block.get("dtype")))
+        except KeyError:
+            problems.append(f"{fmt.MANIFEST}: the {recipe} features block has dtype {block.get('dtype')!r}; {fix}")
+            continue
+        size = 1
+        for n in block.get("shape") or [0]:
+            size *= int(n)
+        for rel in files:
+            path = release / rel
+            if not path.is_file():
+                continue  # already reported as missing
+            try:
+                schema = pq.read_schema(path)
+                first = pq.ParquetFile(path).read_row_group(0, columns=["feature"]).column("feature")
+            except Exception as exc:  # noqa: BLE001 - any reader failure is a problem of that file
+                problems.append(f"{rel}: cannot be read ({type(exc).__name__}: {exc})")
+                continue
+            if not schema.equals(want, check_metadata=False):
+                problems.append(f"{rel}: not the {block.get('dtype')} feature schema; {fix}")
+            elif len(first) and len(first[0]) != size:
+                problems.append(f"{rel}: arrays of {len(first[0])} values, the block's shape {block.get('shape')} "
+                                f"has {size}; {fix}")
+    return problems
 
 
 def _units_agree(release: Path, manifest: dict[str, Any], rows: dict[str, int | None]) -> list[str]:

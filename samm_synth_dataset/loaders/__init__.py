@@ -12,6 +12,7 @@ _LAZY: dict[str, str] = {
     "load_webdataset": "samm_synth_dataset.loaders.wds",
     "ClipDataset": "samm_synth_dataset.loaders.clips",
     "collate_clips": "samm_synth_dataset.loaders.clips",
+    "FeatureDataset": "samm_synth_dataset.loaders.features",
 }
 
 __all__ = ["Split", "loso_splits", "read_splits", "write_splits", *_LAZY]

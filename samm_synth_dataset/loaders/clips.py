@@ -109,6 +109,16 @@ def to_chw(img: np.ndarray) -> np.ndarray:
     return out
 
 
+def placement(rank: int | None, world_size: int | None) -> tuple[int, int]:
+    """``(rank, world_size)`` of a dataset: the explicit ones, else ``torch.distributed``'s if initialised, else
+    (0, 1)."""
+    if world_size is not None:
+        return int(rank), int(world_size)  # type: ignore[arg-type]
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
 def collate_clips(batch: list[dict[str, Any]]) -> dict[str, Any]:
     """torch's ``default_collate`` (samples need no special collate; kept for code that passes it)."""
     return default_collate(batch)
@@ -313,12 +323,7 @@ class ClipDataset(IterableDataset):
         self.epoch = int(epoch)
 
     def _placement(self) -> tuple[int, int]:
-        """``(rank, world_size)``: the explicit ones, else ``torch.distributed``'s if initialised, else (0, 1)."""
-        if self.world_size is not None:
-            return int(self.rank), int(self.world_size)  # type: ignore[arg-type]
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            return torch.distributed.get_rank(), torch.distributed.get_world_size()
-        return 0, 1
+        return placement(self.rank, self.world_size)
 
     def _chunks(self) -> list[tuple[int, np.ndarray]]:
         """All chunks ``(video position, window starts)`` in canonical order."""

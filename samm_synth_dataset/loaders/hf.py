@@ -69,6 +69,8 @@ def load(
     a ValueError saying so. (The ``intervals`` config itself has ``emotion``, ``emotion_megc`` and
     ``objective_class``.)
     """
+    if config.startswith(FEATURES_CONFIG):
+        return _load_features(release, config, split, streaming, revision, **kwargs)
     if emotions:
         if config != "frames":
             raise ValueError(f"emotions=True joins the intervals' emotions to the frames config, not {config!r}")
@@ -121,6 +123,35 @@ def load(
         raise ValueError(f"{root}: unknown config {config!r}; this release has {sorted(known)} "
                          f"(plus 'wds' for the tars)")
     return datasets.load_dataset(str(root), config, split=split, streaming=streaming, **kwargs)
+
+
+#: ``features/<recipe>``: the rows of ``data/features/<recipe>/*.parquet`` (``format.feature_schema``).
+FEATURES_CONFIG = "features/"
+
+
+def _load_features(release: str | Path, config: str, split: str | None, streaming: bool, revision: str | None,
+                   **kwargs: Any) -> Any:
+    """``load(release, "features/<recipe>")``: the Parquet builder over that recipe's files (one row per frame
+    pair; ``feature`` is the flat array of the shape the manifest's ``features`` block states)."""
+    import datasets
+
+    recipe = config[len(FEATURES_CONFIG):]
+    if not recipe or "/" in recipe:
+        raise ValueError(f"config {config!r}: use features/<recipe>, e.g. features/softnet")
+    if is_hub_id(release):
+        at = f"@{revision}" if revision else ""
+        files = [f"hf://datasets/{release}{at}/{fmt.FEATURES_DIR}/{recipe}/*.parquet"]
+    else:
+        root = Path(release).expanduser()
+        if revision is not None:
+            raise ValueError(f"{root}: revision={revision!r} applies to Hub repos only")
+        manifest = fmt.check_release(root)
+        files = sorted(str(root / f["path"]) for f in manifest["files"]
+                       if f["path"].startswith(f"{fmt.FEATURES_DIR}/{recipe}/"))
+        if not files:
+            raise FileNotFoundError(f"{root}: no {recipe} features; run `samm-synth features {root} --recipe "
+                                    f"{recipe}`")
+    return datasets.load_dataset("parquet", data_files={"train": files}, split=split, streaming=streaming, **kwargs)
 
 
 def _declared_configs(manifest: dict[str, Any]) -> set[str]:

@@ -324,6 +324,10 @@ def card_context(release: str | Path, history: list[dict[str, Any]] | None = Non
         "data_bytes": sum(p.stat().st_size for p in data_files),
         "quality": quality,
         "history": history,
+        "features": _features(manifest),
+        "spotting_features": _spotting_features(release),
+        "features_example": "softnet" if "softnet" in (manifest.get(fmt.FEATURES_KEY) or {}) else
+                            next(iter(sorted(manifest.get(fmt.FEATURES_KEY) or {})), ""),
     }
 
 
@@ -341,6 +345,30 @@ def _emotion_counts(intervals: dict[str, list[Any]], src_key: list[str]) -> list
         out.append({"column": column, "unlabelled": unlabelled,
                     "classes": [{"name": k, "source_intervals": source[k], "release_rows": n}
                                 for k, n in sorted(rows.items(), key=lambda kv: (-source[kv[0]], kv[0]))]})
+    return out
+
+
+def _spotting_features(release: Path) -> dict[str, Any] | None:
+    """The feature recipe, k rule and decoding the release's ``quality/spotting.json`` states, if any."""
+    path = release / fmt.SPOTTING_JSON
+    try:
+        return json.loads(path.read_text()).get("features") if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _features(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's spotting-feature recipes for the card's features section, by name."""
+    out = []
+    for name, block in sorted((manifest.get(fmt.FEATURES_KEY) or {}).items()):
+        recipe = block.get("recipe") or {}
+        out.append({"name": name, "version": recipe.get("version"), "flow": recipe.get("flow"),
+                    "k": ", ".join(f"{kind} {k}" for kind, k in (block.get("k") or {}).items()),
+                    "shape": " × ".join(str(n) for n in block.get("shape") or []), "dtype": block.get("dtype"),
+                    "rows": int(block.get("rows") or 0), "files": int(block.get("files") or 0),
+                    "landmarks": (block.get("landmarks") or {}).get("source", "none"),
+                    "substitution": (block.get("landmarks") or {}).get("substitution"),
+                    "licence": (block.get("landmarks") or {}).get("licence")})
     return out
 
 

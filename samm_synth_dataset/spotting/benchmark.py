@@ -9,16 +9,18 @@ features and k for all three; settings: ``benchmark_settings``):
 * ``synthetic``: train on the fold's synthetic training videos only (train-on-synthetic, test-on-real);
 * ``real+synthetic``: both.
 
-Per fold and kind (ME, MaE), k is the fold's MEGC k (from its training intervals, ``Split.k``); a kind without
-training intervals (k None) or without a positive pair is not trained and spots nothing (its GT count as FN; the
-JSON says why). Synthetic frames are read through the loaders (``ClipDataset``, in order); features
-(``features.pair_feature``), pseudo-labels, training and decoding are the ``spotting`` modules'. Unlike SOFTNet,
-every training video is kept, also one without an interval of the kind (its pairs are negatives). Features are
-one task per video of the benchmark's stage (``stages``; part ``features``: workers, torchrun ranks): a video's
-frames are read once for all the k values of the folds, each k saved as ``k<k>.npz`` in the task's folder (with
-``features.feature_key`` of what they depend on); training reads them from there, for every protocol and
-fold, and a re-run with the same release and settings reuses the finished tasks. Each (protocol, fold, seed) is
-a training run, a task of its own (``folds``).
+Per fold and kind (ME, MaE), k is the fold's MEGC k (from its training intervals, ``Split.k``) with the ``default``
+recipe, or the MEGC k over the whole release with ``softnet`` (SOFTNet's rule, so F1 compares with published
+SOFTNet numbers); a kind without training intervals (k None) or without a positive pair is not trained and spots
+nothing (its GT count as FN; the JSON says why). Features: the benchmark computes none of its own. It runs
+``samm-synth features`` for its recipe (``export.export_features``: the synthetic videos' features into the
+release's ``data/features/<recipe>/``, the ORIGINAL videos' into ``.build/features-originals/`` of the release
+folder, never released), with every k of the folds, unless the release already holds them (``features_ready``),
+and reads the export (``export.read_features``). Decoding: ``default`` keeps the centred rule
+(``decode.spot_intervals``), ``softnet`` uses SOFTNet's (``decode.softnet_spot``: non-centred 2k window, the
+[0, 0] dummy prediction). ``spotting.json`` states the recipe, the k rule and the decoding (``features``). Unlike
+SOFTNet, every training video is kept, also one without an interval of the kind (its pairs are negatives). Each
+(protocol, fold, seed) is a training run, a task of the benchmark's stage (``folds``; workers, torchrun ranks).
 
 Scores (``results``): the MEGC rule (``scorer.score_spotting``, IoU >= 0.5, predictions on source video ids,
 source frame numbers inclusive) per run; per seed pooled over folds; the spread over seeds; a paired bootstrap over
@@ -41,15 +43,15 @@ import numpy as np
 import pandas as pd
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.loaders.clips import ClipDataset
-from samm_synth_dataset.metrics.data import (OriginalFrames, crop_of, read_intervals, read_videos,
-                                             synthetic_frame_numbers)
+from samm_synth_dataset.metrics.data import OriginalFrames, read_intervals, read_videos, synthetic_frame_numbers
 from samm_synth_dataset.spotting import decode, train
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
-from samm_synth_dataset.spotting.features import FeatureParams, feature_key, flow_features_by_k, save_features
+from samm_synth_dataset.spotting.export import (FeaturesError, export_features, features_ready, kinds_k, recipe_folder,
+                                                video_files)
 from samm_synth_dataset.spotting.folds import RUN_JSON, TrainJob, train_task
+from samm_synth_dataset.spotting.recipes import DEFAULT, Recipe, get_recipe
 from samm_synth_dataset.spotting.results import run_scores, summarise
-from samm_synth_dataset.stages import Stage, Task, TaskDirs, release_digest
+from samm_synth_dataset.stages import Stage, Task, release_digest
 
 log = logging.getLogger(__name__)
 
@@ -121,61 +123,52 @@ def read_inputs(release: str | Path, source_root: str | Path | None) -> Inputs:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Features
+# Features: the export of ``samm-synth features`` (``export``), nothing of the benchmark's own
 
 
-def _crop_payload(row: Any) -> dict[str, Any]:
-    crop = crop_of(row)
-    return {"box": crop.as_dict(), "matrix": crop.matrix_list(), "size": [int(row["width"]), int(row["height"])]}
+#: Where the benchmark keeps the ORIGINAL videos' features (inside the release folder's ``.build/``, which no
+#: release includes: the sources' licences forbid redistributing them).
+ORIGINALS_FEATURES = f"{fmt.BUILD_DIR}/features-originals"
 
 
-def _feature_task(task: Task, dirs: TaskDirs) -> None:
-    """``stages`` task: one video's flow features for every k of the run (those shorter than the video), one
-    pass over its frames, each k into ``k<k>.npz`` with the key of what it depends on."""
-    release, source_root, kind, video, row, numbers, ks, params = task.args
-    if kind == "real":
-        wanted = set(numbers.tolist())
-        frames = (img for f, img in OriginalFrames(source_root, row).iter() if f in wanted)
-        pixels, crop = f"original:{row['source_dataset']}/{video}", _crop_payload(row)
-    else:
-        manifest = fmt.read_manifest(release)
-        frames = synthetic_frames(release, video)
-        pixels, crop = f"synthetic:{video}", {"parts": sorted(
-            (f["path"], f["sha256"]) for f in manifest["files"] if f["path"].startswith(f"{fmt.FRAMES_DIR}/{video}-"))}
-    ks = [k for k in ks if k < len(numbers)]
-    for k, features in flow_features_by_k(frames, ks, params, None, video).items():
-        save_features(dirs.out / f"k{k}.npz", features, feature_key(pixels, numbers, crop, k, params))
+def benchmark_recipe(settings: BenchmarkSettings) -> Recipe:
+    """The recipe the settings ask for: ``default`` with the benchmark's flow size, input size and nose patch;
+    ``softnet`` as published (those three settings do not apply)."""
+    if settings.recipe == "default":
+        return DEFAULT.replace(flow_size=settings.flow_size, output_size=settings.input_size,
+                               nose_patch=settings.nose_patch)
+    return get_recipe(settings.recipe)
 
 
-def extract_features(inputs: Inputs, params: FeatureParams, ks: Sequence[int], stage: Stage) -> dict[str, Path]:
-    """Every video's features (originals and synthetic videos, all k of the folds) as tasks of ``stage`` (its
-    workers; under torchrun each rank its share): task id (``real-<source video>``, ``synthetic-<video>``) ->
-    its folder, holding ``k<k>.npz`` for each k shorter than the video."""
-    ks = sorted(set(int(k) for k in ks))
-    synthetic_source = dict(zip(inputs.videos["video"].astype(str), inputs.videos["source_video"].astype(str)))
-    jobs = [("real", str(v), str(v)) for v in sorted(inputs.sources.index)]
-    jobs += [("synthetic", v, synthetic_source[v]) for v in sorted(synthetic_source)]
-    tasks = []
-    for kind, video, source in jobs:
-        numbers = inputs.frames[source]
-        if len(numbers) <= min(ks):
-            continue
-        row = {"source_video": source, **inputs.sources.loc[source].to_dict()}
-        tasks.append(Task(f"{kind}-{video}", len(numbers), (inputs.release, inputs.source_root, kind, video, row,
-                                                            numbers, ks, params)))
-    settings = {"release": release_digest(fmt.read_manifest(inputs.release)), "ks": ks,
-                "params": params.as_dict(), "source_root": str(inputs.source_root.resolve())}
-    return stage.run("features", tasks, _feature_task, settings)
+def dataset_ks(inputs: Inputs, recipe: Recipe) -> dict[str, int | None]:
+    """SOFTNet's k per kind: the MEGC rule over the intervals of the whole release (held-out subject included)."""
+    out: dict[str, int | None] = {}
+    for kind in fmt.KINDS:
+        try:
+            out[kind] = kinds_k(inputs.intervals, recipe, [kind], "intervals")[kind]
+        except FeaturesError:
+            out[kind] = None
+    return out
 
 
-def synthetic_frames(release: Path, video: str) -> Any:
-    """The frames of a synthetic video in order (H×W×C or H×W uint8), read by ``ClipDataset(clip_len=1)``."""
-    ds = ClipDataset(release, clip_len=1, stride=1, shuffle=False, videos=[video], rank=0, world_size=1,
-                     chunk_frames=256)
-    for n, sample in enumerate(ds):
-        if int(sample["index"][0]) != n:
-            raise RuntimeError(f"{video}: ClipDataset yielded frame {int(sample['index'][0])} at position {n}")
-        yield np.ascontiguousarray(sample["frames"][0].numpy().transpose(1, 2, 0).squeeze())
+def ensure_features(inputs: Inputs, recipe: Recipe, ks: Sequence[int], workers: int | None, progress: bool
+                    ) -> None:
+    """Run ``samm-synth features`` for the recipe (synthetic videos into the release, originals into
+    ``ORIGINALS_FEATURES``) unless the release already holds them for these k values."""
+    kinds = [k for k, v in dataset_ks(inputs, recipe).items() if v is not None]
+    originals = inputs.release / ORIGINALS_FEATURES
+    if not features_ready(inputs.release, recipe, kinds, ks, "proportional", originals):
+        export_features(inputs.release, recipe, kinds, workers=workers, source_root=inputs.source_root,
+                        originals_out=originals, extra_ks=ks, progress=progress)
+
+
+def feature_files(inputs: Inputs, recipe: Recipe) -> dict[str, list[Path]]:
+    """Task id (``real-<source video>``, ``synthetic-<video>``) -> its feature files, in part order."""
+    originals = inputs.release / ORIGINALS_FEATURES
+    folder = recipe_folder(recipe.name)
+    out = {f"real-{s}": video_files(originals / folder, str(s)) for s in inputs.sources.index}
+    out.update({f"synthetic-{v}": video_files(inputs.release / folder, str(v)) for v in inputs.videos["video"]})
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -218,13 +211,10 @@ def _test_sources(inputs: Inputs, fold: fmt.Split) -> list[str]:
                                         "source_video"].astype(str)))
 
 
-def feature_params(settings: BenchmarkSettings) -> FeatureParams:
-    """The feature parameters of ``settings`` (the default recipe's Farneback parameters)."""
-    return FeatureParams(flow_size=settings.flow_size, input_size=settings.input_size, nose_patch=settings.nose_patch)
-
-
-def training_jobs(inputs: Inputs, settings: BenchmarkSettings, features: dict[str, Path]) -> list[TrainJob]:
-    """One job per (fold, protocol, seed), in that order; the first seed keeps the score curves."""
+def training_jobs(inputs: Inputs, settings: BenchmarkSettings, features: dict[str, list[Path]],
+                  recipe: Recipe, whole: dict[str, int | None] | None = None) -> list[TrainJob]:
+    """One job per (fold, protocol, seed), in that order; the first seed keeps the score curves. k per kind is
+    the fold's (``default``) or ``whole``, the whole release's (``softnet``)."""
     iv = _source_intervals(inputs)
     intervals = {str(s): {kind: [(int(a), int(b)) for a, b in zip(g.loc[g["kind"] == kind, "onset"],
                                                                    g.loc[g["kind"] == kind, "offset"])]
@@ -235,15 +225,16 @@ def training_jobs(inputs: Inputs, settings: BenchmarkSettings, features: dict[st
     for fold in inputs.folds:
         for protocol in settings.protocols:
             for seed in settings.seed_list:
-                jobs.append(TrainJob(protocol, fold.test_subject, seed, dict(fold.k),
+                jobs.append(TrainJob(protocol, fold.test_subject, seed, dict(whole if whole else fold.k),
                                      tuple(training_videos(inputs, fold, protocol)),
                                      tuple(_test_sources(inputs, fold)), source_of, inputs.frames, intervals,
-                                     features, settings, seed == settings.seed))
+                                     features, settings, seed == settings.seed, recipe.shape))
     return jobs
 
 
 def run_benchmark(release: str | Path, source_root: str | Path | None, settings: BenchmarkSettings | None = None,
-                  progress: bool = True, update_manifest: bool = True, workers: int | None = None) -> dict[str, Any]:
+                  progress: bool = True, update_manifest: bool = True, workers: int | None = None,
+                  recipe: Recipe | None = None) -> dict[str, Any]:
     """Run every protocol with every seed over every LOSO fold; write ``quality/spotting.json`` and the prediction
     CSVs and return the JSON document. Everything runs as the stage ``spotting`` (``stages``): the features, one
     task per video, then the training runs, one task per (protocol, fold, seed) (``workers`` processes; under
@@ -252,27 +243,36 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
     ``update_manifest`` is False; the prediction folder then holds exactly this run's CSVs). From the start of the
     run to that commit the manifest marks the stage as pending, so a run that fails or is killed leaves a release
     that ``verify`` rejects, naming the command; re-running it reuses the finished tasks and completes it. The
-    document is the same bytes for any number of workers and ranks."""
+    document is the same bytes for any number of workers and ranks. ``recipe``: a recipe object of the settings'
+    recipe name to use instead of ``benchmark_recipe(settings)`` (e.g. cheaper flow in tests)."""
     settings = settings or BenchmarkSettings()
     train.resolve_device(settings.device)
     inputs = read_inputs(release, source_root)
     release = inputs.release
-    ks = [k for fold in inputs.folds for k in fold.k.values() if k is not None]
+    recipe = recipe or benchmark_recipe(settings)
+    if recipe.name != settings.recipe:
+        raise SpottingBenchmarkError(f"recipe {recipe.name!r} given for settings.recipe {settings.recipe!r}")
+    whole = dataset_ks(inputs, recipe) if settings.recipe == "softnet" else None
+    ks = sorted({k for k in (whole.values() if whole else [k for f in inputs.folds for k in f.k.values()])
+                 if k is not None})
+    if ks:
+        ensure_features(inputs, recipe, ks, workers, progress)
     rerun = f"samm-synth spotting-benchmark {release} --source-root {inputs.source_root} --settings <the same>"
     with Stage(release, "spotting", rerun=rerun, workers=workers, progress=progress) as stage:
         if update_manifest and stage.is_main:  # from now on until the commit, verify rejects the release
             fmt.begin_stage(release, "spotting", rerun)
-        features = extract_features(inputs, feature_params(settings), ks, stage) if ks else {}
-        jobs = training_jobs(inputs, settings, features)
+        features = feature_files(inputs, recipe) if ks else {}
+        jobs = training_jobs(inputs, settings, features, recipe, whole)
         tasks = [Task(job.task_id, 1, job) for job in jobs]
         run_settings = {"release": release_digest(fmt.read_manifest(release)), "settings": settings.as_dict(),
+                        "features": {name: [p.name for p in paths] for name, paths in features.items()},
                         "source_root": str(inputs.source_root.resolve())}
         done = stage.run("train", tasks, train_task, run_settings, unit="run")
         if not stage.is_main:
             return {}
         out = stage.root / "out"
         shutil.rmtree(out, ignore_errors=True)
-        doc, files = _score(inputs, settings, jobs, done, out)
+        doc, files = _score(inputs, settings, jobs, done, out, recipe, whole)
         fmt.atomic_write_json(out / fmt.SPOTTING_JSON, doc)
         files.append(fmt.SPOTTING_JSON)
         stage.commit({name: out / name for name in sorted(files)}, replace_folder=fmt.SPOTTING_PREDICTIONS_DIR,
@@ -280,8 +280,8 @@ def run_benchmark(release: str | Path, source_root: str | Path | None, settings:
     return doc
 
 
-def _score(inputs: Inputs, settings: BenchmarkSettings, jobs: list[TrainJob], done: dict[str, Path], out: Path
-           ) -> tuple[dict[str, Any], list[str]]:
+def _score(inputs: Inputs, settings: BenchmarkSettings, jobs: list[TrainJob], done: dict[str, Path], out: Path,
+           recipe: Recipe, whole: dict[str, int | None] | None) -> tuple[dict[str, Any], list[str]]:
     """Every run's predictions as CSV (under ``out``, release paths) and scores; the JSON document."""
     runs = {job.task_id: json.loads((done[job.task_id] / RUN_JSON).read_text()) for job in jobs}
     folds_out: list[dict[str, Any]] = []
@@ -327,15 +327,33 @@ def _score(inputs: Inputs, settings: BenchmarkSettings, jobs: list[TrainJob], do
                         settings.bootstrap_seed, settings.level)
     doc = {
         "version": "2",
-        "method": "SOFTNet-style baseline (Farneback flow of pairs (i, i + k), pseudo-labels, shallow three-stream "
+        "method": f"SOFTNet-style baseline ({'Farneback' if recipe.flow == 'farneback' else 'TV-L1'} flow of pairs "
+                  "(i, i + k), pseudo-labels, shallow three-stream "
                   "CNN, moving-mean smoothing and peak picking); LOSO by source subject; tested on the original "
                   "videos of the held-out subject, cropped with the release's per-video crop; MEGC rule "
                   "(IoU >= 0.5); each protocol trained once per seed; intervals from a paired bootstrap over "
                   "held-out subjects",
         "protocols": list(settings.protocols), "seeds": settings.seed_list, "test_videos": settings.test_videos,
-        "settings": settings.as_dict(), **summary, "folds": folds_out, "timelines": timelines,
+        "settings": settings.as_dict(), "features": feature_choices(recipe, whole), **summary, "folds": folds_out,
+        "timelines": timelines,
     }
     return doc, files
+
+
+def feature_choices(recipe: Recipe, whole: dict[str, int | None] | None) -> dict[str, Any]:
+    """What ``spotting.json`` states about the features and the decoding."""
+    if whole:
+        return {"recipe": recipe.as_dict(), "export": recipe_folder(recipe.name),
+                "k": "the MEGC rule over the intervals of the whole release (SOFTNet's; the held-out subject "
+                     "included)", "k_per_kind": whole,
+                "decoding": "SOFTNet's: agg[j] = mean(s[j : j + 2k]) (non-centred 2k window), threshold mean + "
+                            "p·(max − mean), find_peaks(distance=k), interval [j, j + 2k] in frames (about k/2 "
+                            "early on ideal curves); a video with no peak gets the dummy prediction [0, 0] of the "
+                            "cut index (one extra false positive)"}
+    return {"recipe": recipe.as_dict(), "export": recipe_folder(recipe.name),
+            "k": "each fold's MEGC k from its training intervals (no leak of the held-out subject)",
+            "decoding": "centred: pair i's score at frame i + k // 2, moving mean over 2k + 1 frames, threshold "
+                        "mean + p·(max − mean), find_peaks(distance=k), interval [peak − k, peak + k]"}
 
 
 def format_table(doc: dict[str, Any]) -> str:

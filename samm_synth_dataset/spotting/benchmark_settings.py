@@ -17,7 +17,7 @@ from samm_synth_dataset.settings import flag
 from samm_synth_dataset.spotting import recipe, utility
 
 PROTOCOLS: tuple[str, ...] = ("real", "synthetic", "real+synthetic")
-RECIPES: tuple[str, ...] = ("default",)
+RECIPES: tuple[str, ...] = ("default", "softnet")
 TEST_VIDEOS: tuple[str, ...] = ("all", "with-kind")
 DEVICES: tuple[str, ...] = ("cpu", "cuda", "auto")
 #: The demo's settings (small and fast, not SOFTNet's recipe).
@@ -51,7 +51,11 @@ class BenchmarkSettings:
     batch_size: int = field(default=recipe.BATCH_SIZE, metadata=flag("batch size (SOFTNet: 12)"))
     lr: float = field(default=recipe.LEARNING_RATE, metadata=flag("SGD learning rate (SOFTNet: 0.0005)"))
     p: float = field(default=recipe.P, metadata=flag("peak threshold fraction of the smoothed score (SOFTNet: 0.55)"))
-    recipe: str = field(default="default", metadata=flag("feature recipe", choices=RECIPES))
+    recipe: str = field(default="default", metadata=flag(
+        "feature recipe, read from `samm-synth features`' export (run first when missing): default (Farneback, "
+        "per-fold k, centred decoding) or softnet (the published SOFTNet input, whole-dataset k and SOFTNet's "
+        "decoding, so F1 compares with published SOFTNet numbers; flow_size, input_size and nose_patch do not "
+        "apply)", choices=RECIPES))
     flow_size: int = field(default=128, metadata=flag("side in px of the frames the flow is computed on"))
     input_size: int = field(default=42, metadata=flag("side in px of the network input (even)"))
     nose_patch: int = field(default=11, metadata=flag("side in px of the head-motion patch at the nose (odd)"))

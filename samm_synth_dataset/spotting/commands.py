@@ -11,6 +11,7 @@ from pathlib import Path
 
 from samm_synth_dataset import format as fmt, settings
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
+from samm_synth_dataset.spotting.features_command import add_features_command
 from samm_synth_dataset.spotting.scorer import (MATCHING_RULES, MEGC_LAYOUTS, SCOPE_EVERY_VIDEO,
                                                 SCOPE_VIDEOS_WITH_KIND, format_table, match_spotting,
                                                 release_videos, write_log, write_megc)
@@ -19,9 +20,11 @@ from samm_synth_dataset.stages import WORKERS_HELP
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``samm-synth score-spotting``, ``samm-synth score-str`` and ``samm-synth spotting-benchmark``."""
+    """Register ``samm-synth score-spotting``, ``samm-synth score-str``, ``samm-synth features`` and
+    ``samm-synth spotting-benchmark``."""
     add_score_command(subparsers)
     add_str_command(subparsers)
+    add_features_command(subparsers)
     p = subparsers.add_parser(
         "spotting-benchmark",
         help="train the SOFTNet spotting baseline on real / synthetic / real+synthetic videos, test on real ones",

@@ -13,6 +13,13 @@ Conventions: a video has ``N`` frames at positions ``0 .. N - 1`` (0-based) whos
    frames are never peaks);
 5. each peak at position ``c`` becomes ``[c − k, c + k]`` clipped to ``[0, N − 1]``, then mapped to source frame
    numbers. No merging: peaks are at least k apart, so intervals may overlap (as SOFTNet's).
+
+``softnet_spot`` is SOFTNet's published rule instead (the ``softnet`` recipe): on the M pair scores s,
+``agg[j] = mean(s[j : j + 2k])`` for j = 0 .. M − 2k − 1 (a non-centred 2k window; SOFTNet's cut index j is
+pair j + k); the same threshold and ``find_peaks(height=T, distance=k)``; a peak at j gives [j − k, j + k] in the
+cut index, which SOFTNet compares with ground truth shifted by −k, i.e. positions [j, j + 2k] of the frames
+(clipped to N − 1): on an ideal curve intervals come out about k/2 early. A video with no peak gets SOFTNet's
+dummy prediction [0, 0] of the cut index (the single frame at position k; one extra false positive).
 """
 
 from __future__ import annotations
@@ -79,6 +86,37 @@ def spot_intervals(curve: np.ndarray, k: int, frames: Sequence[int] | np.ndarray
     peaks, _ = find_peaks(smoothed, height=threshold(smoothed, p), distance=k)
     last = c.size - 1
     return [(int(numbers[max(0, q - k)]), int(numbers[min(last, q + k)])) for q in peaks]
+
+
+def softnet_curve(pair_scores: np.ndarray, k: int) -> np.ndarray:
+    """SOFTNet's smoothed curve ``agg[j] = mean(s[j : j + 2k])``, j = 0 .. M − 2k − 1 (empty when M <= 2k)."""
+    s = np.asarray(pair_scores, dtype=np.float64)
+    if s.size <= 2 * k:
+        return np.zeros(0)
+    return np.convolve(s, np.ones(2 * k) / (2 * k), mode="valid")[:-1]
+
+
+def softnet_spot(pair_scores: np.ndarray, k: int, frames: Sequence[int] | np.ndarray, p: float = P,
+                 video: str = "video") -> list[tuple[int, int]]:
+    """SOFTNet's decoding (module docstring) of the ``M`` pair scores of a video of ``N = M + k`` frames whose
+    SOURCE frame numbers are ``frames``: intervals (source frame numbers, inclusive), in frame order."""
+    s = np.asarray(pair_scores, dtype=np.float64)
+    numbers = np.asarray(frames, dtype=np.int64)
+    if k < 1:
+        raise ValueError(f"k must be >= 1 frame, got {k}")
+    if s.ndim != 1 or numbers.size != s.size + k:
+        raise ValueError(f"{video}: {s.size} pair scores need {s.size + k} frame numbers, got {numbers.size}")
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"{video}: pair scores must be finite")
+    last = numbers.size - 1
+    dummy = [(int(numbers[min(k, last)]), int(numbers[min(k, last)]))]
+    if s.size <= 2 * k:
+        return dummy
+    agg = softnet_curve(s, k)
+    peaks, _ = find_peaks(agg, height=threshold(agg, p), distance=k) if np.ptp(agg) > 0 else ([], None)
+    if len(peaks) == 0:
+        return dummy
+    return [(int(numbers[j]), int(numbers[min(last, j + 2 * k)])) for j in peaks]
 
 
 def submission_frame(rows: Iterable[tuple[str, int, int, str]]) -> pd.DataFrame:

@@ -23,33 +23,23 @@ SOFTNet placed them with 68 landmarks of the first frame: eye polygons widened b
 boxes and the nose root is landmark 28 (0-based, as SOFTNet). Features are NOT normalised: per-sample min-max
 scaling belongs to the model input (``train.model_inputs``), so saved features keep their magnitudes (px).
 
-Keys and files: ``feature_key`` hashes what determines the features (video id, its frame numbers, crop, k,
-parameters, landmarks); ``save_features``/``load_features`` keep the features with their key in a plain ``.npz``
-(no pickle).
+Files: the ``default`` recipe of ``recipes``; ``samm-synth features`` (``export``) writes them into the release,
+where the spotting benchmark reads them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import io
-import json
-import zipfile
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
 
-from samm_synth_dataset import format as fmt
 from samm_synth_dataset.metrics import flow as optical_flow
 from samm_synth_dataset.metrics.regions import region_boxes
 from samm_synth_dataset.spotting.recipe import check_feature_sizes
 
-#: Bumped whenever the feature computation changes (part of every feature key).
-FEATURES_VERSION = "1"
 #: Nose root (x, y) as fractions of the crop when no landmarks are given.
 NOSE_ROOT_FRACTION: tuple[float, float] = (0.5, 0.53)
 #: 68-point landmark (0-based) used as the nose root when landmarks are given.
@@ -174,64 +164,3 @@ def flow_features_by_k(frames: Iterable[np.ndarray], ks: Sequence[int], params: 
         raise ValueError(f"{video}: {len(window)} frame(s) but k = {empty[0]}; a pair (i, i + k) needs more than "
                          f"{empty[0]} frames")
     return {k: np.stack(v) for k, v in out.items()}
-
-
-def _canonical(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _canonical(dataclasses.asdict(value))
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, np.ndarray):
-        return _canonical(value.tolist())
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    return value
-
-
-def feature_key(video: str, frames: Sequence[int] | np.ndarray, crop: Any, k: int,
-                      params: FeatureParams | None = None, landmarks: np.ndarray | None = None) -> str:
-    """sha256 hex of everything the features depend on: the video id (whose pixels they are: e.g. the source
-    video of an original, or a synthetic video id with the release version), its SOURCE frame numbers in order,
-    the crop (a dataclass such as ``FaceCrop``, a mapping, or None), k, the parameters, the landmarks and
-    ``FEATURES_VERSION``. Equal keys ⇒ the same features."""
-    params = params or FeatureParams()
-    numbers = np.ascontiguousarray(np.asarray(frames), dtype=np.int64)
-    payload = {
-        "version": FEATURES_VERSION, "video": str(video), "k": int(k), "params": params.as_dict(),
-        "frames": hashlib.sha256(numbers.tobytes()).hexdigest(), "n_frames": int(numbers.size),
-        "crop": _canonical(crop),
-        "landmarks": None if landmarks is None else np.round(np.asarray(landmarks, np.float64), 4).tolist(),
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def save_features(path: str | Path, features: np.ndarray, key: str) -> Path:
-    """Write ``features`` (float32) and its ``key`` to ``path`` (.npz, uncompressed, no pickle), atomically."""
-    path = Path(path)
-    buf = io.BytesIO()
-    np.savez(buf, features=np.ascontiguousarray(features, dtype=np.float32), key=np.array(key))
-    fmt.atomic_write_bytes(path, buf.getvalue())
-    return path
-
-
-def load_features(path: str | Path, key: str | None = None) -> np.ndarray:
-    """Read features saved by ``save_features`` (``allow_pickle=False``). When ``key`` is given it must equal the
-    stored one. Errors name the file and say to delete it (it is recomputed by the stage that made it)."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            features, stored = z["features"], str(z["key"])
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a readable feature file ({exc}); delete it to recompute") from exc
-    if key is not None and stored != key:
-        raise ValueError(f"{path}: feature key {stored[:12]}… differs from the expected {key[:12]}…; delete it to "
-                         "recompute")
-    if features.dtype != np.float32 or features.ndim != 4 or features.shape[-1] != 3:
-        raise ValueError(f"{path}: features must be float32 N×S×S×3, got {features.dtype} {features.shape}; "
-                         "delete it to recompute")
-    return features

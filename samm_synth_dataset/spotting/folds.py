@@ -20,7 +20,7 @@ import numpy as np
 from samm_synth_dataset import format as fmt
 from samm_synth_dataset.spotting import decode, train
 from samm_synth_dataset.spotting.benchmark_settings import BenchmarkSettings
-from samm_synth_dataset.spotting.features import load_features
+from samm_synth_dataset.spotting.export import read_features
 from samm_synth_dataset.spotting.pseudo_labels import pseudo_labels
 from samm_synth_dataset.stages import Task, TaskDirs
 
@@ -33,8 +33,9 @@ RUN_JSON = "run.json"
 class TrainJob:
     """What one run needs (picklable): the protocol, the held-out subject, the seed, the fold's k per kind, the
     training videos (``("real", source video)`` / ``("synthetic", video)``), the held-out subject's source videos,
-    each video's source video, SOURCE frame numbers and intervals per kind, the features' task folders
-    (``features[f"{real|synthetic}-{video}"] / f"k{k}.npz"``), the settings, and whether to keep curves."""
+    each video's source video, SOURCE frame numbers and intervals per kind, each video's exported feature files
+    (``features[f"{real|synthetic}-{video}"]``, ``samm-synth features``), the settings, whether to keep curves and
+    the recipe's array shape (streams × H × W × 3)."""
 
     protocol: str
     test_subject: str
@@ -45,9 +46,10 @@ class TrainJob:
     source_of: dict[str, str]
     frames: dict[str, np.ndarray]
     intervals: dict[str, dict[str, list[tuple[int, int]]]]
-    features: dict[str, Path]
+    features: dict[str, list[Path]]
     settings: BenchmarkSettings
     keep_curves: bool
+    shape: tuple[int, ...] = ()
 
     @property
     def task_id(self) -> str:
@@ -67,7 +69,8 @@ def run_fold(job: TrainJob) -> dict:
 
     def features(kind: str, video: str, k: int) -> np.ndarray:
         if (kind, video, k) not in memory:
-            memory[(kind, video, k)] = load_features(job.features[f"{kind}-{video}"] / f"k{k}.npz")
+            x = read_features(job.features[f"{kind}-{video}"], k, job.shape, video)
+            memory[(kind, video, k)] = x[:, 0] if x.shape[1] == 1 else x  # one stream: M × H × W × 3
         return memory[(kind, video, k)]
 
     rows: list[list] = []
@@ -100,14 +103,20 @@ def run_fold(job: TrainJob) -> dict:
             numbers = job.frames[source]
             if len(numbers) <= k:
                 continue
-            curve = decode.frame_scores(train.predict_scores(model, features("real", source, k), settings.device), k)
-            rows.extend([source, onset, offset, kind]
-                        for onset, offset in decode.spot_intervals(curve, k, numbers, settings.p, video=source))
-            if job.keep_curves and n == 0:
-                smooth = decode.smooth_scores(curve, k)
+            scores = train.predict_scores(model, features("real", source, k), settings.device)
+            if settings.recipe == "softnet":  # SOFTNet's decoding: non-centred 2k window, dummy [0, 0]
+                found = decode.softnet_spot(scores, k, numbers, settings.p, video=source)
+                smooth = decode.softnet_curve(scores, k)
+                at = numbers[:len(smooth)]
+            else:
+                curve = decode.frame_scores(scores, k)
+                found = decode.spot_intervals(curve, k, numbers, settings.p, video=source)
+                smooth, at = decode.smooth_scores(curve, k), numbers
+            rows.extend([source, onset, offset, kind] for onset, offset in found)
+            if job.keep_curves and n == 0 and len(smooth):
                 c = curves.setdefault(source, {})
                 c[kind] = _thin(smooth)
-                c.setdefault("frames", [int(f) for f in numbers[::max(1, -(-len(numbers) // TIMELINE_POINTS))]])
+                c.setdefault("frames", [int(f) for f in at[::max(1, -(-len(at) // TIMELINE_POINTS))]])
                 c[f"threshold_{kind}"] = round(decode.threshold(smooth, settings.p), 5)
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     return {"kinds": kinds, "rows": [[str(v), int(a), int(b), str(c)] for v, a, b, c in rows], "curves": curves}

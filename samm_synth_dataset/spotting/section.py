@@ -270,6 +270,15 @@ def timeline_caption(entry: dict[str, Any], k: dict[str, int] | None) -> str:
             "narrow peak can look lower than the one decoded.")
 
 
+def _choices(doc: dict[str, Any]) -> str:
+    """The feature recipe, k rule and decoding ``spotting.json`` states (absent in files of older versions)."""
+    f = doc.get("features")
+    if not f:
+        return ""
+    return (f" Features: the `{f['recipe']['name']}` recipe (version {f['recipe']['version']}, {f['recipe']['flow']} "
+            f"flow), read from `{f['export']}` (`samm-synth features`); k: {f['k']}; decoding: {f['decoding']}.")
+
+
 def fill_section(sec: Any, release: Path, figures: Path) -> Any:
     """Fill the report's spotting ``Section`` ``sec`` from the release's ``quality/spotting.json`` (figures into
     ``figures``), or skip it when the benchmark has not run. The section records the sha256 of the file it was
@@ -282,7 +291,7 @@ def fill_section(sec: Any, release: Path, figures: Path) -> Any:
               f"spotting-benchmark RELEASE --source-root CORPUS --settings quality/spotting.json` reruns them): "
               f"{s['epochs']} epochs, SGD lr {s['lr']}, batch {s['batch_size']}, p {s['p']}, features "
               f"{s['flow_size']} px flow → {s['input_size']}² input, test videos: {s['test_videos']}. Predictions per "
-              "protocol, fold and seed: `quality/spotting/*.csv`.")
+              "protocol, fold and seed: `quality/spotting/*.csv`." + _choices(doc))
     sec.doc.p("**Result**: " + claim(doc))
     sec.doc.p("**What these numbers can support**: " + support(doc))
     verdicts, table = verdict_table(doc), pooled_table(doc)

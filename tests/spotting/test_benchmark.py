@@ -107,7 +107,7 @@ def test_the_json_has_seeds_intervals_and_verdicts(bench):
 
 def test_same_seed_same_json(bench, small_release, demo_corpus, tmp_path):
     release, _ = bench
-    # fresh copy, fresh feature cache, features in 1 worker instead of 2
+    # fresh copy, features exported anew, in 1 worker instead of 2
     again, _ = _run(small_release, demo_corpus, tmp_path, workers=1)
     assert (again / fmt.SPOTTING_JSON).read_bytes() == (release / fmt.SPOTTING_JSON).read_bytes()
     assert fmt.verify(again).ok and not (again / fmt.STAGES_DIR / "spotting").exists()
@@ -235,9 +235,10 @@ if __name__ == "__main__":
 
 def test_a_killed_benchmark_leaves_the_release_as_it_was_or_rejected_and_the_same_command_finishes_it(
         bench, small_release, demo_corpus, tmp_path):
-    """kill -9 after the first feature task, during training or inside the commit: ``verify`` rejects the release and names the
-    command; both times the same run finishes it byte-identically (with the uninterrupted run of the same settings,
-    ``bench``)."""
+    """kill -9 after the first feature task (the ``features-default`` stage: the release is left as it was), inside
+    the features' commit, during training or inside the benchmark's commit: ``verify`` rejects a release changed
+    half-way and names the command; every time the same run finishes it byte-identically (with the uninterrupted
+    run of the same settings, ``bench``)."""
     import os
     import signal
     import subprocess
@@ -256,12 +257,17 @@ def test_a_killed_benchmark_leaves_the_release_as_it_was_or_rejected_and_the_sam
         return subprocess.run([sys.executable, str(script), str(release), str(demo_corpus.frames_root)], env=env,
                               capture_output=True, text=True, timeout=600)
 
-    for kill in ("spotting:tasks:1", "spotting:tasks:15", "spotting:commit"):  # features, training, commit
+    kills = {"features-default:tasks:1": None, "features-default:commit": "samm-synth features",
+             "spotting:tasks:1": "spotting-benchmark", "spotting:commit": "spotting-benchmark"}
+    for kill, names in kills.items():
         release = tmp_path / kill.replace(":", "-")
         shutil.copytree(small_release, release)
         assert run(release, kill).returncode == -signal.SIGKILL
         report = fmt.verify(release)  # never mistaken for a finished benchmark: rejected, naming the command
-        assert not report.ok and any("spotting-benchmark" in p for p in report.problems), report.problems
+        if names is None:
+            assert report.ok and not (release / fmt.SPOTTING_JSON).exists(), report.problems
+        else:
+            assert not report.ok and any(names in p for p in report.problems), report.problems
         proc = run(release)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert fmt.verify(release).ok

@@ -1,8 +1,6 @@
-"""Flow features on a tiny synthetic moving pattern, and the .npz feature files with their keys."""
+"""Flow features (the ``default`` recipe) on a tiny synthetic moving pattern."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -79,42 +77,6 @@ def test_bad_frames() -> None:
         FT.flow_features(frames, 4, PARAMS, video="006_1")
     with pytest.raises(ValueError, match="uint8"):
         FT.flow_features([f.astype(np.float32) for f in frames], 1, PARAMS)
-
-
-def test_feature_key_changes_with_each_input() -> None:
-    frames = np.arange(1, 101)
-    crop = {"x": 10, "y": 20, "w": 200, "h": 200}
-    key = FT.feature_key("006_1", frames, crop, 5, PARAMS)
-    assert key == FT.feature_key("006_1", frames.copy(), dict(crop), 5, PARAMS)
-    others = [
-        FT.feature_key("006_2", frames, crop, 5, PARAMS),
-        FT.feature_key("006_1", frames[1:], crop, 5, PARAMS),
-        FT.feature_key("006_1", frames, {**crop, "x": 11}, 5, PARAMS),
-        FT.feature_key("006_1", frames, crop, 6, PARAMS),
-        FT.feature_key("006_1", frames, crop, 5, FT.FeatureParams(flow_size=64, input_size=14)),
-        FT.feature_key("006_1", frames, crop, 5, PARAMS, landmarks=np.zeros((68, 2))),
-    ]
-    assert len({key, *others}) == len(others) + 1
-
-
-def test_feature_key_accepts_a_face_crop() -> None:
-    from samm_synth_dataset.faces.crop import FaceCrop
-
-    a = FT.feature_key("v", np.arange(3), FaceCrop(1, 2, 3, 4), 1)
-    b = FT.feature_key("v", np.arange(3), FaceCrop(1, 2, 3, 5), 1)
-    assert a != b
-
-
-def test_save_and_load_check_the_key(tmp_path: Path) -> None:
-    feats = FT.flow_features(mouth_moving_video(6), 2, PARAMS)
-    key = FT.feature_key("v", np.arange(6), None, 2, PARAMS)
-    path = FT.save_features(tmp_path / "f.npz", feats, key)
-    np.testing.assert_array_equal(FT.load_features(path, key), feats)
-    with pytest.raises(ValueError, match="differs from the expected"):
-        FT.load_features(path, "0" * 64)
-    (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="bad.npz: not a readable feature file"):
-        FT.load_features(tmp_path / "bad.npz")
 
 
 
