@@ -255,14 +255,17 @@ def plot_timeline(entry: dict[str, Any], protocols: list[str], k: dict[str, int]
     return fig
 
 
-def timeline_caption(entry: dict[str, Any], k: dict[str, int] | None) -> str:
-    """Figure 12's caption: what is drawn, and why a score above its threshold can give no interval."""
+def timeline_caption(entry: dict[str, Any], k: dict[str, int] | None, softnet: bool = False) -> str:
+    """Figure 12's caption: what is drawn, and why a score above its threshold can give no interval. ``softnet``:
+    the intervals were decoded by SOFTNet's rule (window [c, c + 2k] after a non-centred mean)."""
+    window = ("[c, c + 2k] after a peak c of the non-centred 2k-frame mean" if softnet else
+              "[c − k, c + k] around a peak c")
     ks = ", ".join(f"{kind} {k[kind]}" for kind in ("ME", "MaE") if k and kind in k)
     return (f"{entry['video']} (seed {entry['seed']}): smoothed score per protocol with its threshold (dashed; "
             "T = mean + p·(max − mean) of that curve), ground truth shaded (ME red, MaE green); below each score "
             "panel, the predicted intervals as thin bars, one row of lanes per protocol, overlapping intervals in "
             "separate lanes; ▼ marks the peak each came from. A predicted interval is the decoding window "
-            "[c − k, c + k] around a peak c of the smoothed score above the threshold"
+            f"{window} of the smoothed score above the threshold"
             + (f" (k = {ks} frames in this fold)" if ks else "") + ". A stretch above the threshold gives no "
             "interval when it has no peak of its own: peaks must be at least k frames apart (a higher peak "
             "nearby wins), the first and last frames of the video are never peaks (a curve still rising at the "
@@ -313,7 +316,8 @@ def fill_section(sec: Any, release: Path, figures: Path) -> Any:
         name = f"fig12_spotting_timeline_{i + 1}.png"
         k = k_of.get(entry["test_subject"])
         sec.doc.figure(save_figure(plot_timeline(entry, doc["protocols"], k), figures / name),
-                       f"Figure 12.{i + 1}. " + timeline_caption(entry, k))
+                       f"Figure 12.{i + 1}. " + timeline_caption(entry, k, bool((doc.get("features") or {})
+                                                                               .get("k_per_kind"))))
     sec.result = {"pooled": table, "verdicts": verdicts, "folds": folds, "claim": claim(doc),
                   "protocols": doc["protocols"], "bootstrap": doc["bootstrap"], "n_subjects": doc["n_subjects"],
                   "n_intervals": doc["n_intervals"], "seeds": doc["seeds"],

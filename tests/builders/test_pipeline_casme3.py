@@ -117,7 +117,15 @@ def test_the_spotting_benchmark_runs_on_the_casme3_release(casme3_corpus, casme3
                                                           ["spNO216_d", "spNO216_e"]]
     splits = {s.test_subject: s.k for s in fmt.loso_splits(release)}
     assert {f["test_subject"]: f["k"] for f in doc["folds"]} == splits
-    assert set(doc["pooled"]) == {"real", "synthetic"} and fmt.verify(release).ok
+    assert set(doc["pooled"]) == {"real", "synthetic"}
+    # the benchmark's exported features are new data files of the release: its croissant.json (and card) are now
+    # stale, verify says so and names the fix; re-releasing makes it whole again
+    report = fmt.verify(release)
+    assert not report.ok and any("croissant.json" in e and "samm-synth release" in e for e in report.problems)
+    from samm_synth_dataset.release.release import make_release
+
+    make_release(release, "1.0.0")
+    assert fmt.verify(release).ok
 
 
 @pytest.fixture(scope="module")
