@@ -55,8 +55,9 @@ DATASET_NAMES: dict[str, str] = {"samm-lv": "SAMM-LV", "casme2": "CAS(ME)²", "c
 
 def report_title(release: Path, manifest: dict[str, Any], videos: pd.DataFrame) -> str:
     """``Quality report: <name>``: the release's ``pretty_name`` (and version) when it was released, else the
-    source dataset(s) and transfer method(s) from the videos table (or the manifest's config); the release
-    folder's name only when none of these is known."""
+    source dataset(s) and transfer method(s) from the videos table (or the manifest's config), named a demo
+    corpus in that layout when the manifest has ``source_corpus``; the release folder's name only when none of
+    these is known."""
     rel = manifest.get("release") or {}
     if rel.get("pretty_name"):
         version = rel.get("version")
@@ -70,6 +71,8 @@ def report_title(release: Path, manifest: dict[str, Any], videos: pd.DataFrame) 
     if not datasets and not methods:
         return f"Quality report: {release.resolve().name}"
     what = "/".join(DATASET_NAMES.get(d, d) for d in datasets) or "synthetic"
+    if manifest.get("source_corpus"):  # a demo corpus in that layout, not the dataset itself
+        what = f"demo corpus ({what} layout)"
     return f"Quality report: {what} synthetic videos" + (f" ({', '.join(methods)})" if methods else "")
 
 

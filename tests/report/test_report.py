@@ -148,7 +148,7 @@ def test_report_title_names_dataset_and_method(tint_release: Path) -> None:
 
     _no_originals(tint_release)
     result = make_report(tint_release, progress=False)
-    title = "Quality report: SAMM-LV synthetic videos (color-transfer)"
+    title = "Quality report: demo corpus (SAMM-LV layout) synthetic videos (color-transfer)"  # the demo corpus
     assert result["title"] == title
     assert (tint_release / fmt.QUALITY_DIR / "report.md").read_text().startswith(f"# {title}\n")
     assert f"<title>{title}</title>" in (tint_release / fmt.QUALITY_DIR / "report.html").read_text()
@@ -158,6 +158,8 @@ def test_report_title_names_dataset_and_method(tint_release: Path) -> None:
     assert report_title(tint_release / "build", {}, pd.DataFrame()) == "Quality report: build"
     assert (report_title(tint_release, {"config": {"dataset": "casme2", "method": "stargan-v2"}}, pd.DataFrame())
             == "Quality report: CAS(ME)² synthetic videos (stargan-v2)")
+    assert (report_title(tint_release, {"config": {"dataset": "samm-lv", "method": "stargan-v2"}}, pd.DataFrame())
+            == "Quality report: SAMM-LV synthetic videos (stargan-v2)")
 
 
 def test_report_names_stale_au_tracks_and_skipped_figure5(tint_release: Path, capsys) -> None:
