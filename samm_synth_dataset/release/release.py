@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from samm_synth_dataset import __version__, format as fmt
 from samm_synth_dataset.format.croissant import write_croissant
 from samm_synth_dataset.identity.expectation import check_identity
-from samm_synth_dataset.release import card as cardmod
+from samm_synth_dataset.release import card as cardmod, card_check
 from samm_synth_dataset.release.versioning import (Change, ChangeReport, Version, check_version, compare_releases,
                                                    release_notes_entry)
 
@@ -217,20 +217,19 @@ def _make_release(build_dir: str | Path, version: str | Version, notes: str | No
         }
         current = fmt.read_manifest(work)
         text = cardmod.render_card(work, manifest={**current, "release": release_info})
-        cardmod.validate_card(work, text)
+        card_check.validate_card(work, text)
         fmt.atomic_write_bytes(work / fmt.CARD, text.encode("utf-8"))
         recorded = [fmt.CARD, splits.relative_to(work).as_posix()]
         quality = work / fmt.QUALITY_DIR
         if quality.is_dir():
             recorded += [p.relative_to(work).as_posix() for p in sorted(quality.rglob("*")) if p.is_file()]
         final = fmt.add_files(work, recorded)
-        license = cardmod.split_front_matter(text)[0].get("license") or cardmod.LICENSE_ID  # the card's licence
-        write_croissant(work, {**final, "release": release_info}, str(license))  # the files as listed now
+        write_croissant(work, {**final, "release": release_info}, cardmod.card_license(final))  # files as listed now
         recorded.append(fmt.CROISSANT)
         final = fmt.add_files(work, [fmt.CROISSANT])
         final["release"] = release_info
         fmt.write_manifest(work, final)
-        cardmod.validate_card(work)
+        card_check.validate_card(work)
     except BaseException:
         if not in_place:
             shutil.rmtree(work, ignore_errors=True)

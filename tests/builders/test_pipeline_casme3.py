@@ -80,7 +80,8 @@ def test_loso_by_spno_subject_with_megc_k_from_the_other_subject(casme3_corpus, 
 
 
 def test_card_names_casme3_terms_and_flags(casme3_release: Path) -> None:
-    from samm_synth_dataset.release.card import render_card, validate_card
+    from samm_synth_dataset.release.card import render_card
+    from samm_synth_dataset.release.card_check import validate_card
 
     demo = (casme3_release / fmt.CARD).read_text()
     validate_card(casme3_release)  # the demo corpus's release: a demo card, no CAS(ME)³ gate

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from samm_synth_dataset import format as fmt
-from samm_synth_dataset.release import card as cardmod
+from samm_synth_dataset.release import card as cardmod, card_check
 from samm_synth_dataset.release.release import make_release
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def test_size_category(n: int, label: str):
 
 def test_card_of_a_built_release_has_the_real_numbers(released: Path):
     text = (released / fmt.CARD).read_text(encoding="utf-8")
-    header = cardmod.validate_card(released)
+    header = card_check.validate_card(released)
     videos = pq.read_table(released / fmt.VIDEOS_PATH).to_pydict()
     intervals = pq.read_table(released / fmt.INTERVALS_PATH).to_pydict()
     n_frames = sum(pq.ParquetFile(p).metadata.num_rows for p in (released / fmt.FRAMES_DIR).glob("*.parquet"))
@@ -112,36 +112,36 @@ def _text(released: Path) -> str:
 
 def test_validate_card_rejects_a_glob_that_matches_nothing(released: Path):
     text = _text(released).replace("path: data/videos/videos.parquet", "path: data/videos/nothing-*.parquet")
-    with pytest.raises(cardmod.CardError, match="matches no file"):
-        cardmod.validate_card(released, text)
+    with pytest.raises(card_check.CardError, match="matches no file"):
+        card_check.validate_card(released, text)
 
 
 def test_validate_card_rejects_features_that_differ_from_the_parquet(released: Path):
-    header, body = cardmod.split_front_matter(_text(released))
+    header, body = card_check.split_front_matter(_text(released))
     info = next(i for i in header["dataset_info"] if i["config_name"] == "intervals")
     next(f for f in info["features"] if f["name"] == "onset")["dtype"] = "int32"
     text = "---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n" + body
-    with pytest.raises(cardmod.CardError, match="intervals.*schema differs"):
-        cardmod.validate_card(released, text)
+    with pytest.raises(card_check.CardError, match="intervals.*schema differs"):
+        card_check.validate_card(released, text)
 
 
 def test_validate_card_rejects_broken_yaml_and_missing_parts(released: Path):
-    with pytest.raises(cardmod.CardError, match="does not parse"):
-        cardmod.validate_card(released, "---\nlicense: [unclosed\n---\nbody\n")
-    with pytest.raises(cardmod.CardError, match="no YAML header"):
-        cardmod.validate_card(released, "# just a title\n")
+    with pytest.raises(card_check.CardError, match="does not parse"):
+        card_check.validate_card(released, "---\nlicense: [unclosed\n---\nbody\n")
+    with pytest.raises(card_check.CardError, match="no YAML header"):
+        card_check.validate_card(released, "# just a title\n")
     text = _text(released).replace("## Limitations", "## Caveats")
-    with pytest.raises(cardmod.CardError, match="Limitations"):
-        cardmod.validate_card(released, text)
+    with pytest.raises(card_check.CardError, match="Limitations"):
+        card_check.validate_card(released, text)
     text = _text(released).replace("license: cc0-1.0", "license: mit")
-    with pytest.raises(cardmod.CardError, match="license"):
-        cardmod.validate_card(released, text)
+    with pytest.raises(card_check.CardError, match="license"):
+        card_check.validate_card(released, text)
 
 
 def test_load_dataset_works_for_every_declared_config(released: Path, tmp_path: Path):
     import datasets
 
-    header = cardmod.validate_card(released)
+    header = card_check.validate_card(released)
     for cfg in header["configs"]:
         name = cfg["config_name"]
         ds = datasets.load_dataset(str(released), name, split="train", cache_dir=str(tmp_path / "cache"))
@@ -232,7 +232,7 @@ def test_datasets_checks_the_declared_split_sizes(released: Path, tmp_path: Path
     """The card's `splits` are complete (name, num_bytes, num_examples), so `datasets` verifies them."""
     import datasets
 
-    header, body = cardmod.split_front_matter(_text(released))
+    header, body = card_check.split_front_matter(_text(released))
     info = next(i for i in header["dataset_info"] if i["config_name"] == "videos")
     info["splits"][0]["num_examples"] += 1
     (released / fmt.CARD).write_text("---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n" + body)
@@ -245,7 +245,7 @@ def test_aus_config_is_declared_and_loads(tmp_path: Path, build_mini):
 
     build = build_mini(tmp_path / "build", with_aus=True)
     make_release(build, "1.0.0")
-    header = cardmod.validate_card(build)
+    header = card_check.validate_card(build)
     assert [c["config_name"] for c in header["configs"]] == ["frames", "intervals", "videos", "aus"]
     aus = datasets.load_dataset(str(build), "aus", split="train", cache_dir=str(tmp_path / "cache"))
     assert aus.num_rows == 2 * 17 and set(aus["track"]) == {"original", "synthetic"}
@@ -305,7 +305,7 @@ def test_a_demo_release_card_says_it_is_a_demo_and_a_real_layout_keeps_the_samm_
                                                                                      mini_release: Path):
     """The demo corpus (two public-domain photos) gives a demo title, a public-domain licence, no SAMM gate and
     no SAMM-LV citation; a corpus without the demo marker keeps today's SAMM-LV wording and gate."""
-    header = cardmod.validate_card(released)
+    header = card_check.validate_card(released)
     text = (released / fmt.CARD).read_text(encoding="utf-8")
     assert header["license"] == "cc0-1.0" and "extra_gated_fields" not in header
     assert header["pretty_name"] == cardmod.DEMO_PRETTY_NAME and "**This is a demo release.**" in text
@@ -313,7 +313,7 @@ def test_a_demo_release_card_says_it_is_a_demo_and_a_real_layout_keeps_the_samm_
     assert "yap2020samm" not in text and "SAMM licence agreement" not in text
     assert "baltrusaitis2018openface" not in text  # no AU tracks in it
     make_release(mini_release, "1.0.0")
-    header = cardmod.validate_card(mini_release)
+    header = card_check.validate_card(mini_release)
     text = (mini_release / fmt.CARD).read_text(encoding="utf-8")
     assert header["license"] == "cc-by-nc-4.0" and header["pretty_name"] == cardmod.DEFAULT_PRETTY_NAME
     assert any("SAMM Long Videos licence" in k for k in header["extra_gated_fields"])
